@@ -1,0 +1,161 @@
+//! The command line, as cargo hands it over: `cargo-operator operator <command> …`.
+//!
+//! These types hold raw flag values only; each command resolves and validates them.
+
+use clap::{Args, Parser, Subcommand};
+use clap_complete::Shell;
+
+use crate::project::License;
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo", bin_name = "cargo", styles = clap::builder::Styles::plain())]
+pub enum Cargo {
+    /// Scaffold and grow Kubernetes operators written in Rust
+    #[command(version, about, long_about = None)]
+    Operator(Operator),
+}
+
+#[derive(Debug, Args)]
+pub struct Operator {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a new operator project in the current directory
+    Init(InitArgs),
+    /// Add a piece to the project (`create api`)
+    #[command(subcommand)]
+    Create(Create),
+    /// Print the version of cargo-operator and of the crates it generates for
+    Version,
+    /// Print a shell completion script
+    Completion {
+        /// The shell to complete for
+        shell: Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Create {
+    /// Add a custom resource type and its controller
+    Api(CreateApiArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Domain of the project's API groups (`<group>.<domain>`)
+    #[arg(long, default_value = "my.domain")]
+    pub domain: String,
+    /// Where the project lives, such as `github.com/me/tutorial` (recorded in PROJECT.toml)
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// Name of the project and its crate [default: the directory's name]
+    #[arg(long)]
+    pub project_name: Option<String>,
+    /// Copyright owner named in the license header of generated Rust files
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// License of the generated files
+    #[arg(long, value_enum, default_value = "apache2")]
+    pub license: License,
+    /// Make the manager watch only its own namespace (Role instead of ClusterRole)
+    #[arg(long)]
+    pub namespaced: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateApiArgs {
+    /// API group, such as `tutorial` (the full group is `<group>.<domain>`)
+    #[arg(long)]
+    pub group: String,
+    /// API version, such as `v1` or `v1alpha1`
+    #[arg(long)]
+    pub version: String,
+    /// Kind, in PascalCase, such as `Foo`
+    #[arg(long)]
+    pub kind: String,
+    /// Resource name [default: the kind, lower-cased and pluralised]
+    #[arg(long)]
+    pub plural: Option<String>,
+    /// Whether objects of this kind live in a namespace
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub namespaced: Option<bool>,
+    /// Generate the type [asked on a terminal; default true]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub resource: Option<bool>,
+    /// Generate the controller [asked on a terminal; default true]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub controller: Option<bool>,
+    /// Start from a minimal reconcile loop instead of the Pod-friend example
+    #[arg(long)]
+    pub skeleton: bool,
+    /// Regenerate the API's files even if it exists (your edits to them are lost)
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Lets `cargo-operator init …` work as well as `cargo operator init …`: cargo passes the
+/// subcommand's name first, a person calling the binary directly does not.
+pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    if args.get(1).is_none_or(|arg| arg != "operator") {
+        args.insert(1, "operator".into());
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_tree_is_consistent() {
+        Cargo::command().debug_assert();
+    }
+
+    #[test]
+    fn direct_and_cargo_invocations_parse_alike() {
+        let direct = normalize_args(vec!["cargo-operator".into(), "version".into()]);
+        let via_cargo = normalize_args(vec![
+            "cargo-operator".into(),
+            "operator".into(),
+            "version".into(),
+        ]);
+        assert_eq!(direct, via_cargo);
+    }
+
+    #[test]
+    fn bool_flags_take_an_optional_value() {
+        let parse = |extra: &[&str]| {
+            let mut args = vec![
+                "cargo",
+                "operator",
+                "create",
+                "api",
+                "--group",
+                "g",
+                "--version",
+                "v1",
+                "--kind",
+                "K",
+            ];
+            args.extend_from_slice(extra);
+            match Cargo::try_parse_from(args).unwrap() {
+                Cargo::Operator(Operator {
+                    command: Command::Create(Create::Api(api)),
+                }) => api,
+                other => panic!("unexpected {other:?}"),
+            }
+        };
+        assert_eq!(parse(&[]).resource, None);
+        assert_eq!(parse(&["--resource"]).resource, Some(true));
+        assert_eq!(parse(&["--resource=false"]).resource, Some(false));
+        assert_eq!(
+            parse(&["--controller=true", "--namespaced=false"]).controller,
+            Some(true)
+        );
+        assert_eq!(parse(&["--namespaced=false"]).namespaced, Some(false));
+    }
+}

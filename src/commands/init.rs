@@ -1,0 +1,69 @@
+//! `cargo operator init`: a new operator project in the current directory.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+
+use super::TemplateContext;
+use crate::cli::InitArgs;
+use crate::project::{LAYOUT, PROJECT_FILE, Project};
+use crate::scaffold::{IfExists, Plan, templates};
+use crate::{ui, validate};
+
+pub fn run(args: InitArgs, dir: &Path) -> Result<()> {
+    if dir.join(PROJECT_FILE).exists() {
+        bail!(
+            "this directory already holds an operator project (`{PROJECT_FILE}` exists); add an API with `cargo operator create api`"
+        );
+    }
+    let project = resolve(args, dir)?;
+    let plan = plan(&project, dir)?;
+    plan.apply()?;
+    ui::print_changes(&plan);
+    ui::print_next_steps(&[
+        "cargo operator create api --group tutorial --version v1 --kind Foo",
+        "make test",
+    ]);
+    Ok(())
+}
+
+fn resolve(args: InitArgs, dir: &Path) -> Result<Project> {
+    validate::domain(&args.domain)?;
+    let project_name = match args.project_name {
+        Some(name) => name,
+        None => {
+            let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
+                bail!("cannot name the project after this directory; pass `--project-name`");
+            };
+            validate::project_name(name)
+                .map_err(|err| anyhow::anyhow!("{err} (it defaults to the directory's name)"))?;
+            name.to_string()
+        }
+    };
+    validate::project_name(&project_name)?;
+    Ok(Project {
+        layout: LAYOUT.into(),
+        cli_version: env!("CARGO_PKG_VERSION").into(),
+        domain: args.domain,
+        project_name,
+        repo: args.repo,
+        owner: args.owner,
+        license: args.license,
+        namespaced: args.namespaced,
+        resources: Vec::new(),
+    })
+}
+
+/// Every file `init` writes, in memory.
+pub fn plan(project: &Project, dir: &Path) -> Result<Plan> {
+    let context = TemplateContext::new(project, None);
+    let mut plan = Plan::new(
+        dir,
+        "`init` never replaces files, so move it away or run `init` in an empty directory",
+    );
+    for file in templates::render_set("init", &context)? {
+        plan.add_file(&file.path, file.content, file.if_exists)?;
+    }
+    plan.add_file(PROJECT_FILE, project.to_toml(), IfExists::Error)?;
+    Ok(plan)
+}

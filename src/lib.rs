@@ -1,0 +1,37 @@
+//! cargo-operator: scaffold Kubernetes operators in Rust, on kube-rs.
+//!
+//! `main.rs` only parses the command line; [`run`] dispatches to one module per command in
+//! [`commands`], which plan files with [`scaffold`] and record what they did in [`project`].
+
+pub mod cli;
+pub mod commands;
+pub mod names;
+pub mod project;
+pub mod scaffold;
+pub mod ui;
+pub mod validate;
+
+use anyhow::{Context as _, Result};
+
+use cli::{Cargo, Command, Create};
+
+/// Runs one parsed command in the current directory.
+pub fn run(cli: Cargo) -> Result<()> {
+    let Cargo::Operator(operator) = cli;
+    match operator.command {
+        Command::Init(args) => commands::init::run(args, &current_dir()?),
+        Command::Create(Create::Api(args)) => commands::create_api::run(args, &current_dir()?),
+        Command::Version => {
+            commands::version::run();
+            Ok(())
+        }
+        Command::Completion { shell } => {
+            commands::completion::run(shell);
+            Ok(())
+        }
+    }
+}
+
+fn current_dir() -> Result<std::path::PathBuf> {
+    std::env::current_dir().context("cannot read the current directory")
+}

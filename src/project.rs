@@ -1,0 +1,163 @@
+//! The project file, `PROJECT.toml`: what `init` decided and every API added since.
+//!
+//! Every command but `init` reads it first and writes it last, so it is the one record of what the
+//! scaffold contains. Kubebuilder users know it as `PROJECT`; ours is TOML.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result, bail};
+use serde::{Deserialize, Serialize};
+
+pub const PROJECT_FILE: &str = "PROJECT.toml";
+
+/// The shape of the generated tree; bumped when a new scaffold would not fit older projects.
+pub const LAYOUT: &str = "rust.operator/v1";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Project {
+    pub layout: String,
+    pub cli_version: String,
+    pub domain: String,
+    pub project_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    pub license: License,
+    /// The manager watches only its own namespace (Role, not ClusterRole).
+    #[serde(default)]
+    pub namespaced: bool,
+    #[serde(default, rename = "resources")]
+    pub resources: Vec<Resource>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum License {
+    Apache2,
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Resource {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    pub plural: String,
+    pub namespaced: bool,
+    pub controller: bool,
+    #[serde(default)]
+    pub example: Example,
+}
+
+/// What the type and controller of a new API start from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Example {
+    /// The Foo/Pod-friend operator: happy when a Pod named after its friend exists.
+    #[default]
+    PodFriend,
+    /// A minimal reconcile loop that records the observed generation.
+    Skeleton,
+}
+
+impl Resource {
+    /// The same API: group, version and kind.
+    pub fn same_gvk(&self, other: &Resource) -> bool {
+        self.group == other.group && self.version == other.version && self.kind == other.kind
+    }
+}
+
+impl Project {
+    pub fn load(dir: &Path) -> Result<Project> {
+        let path = dir.join(PROJECT_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => bail!(
+                "no `{PROJECT_FILE}` in `{}`; run this inside a project made by `cargo operator init`",
+                dir.display()
+            ),
+            Err(err) => {
+                return Err(err).with_context(|| format!("cannot read `{}`", path.display()));
+            }
+        };
+        Project::parse(&text)
+    }
+
+    pub fn parse(text: &str) -> Result<Project> {
+        let project: Project = toml::from_str(text)
+            .map_err(|err| anyhow::anyhow!("`{PROJECT_FILE}` is not valid: {}", err.message()))?;
+        if project.layout != LAYOUT {
+            bail!(
+                "`{PROJECT_FILE}` has layout `{}`, but this cargo-operator writes `{LAYOUT}`; use the cargo-operator version that made the project",
+                project.layout
+            );
+        }
+        Ok(project)
+    }
+
+    pub fn to_toml(&self) -> String {
+        let body = toml::to_string(self).expect("the project file always serializes");
+        format!(
+            "# The project file of cargo-operator: what `init` decided and each API added since.\n\
+             # Every `cargo operator` command reads it; edit it only to fix a mistake.\n{body}"
+        )
+    }
+
+    pub fn crate_name(&self) -> String {
+        crate::names::crate_name(&self.project_name)
+    }
+
+    /// The group every API of this project shares, once one exists.
+    pub fn group(&self) -> Option<&str> {
+        self.resources.first().map(|r| r.group.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Project {
+        Project {
+            layout: LAYOUT.into(),
+            cli_version: "0.1.0".into(),
+            domain: "my.domain".into(),
+            project_name: "tutorial".into(),
+            repo: Some("my.domain/tutorial".into()),
+            owner: None,
+            license: License::Apache2,
+            namespaced: false,
+            resources: vec![Resource {
+                group: "tutorial".into(),
+                version: "v1".into(),
+                kind: "Foo".into(),
+                plural: "foos".into(),
+                namespaced: true,
+                controller: true,
+                example: Example::PodFriend,
+            }],
+        }
+    }
+
+    #[test]
+    fn round_trips() {
+        let project = sample();
+        let text = project.to_toml();
+        assert!(text.contains("project-name = \"tutorial\""), "{text}");
+        assert!(text.contains("[[resources]]"), "{text}");
+        assert!(text.contains("example = \"pod-friend\""), "{text}");
+        assert_eq!(Project::parse(&text).unwrap(), project);
+    }
+
+    #[test]
+    fn refuses_other_layouts_and_unknown_keys() {
+        let text = sample().to_toml().replace(LAYOUT, "go.kubebuilder.io/v4");
+        let err = Project::parse(&text).unwrap_err().to_string();
+        assert!(err.contains("layout `go.kubebuilder.io/v4`"), "{err}");
+        let text = format!("{}\nsurprise = 1\n", sample().to_toml());
+        assert!(Project::parse(&text).is_err());
+    }
+}

@@ -1,0 +1,7 @@
+//! The scaffolding machinery: render templates, plan file changes in memory, write them once.
+
+pub mod markers;
+mod plan;
+pub mod templates;
+
+pub use plan::{Change, IfExists, Plan};

@@ -1,0 +1,399 @@
+//! Plan in memory, then write once.
+//!
+//! A command adds whole files and marker insertions to a [`Plan`]; nothing touches the disk until
+//! [`Plan::apply`], which writes every change or, if any write fails, puts back what it had
+//! already written. So a bad flag, a conflict or a full disk leaves the user's tree as it was.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+
+use super::markers;
+
+/// What to do when a file the scaffold wants to write already exists with other content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfExists {
+    /// Refuse, naming the file; `--force` turns this into `Overwrite`.
+    Error,
+    /// Keep the user's file (for files that later commands only append to).
+    Skip,
+    /// Replace it (only on `--force`).
+    Overwrite,
+}
+
+/// What applying the plan does to one path, for the summary printed afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Create,
+    Update,
+    Unchanged,
+    Skip,
+}
+
+#[derive(Debug)]
+struct PlannedFile {
+    /// What is on disk now; `None` for a new file.
+    original: Option<String>,
+    /// What will be there after `apply`.
+    content: String,
+    change: Change,
+}
+
+#[derive(Debug)]
+pub struct Plan {
+    root: PathBuf,
+    files: BTreeMap<String, PlannedFile>,
+    /// Ends the error for a file that exists: what this command lets the user do about it.
+    conflict_hint: &'static str,
+}
+
+impl Plan {
+    /// A plan for the project at `root`. `conflict_hint` finishes the message for an existing
+    /// file under `IfExists::Error`, such as "pass `--force` to overwrite it".
+    pub fn new(root: &Path, conflict_hint: &'static str) -> Plan {
+        Plan {
+            root: root.to_path_buf(),
+            files: BTreeMap::new(),
+            conflict_hint,
+        }
+    }
+
+    /// Plans a whole file at `path` (relative, `/`-separated).
+    pub fn add_file(&mut self, path: &str, content: String, if_exists: IfExists) -> Result<()> {
+        check_relative(path)?;
+        let original = self.current(path)?;
+        let change = match &original {
+            None => Change::Create,
+            Some(existing) if *existing == content => Change::Unchanged,
+            Some(_) => match if_exists {
+                IfExists::Skip => Change::Skip,
+                IfExists::Overwrite => Change::Update,
+                IfExists::Error => bail!("`{path}` already exists; {}", self.conflict_hint),
+            },
+        };
+        let content = if change == Change::Skip {
+            original.clone().unwrap_or_default()
+        } else {
+            content
+        };
+        let original = self
+            .files
+            .remove(path)
+            .map_or(original, |planned| planned.original);
+        let change = reconcile_change(&original, &content, change);
+        self.files.insert(
+            path.to_string(),
+            PlannedFile {
+                original,
+                content,
+                change,
+            },
+        );
+        Ok(())
+    }
+
+    /// Plans `fragment` above the line holding `marker` in `path`, unless the fragment is there.
+    pub fn insert_at_marker(&mut self, path: &str, marker: &str, fragment: &str) -> Result<()> {
+        check_relative(path)?;
+        let Some(current) = self.current(path)? else {
+            bail!(
+                "`{path}` is missing; restore it (it holds the `{marker}` marker) and run the command again"
+            );
+        };
+        let content = markers::insert(&current, marker, fragment)
+            .with_context(|| format!("cannot add to `{path}`"))?;
+        let original = match self.files.remove(path) {
+            Some(planned) => planned.original,
+            None => Some(current),
+        };
+        let change = reconcile_change(&original, &content, Change::Update);
+        self.files.insert(
+            path.to_string(),
+            PlannedFile {
+                original,
+                content,
+                change,
+            },
+        );
+        Ok(())
+    }
+
+    /// The content `path` will have: planned, or on disk, or `None` if it exists nowhere.
+    pub fn current(&self, path: &str) -> Result<Option<String>> {
+        if let Some(planned) = self.files.get(path) {
+            return Ok(Some(planned.content.clone()));
+        }
+        read_optional(&self.root.join(path))
+    }
+
+    /// Every planned path with what applying will do to it, in path order.
+    pub fn changes(&self) -> Vec<(&str, Change)> {
+        self.files
+            .iter()
+            .map(|(path, planned)| (path.as_str(), planned.change))
+            .collect()
+    }
+
+    /// The planned content of every path, for tests and dry runs.
+    pub fn contents(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.files
+            .iter()
+            .map(|(path, planned)| (path.as_str(), planned.content.as_str()))
+    }
+
+    /// Writes every created or updated file. On the first failure, undoes the writes already made
+    /// (restoring originals, removing new files and the folders made for them) and returns it.
+    pub fn apply(&self) -> Result<()> {
+        let mut journal = Journal::default();
+        for (path, planned) in &self.files {
+            if !matches!(planned.change, Change::Create | Change::Update) {
+                continue;
+            }
+            if let Err(err) = write_one(&self.root, path, planned, &mut journal) {
+                journal.roll_back();
+                return Err(err);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A file planned twice (written, then inserted into) ends with the change its final content
+/// makes to what was on disk.
+fn reconcile_change(original: &Option<String>, content: &str, planned: Change) -> Change {
+    match original {
+        None => Change::Create,
+        Some(existing) if existing == content && planned != Change::Skip => Change::Unchanged,
+        Some(_) => planned,
+    }
+}
+
+/// Refuses absolute paths and `..`, so no value from the command line can write outside the
+/// project even if a check upstream is missed.
+fn check_relative(path: &str) -> Result<()> {
+    let escapes = Path::new(path)
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)));
+    if path.is_empty() || escapes {
+        bail!("refusing to write `{path}`: generated paths must stay inside the project");
+    }
+    Ok(())
+}
+
+fn read_optional(path: &Path) -> Result<Option<String>> {
+    match fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        // A file where a folder should be is reported when writing, so it rolls back like any
+        // other write failure.
+        Err(err) if matches!(err.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+            Ok(None)
+        }
+        Err(err) => Err(err).with_context(|| format!("cannot read `{}`", path.display())),
+    }
+}
+
+/// What `apply` has done so far, newest last, so it can be undone in reverse.
+#[derive(Default)]
+struct Journal {
+    created_dirs: Vec<PathBuf>,
+    created_files: Vec<PathBuf>,
+    replaced_files: Vec<(PathBuf, String)>,
+}
+
+impl Journal {
+    fn roll_back(&self) {
+        // Best effort: the original error is what the user needs to see.
+        for (path, original) in self.replaced_files.iter().rev() {
+            let _ = fs::write(path, original);
+        }
+        for path in self.created_files.iter().rev() {
+            let _ = fs::remove_file(path);
+        }
+        for dir in self.created_dirs.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
+    }
+}
+
+fn write_one(root: &Path, path: &str, planned: &PlannedFile, journal: &mut Journal) -> Result<()> {
+    let target = root.join(path);
+    let parent = target.parent().unwrap_or(root);
+    let missing_dirs: Vec<PathBuf> = parent
+        .ancestors()
+        .take_while(|dir| !dir.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    for dir in missing_dirs.into_iter().rev() {
+        fs::create_dir(&dir)
+            .with_context(|| format!("cannot create folder `{}`", dir.display()))?;
+        journal.created_dirs.push(dir);
+    }
+    // Write beside the target and rename, so a crash mid-write never leaves half a file.
+    let staging = target.with_file_name(format!(
+        ".{}.cargo-operator-tmp",
+        target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("file")
+    ));
+    fs::write(&staging, &planned.content)
+        .with_context(|| format!("cannot write `{}`", target.display()))?;
+    if let Err(err) = fs::rename(&staging, &target) {
+        let _ = fs::remove_file(&staging);
+        return Err(err).with_context(|| format!("cannot write `{}`", target.display()));
+    }
+    match &planned.original {
+        None => journal.created_files.push(target),
+        Some(original) => journal.replaced_files.push((target, original.clone())),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HINT: &str = "move it away, or pass `--force` to overwrite it";
+
+    fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Option<String>> {
+        let mut entries = BTreeMap::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(current) = stack.pop() {
+            for entry in fs::read_dir(&current).unwrap() {
+                let path = entry.unwrap().path();
+                let relative = path.strip_prefix(dir).unwrap().to_path_buf();
+                if path.is_dir() {
+                    entries.insert(relative, None);
+                    stack.push(path);
+                } else {
+                    entries.insert(relative, Some(fs::read_to_string(&path).unwrap()));
+                }
+            }
+        }
+        entries
+    }
+
+    #[test]
+    fn writes_new_files_and_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut plan = Plan::new(dir.path(), HINT);
+        plan.add_file("a/b/c.txt", "hello\n".into(), IfExists::Error)
+            .unwrap();
+        plan.apply().unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join("a/b/c.txt")).unwrap(),
+            "hello\n"
+        );
+        assert_eq!(plan.changes(), vec![("a/b/c.txt", Change::Create)]);
+    }
+
+    #[test]
+    fn existing_files_follow_their_policy() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("same.txt"), "x").unwrap();
+        fs::write(dir.path().join("mine.txt"), "user").unwrap();
+        let mut plan = Plan::new(dir.path(), HINT);
+        plan.add_file("same.txt", "x".into(), IfExists::Error)
+            .unwrap();
+        plan.add_file("mine.txt", "generated".into(), IfExists::Skip)
+            .unwrap();
+        let err = plan
+            .add_file("mine.txt", "generated".into(), IfExists::Error)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`mine.txt` already exists; move it away, or pass `--force` to overwrite it"
+        );
+        plan.apply().unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join("mine.txt")).unwrap(),
+            "user"
+        );
+        assert_eq!(
+            plan.changes(),
+            vec![("mine.txt", Change::Skip), ("same.txt", Change::Unchanged)]
+        );
+
+        let mut plan = Plan::new(dir.path(), HINT);
+        plan.add_file("mine.txt", "generated".into(), IfExists::Overwrite)
+            .unwrap();
+        plan.apply().unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join("mine.txt")).unwrap(),
+            "generated"
+        );
+    }
+
+    #[test]
+    fn insertion_into_a_planned_file_counts_as_creation() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut plan = Plan::new(dir.path(), HINT);
+        plan.add_file("mod.rs", "// +operator:scaffold:m\n".into(), IfExists::Skip)
+            .unwrap();
+        plan.insert_at_marker("mod.rs", "// +operator:scaffold:m", "pub mod foo;")
+            .unwrap();
+        assert_eq!(plan.changes(), vec![("mod.rs", Change::Create)]);
+        plan.apply().unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join("mod.rs")).unwrap(),
+            "pub mod foo;\n// +operator:scaffold:m\n"
+        );
+        let mut again = Plan::new(dir.path(), HINT);
+        again
+            .insert_at_marker("mod.rs", "// +operator:scaffold:m", "pub mod foo;")
+            .unwrap();
+        assert_eq!(again.changes(), vec![("mod.rs", Change::Unchanged)]);
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_tree_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("existing.txt"), "original").unwrap();
+        // A plain file where a folder is needed makes the last write fail, after the others.
+        fs::write(dir.path().join("zz"), "in the way").unwrap();
+        let before = snapshot(dir.path());
+
+        let mut plan = Plan::new(dir.path(), HINT);
+        plan.add_file("existing.txt", "changed".into(), IfExists::Overwrite)
+            .unwrap();
+        plan.add_file("new/deep/file.txt", "new".into(), IfExists::Error)
+            .unwrap();
+        plan.add_file("zz/file.txt", "blocked".into(), IfExists::Error)
+            .unwrap();
+        let err = plan.apply().unwrap_err();
+        assert!(format!("{err:#}").starts_with("cannot write `"), "{err:#}");
+        assert_eq!(snapshot(dir.path()), before);
+    }
+
+    #[test]
+    fn paths_cannot_escape_the_project() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut plan = Plan::new(dir.path(), HINT);
+        for path in ["../evil", "/etc/passwd", "a/../../b", ""] {
+            let err = plan
+                .add_file(path, String::new(), IfExists::Error)
+                .unwrap_err();
+            assert!(
+                err.to_string().contains("must stay inside the project"),
+                "{path}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_marker_names_the_file_and_the_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("lib.rs"), "pub mod api;\n").unwrap();
+        let mut plan = Plan::new(dir.path(), HINT);
+        let err = plan
+            .insert_at_marker("lib.rs", "// +operator:scaffold:modules", "pub mod foo;")
+            .unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            "cannot add to `lib.rs`: marker line `// +operator:scaffold:modules` is missing; put it back where new code should go"
+        );
+    }
+}

@@ -1,0 +1,45 @@
+//! Everything the user sees besides errors: the file summary, next steps and prompts.
+
+use std::io::IsTerminal;
+
+use anyhow::{Context as _, Result};
+
+use crate::scaffold::{Change, Plan};
+
+/// Prints one line per file the plan touched, like `cargo new` and Kubebuilder do.
+pub fn print_changes(plan: &Plan) {
+    for (path, change) in plan.changes() {
+        let verb = match change {
+            Change::Create => "created",
+            Change::Update => "updated",
+            Change::Unchanged => "unchanged",
+            Change::Skip => "kept",
+        };
+        println!("{verb:>10} {path}");
+    }
+}
+
+pub fn print_next_steps(steps: &[&str]) {
+    println!("\nNext:");
+    for step in steps {
+        println!("  {step}");
+    }
+}
+
+/// Resolves a yes/no flag: the flag's value if given, the answer to `question` on a terminal,
+/// else `default` (never prompting when nobody can answer).
+pub fn confirm_unless_given(flag: Option<bool>, question: &str, default: bool) -> Result<bool> {
+    if let Some(value) = flag {
+        return Ok(value);
+    }
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Ok(default);
+    }
+    dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(default)
+        .show_default(false)
+        .wait_for_newline(true)
+        .interact()
+        .with_context(|| format!("cannot read the answer to `{question}`; pass the flag instead"))
+}
