@@ -28,7 +28,7 @@ pub struct Project {
     /// The manager watches only its own namespace (Role, not ClusterRole).
     #[serde(default)]
     pub namespaced: bool,
-    #[serde(default, rename = "resources")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
 }
 

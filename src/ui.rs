@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 
 use anyhow::{Context as _, Result};
 
+use crate::scaffold::rustfmt::Outcome;
 use crate::scaffold::{Change, Plan};
 
 /// Prints one line per file the plan touched, like `cargo new` and Kubebuilder do.
@@ -16,6 +17,15 @@ pub fn print_changes(plan: &Plan) {
             Change::Skip => "kept",
         };
         println!("{verb:>10} {path}");
+    }
+}
+
+/// Says so when the Rust files could not be formatted, since `cargo fmt --check` may then fail.
+pub fn print_formatting(outcome: &Outcome) {
+    if *outcome == Outcome::RustfmtMissing {
+        println!(
+            "\nnote: rustfmt was not found, so the Rust files are as rendered; install it with `rustup component add rustfmt` and run `cargo fmt`"
+        );
     }
 }
 

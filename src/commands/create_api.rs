@@ -8,7 +8,8 @@ use super::TemplateContext;
 use crate::cli::CreateApiArgs;
 use crate::names::{ResourceNames, plural_of};
 use crate::project::{Example, PROJECT_FILE, Project, Resource};
-use crate::scaffold::{IfExists, Plan, markers, templates};
+use crate::scaffold::markers::{self, Placement};
+use crate::scaffold::{IfExists, Plan, rustfmt, templates};
 use crate::{ui, validate};
 
 /// A line added above a marker in a file `init` or an earlier `create api` wrote.
@@ -18,40 +19,54 @@ struct Insertion {
     marker: &'static str,
     /// A template rendered with the same context as the files.
     fragment: &'static str,
+    placement: Placement,
 }
 
 /// What registers a new type: its module, its CRD, its manifests.
 const RESOURCE_INSERTIONS: &[Insertion] = &[
     Insertion {
         file: "src/api/mod.rs",
-        marker: markers::API_MODULES,
+        marker: markers::API_VERSIONS,
         fragment: "pub mod {{ resource.version }};",
+        placement: Placement::Sorted,
     },
     Insertion {
         file: "src/api/mod.rs",
         marker: markers::CRDS,
         fragment: "{{ resource.version }}::{{ resource.kind }}::crd(),",
+        placement: Placement::Last,
     },
     Insertion {
         file: "config/crd/kustomization.yaml",
         marker: markers::CRD_KUSTOMIZE,
         fragment: "- bases/{{ resource.crd_file_name }}",
+        placement: Placement::Last,
     },
     Insertion {
         file: "config/rbac/kustomization.yaml",
         marker: markers::RBAC_KUSTOMIZE,
         fragment: "- {{ resource.kind_snake }}_editor_role.yaml\n- {{ resource.kind_snake }}_viewer_role.yaml",
+        placement: Placement::Last,
     },
     Insertion {
         file: "config/samples/kustomization.yaml",
         marker: markers::SAMPLES_KUSTOMIZE,
         fragment: "- {{ resource.group }}_{{ resource.version }}_{{ resource.kind_snake }}.yaml",
+        placement: Placement::Last,
     },
     // The version's module is created by the resource templates on its first kind.
     Insertion {
         file: "{{ resource.version_module_file }}",
         marker: markers::KIND_MODULES,
         fragment: "pub mod {{ resource.kind_snake }};",
+        placement: Placement::Sorted,
+    },
+    Insertion {
+        file: "{{ resource.version_module_file }}",
+        marker: markers::KIND_EXPORTS,
+        // `{{ "{" }}` prints a brace that would otherwise open a template tag.
+        fragment: "pub use {{ resource.kind_snake }}::{{ \"{\" }}{{ resource.kind }}, {{ resource.kind }}Spec, {{ resource.kind }}Status};",
+        placement: Placement::Sorted,
     },
 ];
 
@@ -61,25 +76,30 @@ const CONTROLLER_INSERTIONS: &[Insertion] = &[
         file: "src/controllers/mod.rs",
         marker: markers::CONTROLLER_MODULES,
         fragment: "pub mod {{ resource.kind_snake }};",
+        placement: Placement::Sorted,
     },
     Insertion {
         file: "src/controllers/mod.rs",
         marker: markers::CONTROLLERS,
-        fragment: "controllers.spawn({{ resource.kind_snake }}::run(client.clone()));",
+        fragment: "(\"{{ resource.kind_snake }}\", |client| Box::pin({{ resource.kind_snake }}::run(client))),",
+        placement: Placement::Last,
     },
     Insertion {
         file: "src/controllers/mod.rs",
         marker: markers::RBAC_RULES,
-        fragment: "rules.extend({{ resource.kind_snake }}::policy_rules());",
+        fragment: "{{ resource.kind_snake }}::policy_rules,",
+        placement: Placement::Last,
     },
 ];
 
 pub fn run(args: CreateApiArgs, dir: &Path) -> Result<()> {
     let project = Project::load(dir)?;
     let request = resolve(args, &project)?;
-    let plan = plan(&project, &request, dir)?;
+    let mut plan = plan(&project, &request, dir)?;
+    let formatting = rustfmt::format_plan(&mut plan)?;
     plan.apply()?;
     ui::print_changes(&plan);
+    ui::print_formatting(&formatting);
     ui::print_next_steps(&[
         "make manifests   # CRD and RBAC YAML from the Rust types",
         "make install     # apply the CRDs to the cluster",
@@ -261,7 +281,7 @@ fn insert_all(plan: &mut Plan, insertions: &[Insertion], context: &TemplateConte
     for insertion in insertions {
         let file = templates::render_fragment(insertion.file, context)?;
         let fragment = templates::render_fragment(insertion.fragment, context)?;
-        plan.insert_at_marker(&file, insertion.marker, &fragment)?;
+        plan.insert_at_marker(&file, insertion.marker, &fragment, insertion.placement)?;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 use super::TemplateContext;
 use crate::cli::InitArgs;
 use crate::project::{LAYOUT, PROJECT_FILE, Project};
-use crate::scaffold::{IfExists, Plan, templates};
+use crate::scaffold::{IfExists, Plan, rustfmt, templates};
 use crate::{ui, validate};
 
 pub fn run(args: InitArgs, dir: &Path) -> Result<()> {
@@ -17,9 +17,11 @@ pub fn run(args: InitArgs, dir: &Path) -> Result<()> {
         );
     }
     let project = resolve(args, dir)?;
-    let plan = plan(&project, dir)?;
+    let mut plan = plan(&project, dir)?;
+    let formatting = rustfmt::format_plan(&mut plan)?;
     plan.apply()?;
     ui::print_changes(&plan);
+    ui::print_formatting(&formatting);
     ui::print_next_steps(&[
         "cargo operator create api --group tutorial --version v1 --kind Foo",
         "make test",

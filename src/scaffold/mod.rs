@@ -2,6 +2,7 @@
 
 pub mod markers;
 mod plan;
+pub mod rustfmt;
 pub mod templates;
 
 pub use plan::{Change, IfExists, Plan};

@@ -11,7 +11,7 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 
-use super::markers;
+use super::markers::{self, Placement};
 
 /// What to do when a file the scaffold wants to write already exists with other content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,14 +96,20 @@ impl Plan {
     }
 
     /// Plans `fragment` above the line holding `marker` in `path`, unless the fragment is there.
-    pub fn insert_at_marker(&mut self, path: &str, marker: &str, fragment: &str) -> Result<()> {
+    pub fn insert_at_marker(
+        &mut self,
+        path: &str,
+        marker: &str,
+        fragment: &str,
+        placement: Placement,
+    ) -> Result<()> {
         check_relative(path)?;
         let Some(current) = self.current(path)? else {
             bail!(
                 "`{path}` is missing; restore it (it holds the `{marker}` marker) and run the command again"
             );
         };
-        let content = markers::insert(&current, marker, fragment)
+        let content = markers::insert(&current, marker, fragment, placement)
             .with_context(|| format!("cannot add to `{path}`"))?;
         let original = match self.files.remove(path) {
             Some(planned) => planned.original,
@@ -137,11 +143,20 @@ impl Plan {
             .collect()
     }
 
-    /// The planned content of every path, for tests and dry runs.
-    pub fn contents(&self) -> impl Iterator<Item = (&str, &str)> {
+    /// The content of every file that applying creates or changes.
+    pub fn changed_contents(&self) -> impl Iterator<Item = (&str, &str)> {
         self.files
             .iter()
+            .filter(|(_, planned)| matches!(planned.change, Change::Create | Change::Update))
             .map(|(path, planned)| (path.as_str(), planned.content.as_str()))
+    }
+
+    /// Replaces the planned content of `path` (after formatting), keeping what it replaces on disk.
+    pub fn replace_content(&mut self, path: &str, content: String) {
+        if let Some(planned) = self.files.get_mut(path) {
+            planned.change = reconcile_change(&planned.original, &content, planned.change);
+            planned.content = content;
+        }
     }
 
     /// Writes every created or updated file. On the first failure, undoes the writes already made
@@ -333,8 +348,13 @@ mod tests {
         let mut plan = Plan::new(dir.path(), HINT);
         plan.add_file("mod.rs", "// +operator:scaffold:m\n".into(), IfExists::Skip)
             .unwrap();
-        plan.insert_at_marker("mod.rs", "// +operator:scaffold:m", "pub mod foo;")
-            .unwrap();
+        plan.insert_at_marker(
+            "mod.rs",
+            "// +operator:scaffold:m",
+            "pub mod foo;",
+            Placement::Last,
+        )
+        .unwrap();
         assert_eq!(plan.changes(), vec![("mod.rs", Change::Create)]);
         plan.apply().unwrap();
         assert_eq!(
@@ -343,7 +363,12 @@ mod tests {
         );
         let mut again = Plan::new(dir.path(), HINT);
         again
-            .insert_at_marker("mod.rs", "// +operator:scaffold:m", "pub mod foo;")
+            .insert_at_marker(
+                "mod.rs",
+                "// +operator:scaffold:m",
+                "pub mod foo;",
+                Placement::Last,
+            )
             .unwrap();
         assert_eq!(again.changes(), vec![("mod.rs", Change::Unchanged)]);
     }
@@ -389,7 +414,12 @@ mod tests {
         fs::write(dir.path().join("lib.rs"), "pub mod api;\n").unwrap();
         let mut plan = Plan::new(dir.path(), HINT);
         let err = plan
-            .insert_at_marker("lib.rs", "// +operator:scaffold:modules", "pub mod foo;")
+            .insert_at_marker(
+                "lib.rs",
+                "// +operator:scaffold:modules",
+                "pub mod foo;",
+                Placement::Last,
+            )
             .unwrap_err();
         assert_eq!(
             format!("{err:#}"),

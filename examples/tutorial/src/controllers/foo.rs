@@ -1,0 +1,559 @@
+// Copyright 2026 The tutorial Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+//! The Foo controller: a Foo is happy while a Pod named `spec.name`
+//! exists in any namespace.
+
+use std::{collections::HashSet, sync::Arc, time::Duration};
+
+use futures::{Stream, StreamExt, future, stream};
+use k8s_openapi::api::{core::v1::Pod, rbac::v1::PolicyRule};
+use kube::{
+    Api, Client, Resource, ResourceExt,
+    api::{Patch, PatchParams},
+    core::{ObjectMeta, PartialObjectMeta},
+    runtime::{
+        Controller, WatchStreamExt,
+        controller::{self, Action},
+        events::{Event, EventType, Recorder, Reporter},
+        reflector::{self, ObjectRef, Store, store::Writer},
+        watcher,
+    },
+};
+use serde_json::json;
+use tracing::{debug, info, warn};
+
+use super::{ErrorBackoff, ensure_served, policy_rule};
+use crate::{
+    Error, FIELD_MANAGER, Result,
+    api::v1::{Foo, FooStatus},
+};
+
+/// A safety net: every Foo is looked at again this often, even without events.
+const RESYNC: Duration = Duration::from_secs(300);
+
+/// What the reconciler needs besides the Foo itself.
+pub struct Context {
+    pub client: Client,
+    pub recorder: Recorder,
+    /// Metadata of every Pod in the cluster, kept current by the controller's
+    /// single Pod watch.
+    pub pods: Store<PartialObjectMeta<Pod>>,
+    pub backoff: ErrorBackoff<Foo>,
+}
+
+/// Runs the Foo controller until SIGTERM or SIGINT.
+pub async fn run(client: Client) -> Result<()> {
+    info!(
+        controller = "foo",
+        group = &*Foo::group(&()),
+        kind = &*Foo::kind(&()),
+        "starting controller"
+    );
+    let api = Api::<Foo>::all(client.clone());
+    ensure_served(&api).await?;
+    let controller = Controller::new(api, watcher::Config::default().any_semantic());
+    let cache = controller.store();
+
+    // One metadata-only watch of all Pods both fills the cache that the
+    // reconciler reads and, through the Foo cache, triggers the Foos looking
+    // for a Pod that appeared or disappeared.
+    let (pods, pods_writer) = reflector::store();
+    let pod_events = watcher(
+        Api::<PartialObjectMeta<Pod>>::all(client.clone()),
+        watcher::Config::default().any_semantic(),
+    )
+    .default_backoff()
+    .modify(|pod| {
+        // Only names matter here; dropping labels, annotations and managed
+        // fields keeps the cache small in large clusters.
+        let meta = &mut pod.metadata;
+        *meta = ObjectMeta {
+            name: meta.name.take(),
+            namespace: meta.namespace.take(),
+            ..Default::default()
+        };
+    });
+    let pod_changes = presence_changes(pod_events, pods_writer);
+    info!(
+        controller = "foo",
+        source = "kind source: Foo",
+        "starting event source"
+    );
+    info!(
+        controller = "foo",
+        source = "metadata source: Pod",
+        "starting event source"
+    );
+
+    let context = Arc::new(Context {
+        recorder: Recorder::new(client.clone(), Reporter::from(FIELD_MANAGER)),
+        client,
+        pods,
+        backoff: ErrorBackoff::default(),
+    });
+    controller
+        .watches_stream(pod_changes, move |pod| {
+            objects_looking_for(&cache, &pod.name_any())
+        })
+        .shutdown_on_signal()
+        .run(reconcile, error_policy, context.clone())
+        .for_each(|result| {
+            match result {
+                Ok((obj, _)) => context.backoff.reset(&obj),
+                // Already logged by error_policy.
+                Err(controller::Error::ReconcilerFailed(..)) => {}
+                Err(err) => warn!(controller = "foo", error = %err, "controller error"),
+            }
+            future::ready(())
+        })
+        .await;
+    info!(controller = "foo", "controller stopped");
+    Ok(())
+}
+
+/// Applies watch `events` to the cache behind `writer` and yields each object
+/// that appeared or disappeared, which is all a Foo cares about.
+///
+/// Compared to `reflect(writer).touched_objects()` this drops updates of
+/// objects that already existed (a new Pod changes a few times per second
+/// while it starts, and each reconcile would race the watch event of the
+/// status just written), and after a re-list it yields what changed while the
+/// watch was down, once the cache holds the new list. The first list yields
+/// nothing: the reconciler waits for it and every Foo is reconciled anyway.
+pub fn presence_changes<K>(
+    events: impl Stream<Item = watcher::Result<watcher::Event<K>>>,
+    mut writer: Writer<K>,
+) -> impl Stream<Item = watcher::Result<K>>
+where
+    K: Resource<DynamicType = ()> + Clone,
+{
+    let cache = writer.as_reader();
+    let mut listed_once = false;
+    // What the ongoing re-list returned so far.
+    let mut relisted = HashSet::new();
+    events.flat_map(move |event| {
+        let event = match event {
+            Ok(event) => event,
+            Err(err) => return stream::iter(vec![Err(err)]),
+        };
+        let mut changes = Vec::new();
+        match &event {
+            watcher::Event::Apply(obj) if cache.get(&ObjectRef::from_obj(obj)).is_none() => {
+                changes.push(obj.clone());
+            }
+            watcher::Event::Delete(obj) => changes.push(obj.clone()),
+            watcher::Event::Init => relisted.clear(),
+            watcher::Event::InitApply(obj) if listed_once => {
+                relisted.insert(ObjectRef::from_obj(obj));
+            }
+            watcher::Event::InitDone if listed_once => {
+                // Gone: cached before the re-list but not listed again.
+                changes.extend(
+                    cache
+                        .state()
+                        .into_iter()
+                        .filter(|obj| !relisted.contains(&ObjectRef::from_obj(obj.as_ref())))
+                        .map(|obj| K::clone(&obj)),
+                );
+                relisted.retain(|obj_ref| cache.get(obj_ref).is_none());
+            }
+            _ => {}
+        }
+        writer.apply_watcher_event(&event);
+        if let watcher::Event::InitDone = event {
+            // New: listed but not cached before; yielded only now that the
+            // cache holds them, so that the reconciler sees them.
+            changes.extend(
+                relisted
+                    .drain()
+                    .filter_map(|obj_ref| cache.get(&obj_ref))
+                    .map(|obj| K::clone(&obj)),
+            );
+            listed_once = true;
+        }
+        stream::iter(changes.into_iter().map(Ok).collect::<Vec<_>>())
+    })
+}
+
+/// The Foos looking for a Pod named `pod_name`, whichever their namespace.
+pub fn objects_looking_for(cache: &Store<Foo>, pod_name: &str) -> Vec<ObjectRef<Foo>> {
+    cache
+        .state_filter(|obj| obj.spec.name == pod_name)
+        .iter()
+        .map(|obj| ObjectRef::from_obj(obj.as_ref()))
+        .collect()
+}
+
+/// Sets `status.happy` from the Pod cache, writing only when it changes.
+pub async fn reconcile(obj: Arc<Foo>, ctx: Arc<Context>) -> Result<Action> {
+    // An empty cache would make every Foo look friendless until the first
+    // list of Pods arrives, and that wrong `false` would be written and
+    // announced.
+    ctx.pods.wait_until_ready().await?;
+
+    let name = obj.name_any();
+    let namespace = obj.namespace().ok_or(Error::MissingField("namespace"))?;
+    let friend = obj.spec.name.as_str();
+    let happy = ctx
+        .pods
+        .find(|pod| pod.metadata.name.as_deref() == Some(friend))
+        .is_some();
+    let was_happy = obj.status.as_ref().map(|status| status.happy);
+
+    if was_happy == Some(happy) {
+        debug!(foo = %name, %namespace, %friend, happy, "status unchanged");
+        return Ok(Action::requeue(RESYNC));
+    }
+
+    // Server-side apply of the status alone: the patch names only the fields
+    // this controller owns, so no read-modify-write race with other writers.
+    let patch = json!({
+        "apiVersion": Foo::api_version(&()),
+        "kind": Foo::kind(&()),
+        "status": FooStatus { happy },
+    });
+    Api::<Foo>::namespaced(ctx.client.clone(), &namespace)
+        .patch_status(
+            &name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .await?;
+    info!(foo = %name, %namespace, %friend, happy, "status updated");
+
+    let event = match (was_happy, happy) {
+        (_, true) => Some(Event {
+            type_: EventType::Normal,
+            reason: "FriendFound".into(),
+            note: Some(format!("Found Pod {friend}, Foo is happy")),
+            action: "Reconcile".into(),
+            secondary: None,
+        }),
+        (Some(true), false) => Some(Event {
+            type_: EventType::Normal,
+            reason: "FriendLost".into(),
+            note: Some(format!("Pod {friend} is gone, Foo is sad")),
+            action: "Reconcile".into(),
+            secondary: None,
+        }),
+        // A new Foo starts unhappy: nothing was lost.
+        (_, false) => None,
+    };
+    if let Some(event) = event {
+        // Events are informational: failing the reconcile would retry a status
+        // write that already succeeded.
+        if let Err(err) = ctx.recorder.publish(&event, &obj.object_ref(&())).await {
+            warn!(foo = %name, %namespace, error = %err, "failed to publish event");
+        }
+    }
+    Ok(Action::requeue(RESYNC))
+}
+
+/// Retries a failed reconcile, waiting longer after each consecutive failure.
+pub fn error_policy(obj: Arc<Foo>, error: &Error, ctx: Arc<Context>) -> Action {
+    let retry_in = ctx.backoff.next_delay(&obj);
+    warn!(
+        foo = %obj.name_any(),
+        namespace = obj.namespace().unwrap_or_default(),
+        %error,
+        ?retry_in,
+        "reconcile failed"
+    );
+    Action::requeue(retry_in)
+}
+
+/// The RBAC rules this controller needs, and no more.
+pub fn policy_rules() -> Vec<PolicyRule> {
+    let group = Foo::group(&());
+    vec![
+        policy_rule(&group, "foos", &["list", "watch"]),
+        policy_rule(&group, "foos/status", &["patch"]),
+        // The metadata-only watch uses the same list and watch verbs.
+        policy_rule("", "pods", &["list", "watch"]),
+        // The Recorder creates an Event, then patches it when it repeats.
+        policy_rule("events.k8s.io", "events", &["create", "patch"]),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        api::v1::FooSpec,
+        controllers::testing::{ApiServer, Received, TIMEOUT, mock_client},
+    };
+    use http::Method;
+    use kube::core::{ObjectMeta, PartialObjectMetaExt};
+    use serde_json::Value;
+    use tokio::time::timeout;
+
+    /// A Foo named `name` looking for `friend`, in namespace `default`.
+    fn new_object(name: &str, friend: &str, status: Option<FooStatus>) -> Foo {
+        let spec = FooSpec {
+            name: friend.into(),
+        };
+        let mut obj = Foo::new(name, spec);
+        obj.metadata.namespace = Some("default".into());
+        obj.status = status;
+        obj
+    }
+
+    fn pod(namespace: &str, name: &str) -> PartialObjectMeta<Pod> {
+        ObjectMeta {
+            name: Some(name.into()),
+            namespace: Some(namespace.into()),
+            ..Default::default()
+        }
+        .into_response_partial()
+    }
+
+    /// A Pod cache whose initial list returned `pods` (namespace, name).
+    fn pod_store(pods: &[(&str, &str)]) -> Store<PartialObjectMeta<Pod>> {
+        let (store, mut writer) = reflector::store();
+        writer.apply_watcher_event(&watcher::Event::Init);
+        for (namespace, name) in pods {
+            writer.apply_watcher_event(&watcher::Event::InitApply(pod(namespace, name)));
+        }
+        writer.apply_watcher_event(&watcher::Event::InitDone);
+        store
+    }
+
+    fn context(pods: Store<PartialObjectMeta<Pod>>) -> (Arc<Context>, ApiServer) {
+        let (client, server) = mock_client();
+        let ctx = Context {
+            recorder: Recorder::new(client.clone(), Reporter::from(FIELD_MANAGER)),
+            client,
+            pods,
+            backoff: ErrorBackoff::default(),
+        };
+        (Arc::new(ctx), server)
+    }
+
+    /// Checks the status patch the reconciler sent and answers with `obj`
+    /// carrying the patched status, as the API server would.
+    async fn expect_status_patch(server: &mut ApiServer, obj: &Foo, happy: bool) {
+        let mut patched = obj.clone();
+        patched.status = Some(FooStatus { happy });
+        let request = server
+            .handle(|_| serde_json::to_value(&patched).unwrap())
+            .await;
+
+        assert_eq!(request.method, Method::PATCH);
+        assert_eq!(
+            request.path,
+            "/apis/tutorial.my.domain/v1/namespaces/default/foos/foo-01/status"
+        );
+        let mut query: Vec<&str> = request.query.split('&').filter(|p| !p.is_empty()).collect();
+        query.sort_unstable();
+        assert_eq!(query, ["fieldManager=tutorial-controller", "force=true"]);
+        assert_eq!(
+            request.body,
+            json!({
+                "apiVersion": "tutorial.my.domain/v1",
+                "kind": "Foo",
+                "status": { "happy": happy },
+            })
+        );
+    }
+
+    /// Checks the Event the reconciler published and accepts it.
+    async fn expect_event(server: &mut ApiServer, reason: &str) -> Received {
+        let request = server.handle(|request| request.body.clone()).await;
+
+        assert_eq!(request.method, Method::POST);
+        assert_eq!(
+            request.path,
+            "/apis/events.k8s.io/v1/namespaces/default/events"
+        );
+        assert_eq!(request.body["reason"], reason);
+        assert_eq!(request.body["type"], "Normal");
+        assert_eq!(request.body["action"], "Reconcile");
+        assert_eq!(request.body["reportingController"], FIELD_MANAGER);
+        assert_eq!(
+            request.body["regarding"],
+            json!({
+                "apiVersion": "tutorial.my.domain/v1",
+                "kind": "Foo",
+                "name": "foo-01",
+                "namespace": "default",
+            })
+        );
+        request
+    }
+
+    async fn finish(reconciling: tokio::task::JoinHandle<Result<Action>>) -> Action {
+        timeout(TIMEOUT, reconciling)
+            .await
+            .expect("reconcile timed out")
+            .expect("reconcile panicked")
+            .expect("reconcile failed")
+    }
+
+    #[tokio::test]
+    async fn friend_present_makes_foo_happy_and_announces_it() {
+        let (ctx, mut server) = context(pod_store(&[("elsewhere", "friend-01")]));
+        let obj = new_object("foo-01", "friend-01", None);
+        let reconciling = tokio::spawn(reconcile(Arc::new(obj.clone()), ctx));
+
+        expect_status_patch(&mut server, &obj, true).await;
+        let event = expect_event(&mut server, "FriendFound").await;
+        assert_eq!(
+            event.body["note"],
+            Value::from("Found Pod friend-01, Foo is happy")
+        );
+
+        assert_eq!(finish(reconciling).await, Action::requeue(RESYNC));
+        server.assert_no_more_requests().await;
+    }
+
+    #[tokio::test]
+    async fn friend_absent_makes_new_foo_unhappy_without_event() {
+        let (ctx, mut server) = context(pod_store(&[("default", "someone-else")]));
+        let obj = new_object("foo-01", "friend-01", None);
+        let reconciling = tokio::spawn(reconcile(Arc::new(obj.clone()), ctx));
+
+        expect_status_patch(&mut server, &obj, false).await;
+
+        finish(reconciling).await;
+        server.assert_no_more_requests().await;
+    }
+
+    #[tokio::test]
+    async fn friend_gone_makes_happy_foo_unhappy_and_announces_it() {
+        let (ctx, mut server) = context(pod_store(&[]));
+        let obj = new_object("foo-01", "friend-01", Some(FooStatus { happy: true }));
+        let reconciling = tokio::spawn(reconcile(Arc::new(obj.clone()), ctx));
+
+        expect_status_patch(&mut server, &obj, false).await;
+        expect_event(&mut server, "FriendLost").await;
+
+        finish(reconciling).await;
+        server.assert_no_more_requests().await;
+    }
+
+    #[tokio::test]
+    async fn correct_status_sends_no_request() {
+        let (ctx, server) = context(pod_store(&[("default", "friend-01")]));
+        let obj = new_object("foo-01", "friend-01", Some(FooStatus { happy: true }));
+
+        // Awaited directly: any request would block it, since nobody answers.
+        let action = timeout(TIMEOUT, reconcile(Arc::new(obj), ctx))
+            .await
+            .expect("reconcile sent a request or hung")
+            .expect("reconcile failed");
+
+        assert_eq!(action, Action::requeue(RESYNC));
+        server.assert_no_more_requests().await;
+    }
+
+    #[tokio::test]
+    async fn reconcile_waits_for_the_pod_cache() {
+        let (store, mut writer) = reflector::store();
+        let (ctx, mut server) = context(store);
+        let obj = new_object("foo-01", "friend-01", Some(FooStatus { happy: true }));
+        let reconciling = tokio::spawn(reconcile(Arc::new(obj), ctx));
+
+        // Deciding now would find no Pods and write a wrong `happy: false`.
+        server.assert_quiet_for(Duration::from_millis(200)).await;
+        assert!(
+            !reconciling.is_finished(),
+            "reconcile did not wait for the Pod cache"
+        );
+
+        writer.apply_watcher_event(&watcher::Event::Init);
+        writer.apply_watcher_event(&watcher::Event::InitApply(pod("default", "friend-01")));
+        writer.apply_watcher_event(&watcher::Event::InitDone);
+
+        finish(reconciling).await;
+        server.assert_no_more_requests().await;
+    }
+
+    #[tokio::test]
+    async fn presence_changes_yields_pods_that_appear_or_disappear() {
+        use watcher::Event::{Apply, Delete, Init, InitApply, InitDone};
+        let (cache, writer) = reflector::store();
+        let events = [
+            // The first list triggers nothing: every Foo is reconciled anyway.
+            Ok(Init),
+            Ok(InitApply(pod("a", "p1"))),
+            Ok(InitApply(pod("a", "p2"))),
+            Ok(InitDone),
+            // An update of a known Pod changes nothing for a Foo.
+            Ok(Apply(pod("a", "p1"))),
+            Ok(Apply(pod("b", "p3"))),
+            Ok(Delete(pod("a", "p2"))),
+            Err(watcher::Error::NoResourceVersion),
+            // A re-list after the watch was down: p3 vanished, p4 appeared.
+            Ok(Init),
+            Ok(InitApply(pod("a", "p1"))),
+            Ok(InitApply(pod("c", "p4"))),
+            Ok(InitDone),
+        ];
+
+        let changes: Vec<String> = presence_changes(stream::iter(events), writer)
+            .map(|change| match change {
+                // Whether the reconciler, reading the cache, sees the Pod.
+                Ok(pod) => match cache.get(&ObjectRef::from_obj(&pod)) {
+                    Some(_) => format!("+{}/{}", pod.namespace().unwrap(), pod.name_any()),
+                    None => format!("-{}/{}", pod.namespace().unwrap(), pod.name_any()),
+                },
+                Err(_) => "error".to_string(),
+            })
+            .collect()
+            .await;
+
+        assert_eq!(changes, ["+b/p3", "-a/p2", "error", "-b/p3", "+c/p4",]);
+        let mut cached: Vec<String> = cache.state().iter().map(|pod| pod.name_any()).collect();
+        cached.sort();
+        assert_eq!(cached, ["p1", "p4"]);
+    }
+
+    #[test]
+    fn objects_looking_for_finds_every_foo_with_that_friend() {
+        let (store, mut writer) = reflector::store();
+        let mut elsewhere = new_object("foo-b", "nginx", None);
+        elsewhere.metadata.namespace = Some("team-b".into());
+        for obj in [
+            new_object("foo-a", "nginx", None),
+            elsewhere,
+            new_object("foo-c", "redis", None),
+            new_object("foo-d", "nginx-2", None),
+        ] {
+            writer.apply_watcher_event(&watcher::Event::Apply(obj));
+        }
+
+        let mut found = objects_looking_for(&store, "nginx");
+        found.sort_by_key(|found| (found.namespace.clone(), found.name.clone()));
+        let expected = [
+            ObjectRef::new("foo-a").within("default"),
+            ObjectRef::new("foo-b").within("team-b"),
+        ];
+        assert_eq!(found, expected);
+        let expected = [ObjectRef::new("foo-c").within("default")];
+        assert_eq!(objects_looking_for(&store, "redis"), expected);
+        assert!(objects_looking_for(&store, "postgres").is_empty());
+    }
+
+    #[test]
+    fn policy_rules_cover_the_kind_pods_and_events() {
+        let rules: Vec<(String, String, String)> = policy_rules()
+            .into_iter()
+            .map(|rule| {
+                (
+                    rule.api_groups.unwrap().join(","),
+                    rule.resources.unwrap().join(","),
+                    rule.verbs.join(","),
+                )
+            })
+            .collect();
+        let expected = [
+            ("tutorial.my.domain", "foos", "list,watch"),
+            ("tutorial.my.domain", "foos/status", "patch"),
+            ("", "pods", "list,watch"),
+            ("events.k8s.io", "events", "create,patch"),
+        ]
+        .map(|(g, r, v)| (g.to_string(), r.to_string(), v.to_string()));
+        assert_eq!(rules, expected);
+    }
+}

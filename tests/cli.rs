@@ -1,0 +1,527 @@
+//! The binary as a user runs it: exit codes, exact messages, files on disk.
+//!
+//! assert_cmd runs without a terminal on stdin, so these tests also prove that no command ever
+//! waits for an answer nobody can give.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+fn cargo_operator(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("cargo-operator").unwrap();
+    cmd.current_dir(dir)
+        .arg("operator")
+        .env("SOURCE_DATE_EPOCH", "1767225600");
+    cmd
+}
+
+/// A new folder named like a project, so `init` can take its name.
+fn project_dir() -> (TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("tutorial");
+    fs::create_dir(&dir).unwrap();
+    (tmp, dir)
+}
+
+fn init(dir: &Path) {
+    cargo_operator(dir)
+        .args([
+            "init",
+            "--domain",
+            "my.domain",
+            "--repo",
+            "my.domain/tutorial",
+        ])
+        .assert()
+        .success();
+}
+
+fn create_foo(dir: &Path) {
+    cargo_operator(dir)
+        .args([
+            "create",
+            "api",
+            "--group",
+            "tutorial",
+            "--version",
+            "v1",
+            "--kind",
+            "Foo",
+        ])
+        .assert()
+        .success();
+}
+
+/// Every file and folder below `dir` with its content, to prove a failed command changed nothing.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+    let mut entries = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            let relative = path.strip_prefix(dir).unwrap().to_path_buf();
+            if path.is_dir() {
+                entries.insert(relative, None);
+                stack.push(path);
+            } else {
+                entries.insert(relative, Some(fs::read(&path).unwrap()));
+            }
+        }
+    }
+    entries
+}
+
+/// Runs `args` in `dir`, expects exit code 1 with exactly `message`, and no change on disk.
+fn fails_cleanly(dir: &Path, args: &[&str], message: &str) {
+    let before = tree(dir);
+    cargo_operator(dir)
+        .args(args)
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(format!("error: {message}\n"));
+    assert_eq!(
+        tree(dir),
+        before,
+        "`{}` changed files although it failed",
+        args.join(" ")
+    );
+}
+
+#[test]
+fn version_names_the_targets() {
+    cargo_operator(Path::new("."))
+        .arg("version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(format!(
+            "cargo-operator {} (layout rust.operator/v1; kube 5.0, k8s-openapi 0.29, Kubernetes 1.37)",
+            env!("CARGO_PKG_VERSION")
+        )));
+}
+
+#[test]
+fn direct_invocation_works_like_cargo_subcommand() {
+    Command::cargo_bin("cargo-operator")
+        .unwrap()
+        .arg("version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("cargo-operator "));
+}
+
+#[test]
+fn completion_scripts_complete_cargo_operator() {
+    cargo_operator(Path::new("."))
+        .args(["completion", "bash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("cargo__subcmd__operator__subcmd__create__subcmd__api"));
+}
+
+#[test]
+fn unknown_flags_are_usage_errors() {
+    cargo_operator(Path::new("."))
+        .args(["init", "--frobnicate"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "unexpected argument '--frobnicate'",
+        ));
+}
+
+#[test]
+fn init_writes_a_project_named_after_its_directory() {
+    let (_tmp, dir) = project_dir();
+    cargo_operator(&dir)
+        .args([
+            "init",
+            "--domain",
+            "my.domain",
+            "--repo",
+            "my.domain/tutorial",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("created PROJECT.toml"))
+        .stdout(predicate::str::contains("cargo operator create api"));
+    let project = fs::read_to_string(dir.join("PROJECT.toml")).unwrap();
+    assert!(project.contains("project-name = \"tutorial\""), "{project}");
+    assert!(project.contains("domain = \"my.domain\""), "{project}");
+    assert!(
+        project.contains("repo = \"my.domain/tutorial\""),
+        "{project}"
+    );
+    assert!(
+        fs::read_to_string(dir.join("Cargo.toml"))
+            .unwrap()
+            .contains("name = \"tutorial\"")
+    );
+}
+
+#[test]
+fn init_refuses_an_initialized_directory() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    fails_cleanly(
+        &dir,
+        &["init", "--domain", "my.domain"],
+        "this directory already holds an operator project (`PROJECT.toml` exists); add an API with `cargo operator create api`",
+    );
+}
+
+#[test]
+fn init_never_replaces_a_users_file() {
+    let (_tmp, dir) = project_dir();
+    fs::write(dir.join("Makefile"), "all:\n\techo mine\n").unwrap();
+    fails_cleanly(
+        &dir,
+        &["init"],
+        "`Makefile` already exists; `init` never replaces files, so move it away or run `init` in an empty directory",
+    );
+}
+
+#[test]
+fn init_rolls_back_when_a_write_fails() {
+    let (_tmp, dir) = project_dir();
+    // A plain file where init needs a folder: files before it in the plan get written, then undone.
+    fs::write(dir.join("src"), "not a folder").unwrap();
+    let before = tree(&dir);
+    cargo_operator(&dir)
+        .arg("init")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: cannot create folder `"));
+    assert_eq!(tree(&dir), before);
+}
+
+#[test]
+fn init_validates_its_flags() {
+    let (_tmp, dir) = project_dir();
+    fails_cleanly(
+        &dir,
+        &["init", "--domain", "My_Domain"],
+        "domain `My_Domain` is not a valid DNS-1123 subdomain; use lower-case letters, digits, `-` and `.`, such as `my.domain`",
+    );
+    fails_cleanly(
+        &dir,
+        &["init", "--project-name", "Tutorial"],
+        "project name `Tutorial` is not a valid DNS-1035 label; pass `--project-name` with lower-case letters, digits and `-`, starting with a letter",
+    );
+    fails_cleanly(
+        &dir,
+        &["init", "--project-name", "test"],
+        "project name `test` cannot be a Rust crate name; pass another `--project-name`",
+    );
+}
+
+#[test]
+fn init_needs_a_usable_directory_name_or_a_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("My_Operator");
+    fs::create_dir(&dir).unwrap();
+    fails_cleanly(
+        &dir,
+        &["init"],
+        "project name `My_Operator` is not a valid DNS-1035 label; pass `--project-name` with lower-case letters, digits and `-`, starting with a letter (it defaults to the directory's name)",
+    );
+    cargo_operator(&dir)
+        .args(["init", "--project-name", "my-operator"])
+        .assert()
+        .success();
+    assert!(
+        fs::read_to_string(dir.join("Cargo.toml"))
+            .unwrap()
+            .contains("name = \"my-operator\"")
+    );
+}
+
+#[test]
+fn create_api_needs_a_project() {
+    let tmp = tempfile::tempdir().unwrap();
+    let message = format!(
+        "no `PROJECT.toml` in `{}`; run this inside a project made by `cargo operator init`",
+        tmp.path().display()
+    );
+    fails_cleanly(
+        tmp.path(),
+        &[
+            "create",
+            "api",
+            "--group",
+            "tutorial",
+            "--version",
+            "v1",
+            "--kind",
+            "Foo",
+        ],
+        &message,
+    );
+}
+
+#[test]
+fn create_api_without_a_terminal_creates_type_and_controller() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    cargo_operator(&dir)
+        .args([
+            "create",
+            "api",
+            "--group",
+            "tutorial",
+            "--version",
+            "v1",
+            "--kind",
+            "Foo",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("created src/api/v1/foo.rs"))
+        .stdout(predicate::str::contains("created src/controllers/foo.rs"))
+        .stdout(predicate::str::contains("updated src/controllers/mod.rs"))
+        .stdout(predicate::str::contains("Create Resource").not());
+    let project = fs::read_to_string(dir.join("PROJECT.toml")).unwrap();
+    assert!(
+        project.contains("kind = \"Foo\"") && project.contains("plural = \"foos\""),
+        "{project}"
+    );
+}
+
+#[test]
+fn create_api_validates_its_flags() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    let api = |extra: &[&'static str]| {
+        let mut args = vec!["create", "api"];
+        args.extend_from_slice(extra);
+        args
+    };
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--group", "tutorial", "--version", "1", "--kind", "Foo"],
+            "version `1` is not a Kubernetes API version; use a form such as `v1`, `v1alpha1` or `v2beta3`",
+        ),
+        (
+            &[
+                "--group",
+                "tutorial",
+                "--version",
+                "../../etc",
+                "--kind",
+                "Foo",
+            ],
+            "version `../../etc` is not a Kubernetes API version; use a form such as `v1`, `v1alpha1` or `v2beta3`",
+        ),
+        (
+            &["--group", "Tutorial", "--version", "v1", "--kind", "Foo"],
+            "group `Tutorial` with domain `my.domain` makes `Tutorial.my.domain`, which is not a valid DNS-1123 subdomain; use lower-case letters, digits and `-`, such as `tutorial`",
+        ),
+        (
+            &["--group", "tutorial", "--version", "v1", "--kind", "foo"],
+            "kind `foo` must be PascalCase: an upper-case letter, then letters and digits, such as `Foo` or `CronJob`",
+        ),
+        (
+            &["--group", "tutorial", "--version", "v1", "--kind", "Type"],
+            "kind `Type` would become the Rust module `type`, which is a keyword; pick another kind, such as `TypeConfig`",
+        ),
+        (
+            &[
+                "--group",
+                "tutorial",
+                "--version",
+                "v1",
+                "--kind",
+                "Context",
+            ],
+            "kind `Context` would clash with a Rust type the generated code uses; pick another kind, such as `ContextConfig`",
+        ),
+        (
+            &[
+                "--group",
+                "tutorial",
+                "--version",
+                "v1",
+                "--kind",
+                "Foo",
+                "--plural",
+                "Foos",
+            ],
+            "plural `Foos` is not a valid DNS-1035 label; use lower-case letters, digits and `-`, starting with a letter, such as `foos`",
+        ),
+        (
+            &[
+                "--group",
+                "tutorial",
+                "--version",
+                "v1",
+                "--kind",
+                "Foo",
+                "--resource=false",
+                "--controller=false",
+            ],
+            "nothing to create with `--resource=false` and `--controller=false`; leave one of them out",
+        ),
+        (
+            &[
+                "--group",
+                "tutorial",
+                "--version",
+                "v1",
+                "--kind",
+                "Foo",
+                "--resource=false",
+            ],
+            "the project has no type for `tutorial/v1, Kind=Foo` to control; leave out `--resource=false` to create it",
+        ),
+    ];
+    for (extra, message) in cases {
+        fails_cleanly(&dir, &api(extra), message);
+    }
+}
+
+#[test]
+fn a_duplicate_api_needs_force() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    fails_cleanly(
+        &dir,
+        &[
+            "create",
+            "api",
+            "--group",
+            "tutorial",
+            "--version",
+            "v1",
+            "--kind",
+            "Foo",
+        ],
+        "API `tutorial/v1, Kind=Foo` already exists; pass `--force` to regenerate its files (your edits to them are lost)",
+    );
+}
+
+#[test]
+fn force_regenerates_edited_files_and_changes_nothing_else() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    let pristine = tree(&dir);
+    let controller = dir.join("src/controllers/foo.rs");
+    fs::write(&controller, "// my edits\n").unwrap();
+    cargo_operator(&dir)
+        .args([
+            "create",
+            "api",
+            "--group",
+            "tutorial",
+            "--version",
+            "v1",
+            "--kind",
+            "Foo",
+            "--force",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("updated src/controllers/foo.rs"))
+        .stdout(predicate::str::contains("unchanged src/controllers/mod.rs"));
+    assert_eq!(tree(&dir), pristine);
+}
+
+#[test]
+fn a_second_group_is_refused() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    fails_cleanly(
+        &dir,
+        &[
+            "create",
+            "api",
+            "--group",
+            "batch",
+            "--version",
+            "v1",
+            "--kind",
+            "Job",
+        ],
+        "this project's APIs are in group `tutorial`, and projects hold one group; use `--group tutorial`, or start another project for group `batch`",
+    );
+}
+
+#[test]
+fn a_second_controller_for_a_kind_is_refused() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    fails_cleanly(
+        &dir,
+        &[
+            "create",
+            "api",
+            "--group",
+            "tutorial",
+            "--version",
+            "v2",
+            "--kind",
+            "Foo",
+        ],
+        "kind `Foo` already has a controller (for version `v1`); create version `v2` with `--controller=false`",
+    );
+}
+
+#[test]
+fn a_missing_marker_is_named_and_nothing_is_written() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    let controllers = dir.join("src/controllers/mod.rs");
+    let without_marker: String = fs::read_to_string(&controllers)
+        .unwrap()
+        .lines()
+        .filter(|line| !line.contains("+operator:scaffold:controllers"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    fs::write(&controllers, without_marker).unwrap();
+    fails_cleanly(
+        &dir,
+        &[
+            "create",
+            "api",
+            "--group",
+            "tutorial",
+            "--version",
+            "v1",
+            "--kind",
+            "Foo",
+        ],
+        "cannot add to `src/controllers/mod.rs`: marker line `// +operator:scaffold:controllers` is missing; put it back where new code should go",
+    );
+}
+
+#[test]
+fn a_broken_project_file_is_reported() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    fs::write(dir.join("PROJECT.toml"), "layout = 3\n").unwrap();
+    let before = tree(&dir);
+    cargo_operator(&dir)
+        .args([
+            "create",
+            "api",
+            "--group",
+            "tutorial",
+            "--version",
+            "v1",
+            "--kind",
+            "Foo",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with(
+            "error: `PROJECT.toml` is not valid: ",
+        ));
+    assert_eq!(tree(&dir), before);
+}

@@ -1,0 +1,168 @@
+//! Snapshots of what each variant of the scaffold generates.
+//!
+//! The default project (`init` + `create api` for Foo) is committed whole as `examples/tutorial`
+//! and checked by `scripts/test.sh`; here each variant is stored as its diff against that default,
+//! so a snapshot shows exactly what a flag changes and no generated file is committed twice.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use similar::TextDiff;
+
+const INIT: &[&str] = &[
+    "init",
+    "--domain",
+    "my.domain",
+    "--repo",
+    "my.domain/tutorial",
+];
+const CREATE_FOO: &[&str] = &[
+    "create",
+    "api",
+    "--group",
+    "tutorial",
+    "--version",
+    "v1",
+    "--kind",
+    "Foo",
+];
+
+/// Runs each command in a new project folder named `tutorial` and returns every file written.
+fn scaffold(commands: &[&[&str]]) -> BTreeMap<String, String> {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("tutorial");
+    fs::create_dir(&dir).unwrap();
+    for args in commands {
+        Command::cargo_bin("cargo-operator")
+            .unwrap()
+            .current_dir(&dir)
+            .env("SOURCE_DATE_EPOCH", "1767225600")
+            .arg("operator")
+            .args(*args)
+            .assert()
+            .success();
+    }
+    let mut files = BTreeMap::new();
+    read_tree(&dir, &dir, &mut files);
+    files
+}
+
+fn read_tree(root: &Path, dir: &Path, files: &mut BTreeMap<String, String>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            read_tree(root, &path, files);
+        } else {
+            let relative = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            files.insert(relative, fs::read_to_string(&path).unwrap());
+        }
+    }
+}
+
+/// A readable diff of two scaffolds: unified hunks for changed files, whole new files.
+fn diff(base: &BTreeMap<String, String>, variant: &BTreeMap<String, String>) -> String {
+    let paths: BTreeSet<&String> = base.keys().chain(variant.keys()).collect();
+    let mut out = String::new();
+    for path in paths {
+        match (base.get(path), variant.get(path)) {
+            (Some(a), Some(b)) if a == b => {}
+            (Some(a), Some(b)) => {
+                let diff = TextDiff::from_lines(a, b);
+                out.push_str(
+                    &diff
+                        .unified_diff()
+                        .context_radius(2)
+                        .header(path, path)
+                        .to_string(),
+                );
+            }
+            (None, Some(b)) => out.push_str(&format!("=== new file {path}\n{b}")),
+            (Some(_), None) => out.push_str(&format!("=== not generated {path}\n")),
+            (None, None) => unreachable!("the path came from one of the maps"),
+        }
+    }
+    out
+}
+
+fn default_project() -> BTreeMap<String, String> {
+    scaffold(&[INIT, CREATE_FOO])
+}
+
+#[test]
+fn cluster_scoped_kind() {
+    let variant = scaffold(&[INIT, &[CREATE_FOO, &["--namespaced=false"]].concat()]);
+    insta::assert_snapshot!(diff(&default_project(), &variant));
+}
+
+#[test]
+fn skeleton_controller() {
+    let variant = scaffold(&[INIT, &[CREATE_FOO, &["--skeleton"]].concat()]);
+    insta::assert_snapshot!(diff(&default_project(), &variant));
+}
+
+#[test]
+fn second_kind_inserted() {
+    let bar = &[
+        "create",
+        "api",
+        "--group",
+        "tutorial",
+        "--version",
+        "v1",
+        "--kind",
+        "Bar",
+        "--skeleton",
+    ];
+    let variant = scaffold(&[INIT, CREATE_FOO, bar]);
+    insta::assert_snapshot!(diff(&default_project(), &variant));
+}
+
+#[test]
+fn second_version_inserted() {
+    let foo_v2 = &[
+        "create",
+        "api",
+        "--group",
+        "tutorial",
+        "--version",
+        "v2",
+        "--kind",
+        "Foo",
+        "--controller=false",
+    ];
+    let variant = scaffold(&[INIT, CREATE_FOO, foo_v2]);
+    insta::assert_snapshot!(diff(&default_project(), &variant));
+}
+
+#[test]
+fn namespace_scoped_project() {
+    let variant = scaffold(&[&[INIT, &["--namespaced"]].concat(), CREATE_FOO]);
+    insta::assert_snapshot!(diff(&default_project(), &variant));
+}
+
+#[test]
+fn no_license_and_an_owner() {
+    let variant = scaffold(&[
+        &[INIT, &["--license", "none", "--owner", "Jane Doe"]].concat(),
+        CREATE_FOO,
+    ]);
+    insta::assert_snapshot!(diff(&default_project(), &variant));
+}
+
+#[test]
+fn init_alone() {
+    let variant = scaffold(&[INIT]);
+    insta::assert_snapshot!(diff(&default_project(), &variant));
+}
+
+#[test]
+fn rerunning_create_api_with_force_is_a_no_op() {
+    let forced = [CREATE_FOO, &["--force"]].concat();
+    assert_eq!(scaffold(&[INIT, CREATE_FOO, &forced]), default_project());
+}
