@@ -73,7 +73,12 @@ check_variant cluster-operator \
   "create api --group infra --version v2 --kind Foo --namespaced=false --controller=false" \
   "create api --group infra --version v1 --kind Gateway --namespaced=false --skeleton"
 grep -q '^kind: Role$' "$variants/team-operator/crds.yaml"
-[ "$(grep -c '^  - name: v[12]$\|^  - additionalPrinterColumns:$' "$variants/cluster-operator/crds.yaml")" -ge 2 ]
-grep -q '^  scope: Cluster$' "$variants/cluster-operator/crds.yaml"
+# Two versions of Foo merge into one CRD; every CRD of that project is cluster-scoped.
+[ "$(grep -c '^  name: foos.infra.example.com$' "$variants/cluster-operator/crds.yaml")" -eq 1 ]
+grep -q 'name: v2$' "$variants/cluster-operator/crds.yaml"
+if grep -q '^  scope: Namespaced$' "$variants/cluster-operator/crds.yaml"; then
+  echo "error: a cluster-scoped kind was generated as namespaced" >&2
+  exit 1
+fi
 
 step "all checks passed"

@@ -120,7 +120,9 @@ fn completion_scripts_complete_cargo_operator() {
         .args(["completion", "bash"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("cargo__subcmd__operator__subcmd__create__subcmd__api"));
+        .stdout(predicate::str::contains(
+            "cargo__subcmd__operator__subcmd__create__subcmd__api",
+        ));
 }
 
 #[test]
