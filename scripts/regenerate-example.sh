@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates examples/tutorial in place with the article's commands, then `make manifests`.
-# Cargo.lock and target/ survive, so the example builds with the same dependency versions.
+# Cargo.lock and target/ survive, so the example builds with the same dependency versions. `init`
+# run from this checkout points the example's kube-envtest at this repository's copy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

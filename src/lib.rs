@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod envtest_source;
 pub mod names;
 pub mod project;
 pub mod scaffold;

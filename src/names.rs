@@ -47,6 +47,8 @@ pub struct ProjectNames {
     /// The comment every generated Rust file starts with (empty for `--license none`).
     pub rust_header: String,
     pub cli_version: &'static str,
+    /// Relative path to a local `kube-envtest` to patch in (see `envtest_source`), if any.
+    pub kube_envtest_path: Option<String>,
 }
 
 impl ProjectNames {
@@ -74,6 +76,7 @@ impl ProjectNames {
             license_spdx,
             rust_header,
             cli_version: env!("CARGO_PKG_VERSION"),
+            kube_envtest_path: None,
         }
     }
 }

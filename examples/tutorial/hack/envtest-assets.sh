@@ -13,7 +13,7 @@
 #                         else the ETCD_VERSION in that Kubernetes' hack/lib/etcd.sh
 #   ENVTEST_FORCE=1       rebuild even if the folder already holds the right binaries
 #
-# Usage: export KUBEBUILDER_ASSETS="$(./envtest-assets.sh | tail -n 1)"
+# Usage: export KUBEBUILDER_ASSETS="$(hack/envtest-assets.sh | tail -n 1)" (`make test` does it)
 set -euo pipefail
 
 log() { printf 'envtest-assets: %s\n' "$*" >&2; }
