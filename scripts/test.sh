@@ -45,6 +45,9 @@ step "examples/tutorial: format, lint, unit tests, the walkthrough on a real API
   kubectl kustomize config/samples >/dev/null
 )
 
+step "the article's walkthrough out of process: make manifests install run, kubectl, on a real API server"
+scripts/walkthrough.sh
+
 step "variants: namespaced project with a skeleton kind; cluster-scoped kinds with two versions"
 # Each variant is scaffolded with the CLI, then formatted, linted and tested like the example.
 # They share the example's target folder, so only their own crate is compiled again.

@@ -120,7 +120,7 @@ async fn event_reasons(events: &Api<Event>, name: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn foo_is_happy_while_its_friend_exists() {
-    let env = TestEnv::builder()
+    let mut env = TestEnv::builder()
         .crds(api::crds().unwrap())
         .missing_binaries_hint(
             "run the tests with `make test`, which builds them once with Go, or set KUBEBUILDER_ASSETS",
@@ -214,6 +214,17 @@ async fn foo_is_happy_while_its_friend_exists() {
         event_reasons(&events, "foo-02").await,
         ["FriendFound", "FriendLost"]
     );
+
+    // The API server restarts under the running controller: its watches recover, and a Pod
+    // created afterwards is seen.
+    env.restart_apiserver().await.unwrap();
+    pods.create(&pp, &pod("jack")).await.unwrap();
+    for name in ["foo-01", "foo-02"] {
+        eventually(&format!("{name} is happy after the restart"), || async {
+            happy(&objects, name).await == Some(true)
+        })
+        .await;
+    }
 
     if controller.is_finished() {
         panic!("the controller stopped early: {:?}", controller.await);
