@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 runs=${1:-20}
 cargo build --locked --release --quiet --bin cargo-operator
 cli="$PWD/target/release/cargo-operator"
+# `cargo operator …` runs the binary with CARGO set to the toolchain's cargo; do the same, without
+# counting cargo's own start-up, which is not ours to measure.
+CARGO=$(rustup which cargo)
+export CARGO
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

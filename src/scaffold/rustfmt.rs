@@ -5,6 +5,7 @@
 //! The files are formatted in parallel, one rustfmt process each, through stdin and stdout.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context as _, Result, bail};
@@ -29,9 +30,10 @@ pub fn format_plan(plan: &mut Plan) -> Result<Outcome> {
         .filter(|(path, _)| path.ends_with(".rs"))
         .map(|(path, content)| (path.to_string(), content.to_string()))
         .collect();
+    let program = rustfmt_program();
     let mut children = Vec::with_capacity(files.len());
     for (path, content) in &files {
-        match spawn(content) {
+        match spawn(&program, content) {
             Ok(child) => children.push((path, child)),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(Outcome::RustfmtMissing);
@@ -58,8 +60,19 @@ pub fn format_plan(plan: &mut Plan) -> Result<Outcome> {
     Ok(Outcome::Formatted)
 }
 
-fn spawn(content: &str) -> std::io::Result<Child> {
-    let mut child = Command::new("rustfmt")
+/// The toolchain's own rustfmt when cargo runs us (`cargo operator …` sets `CARGO` to the
+/// toolchain's cargo): calling it directly skips rustup's proxy, which costs more than the
+/// formatting itself. Otherwise whatever `rustfmt` is on PATH.
+fn rustfmt_program() -> PathBuf {
+    std::env::var_os("CARGO")
+        .map(PathBuf::from)
+        .and_then(|cargo| Some(cargo.parent()?.join("rustfmt")))
+        .filter(|rustfmt| rustfmt.is_file())
+        .unwrap_or_else(|| PathBuf::from("rustfmt"))
+}
+
+fn spawn(program: &Path, content: &str) -> std::io::Result<Child> {
+    let mut child = Command::new(program)
         .args(["--edition", EDITION, "--quiet"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
