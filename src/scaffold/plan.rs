@@ -79,19 +79,7 @@ impl Plan {
         } else {
             content
         };
-        let original = self
-            .files
-            .remove(path)
-            .map_or(original, |planned| planned.original);
-        let change = reconcile_change(&original, &content, change);
-        self.files.insert(
-            path.to_string(),
-            PlannedFile {
-                original,
-                content,
-                change,
-            },
-        );
+        self.record(path, original, content, change);
         Ok(())
     }
 
@@ -111,11 +99,18 @@ impl Plan {
         };
         let content = markers::insert(&current, marker, fragment, placement)
             .with_context(|| format!("cannot add to `{path}`"))?;
-        let original = match self.files.remove(path) {
-            Some(planned) => planned.original,
-            None => Some(current),
-        };
-        let change = reconcile_change(&original, &content, Change::Update);
+        self.record(path, Some(current), content, Change::Update);
+        Ok(())
+    }
+
+    /// Plans `content` for `path`. `on_disk` is what is there now unless the path was planned
+    /// before, in which case the first plan's record of the disk is kept.
+    fn record(&mut self, path: &str, on_disk: Option<String>, content: String, change: Change) {
+        let original = self
+            .files
+            .remove(path)
+            .map_or(on_disk, |planned| planned.original);
+        let change = reconcile_change(&original, &content, change);
         self.files.insert(
             path.to_string(),
             PlannedFile {
@@ -124,7 +119,6 @@ impl Plan {
                 change,
             },
         );
-        Ok(())
     }
 
     /// The content `path` will have: planned, or on disk, or `None` if it exists nowhere.
