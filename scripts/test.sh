@@ -16,7 +16,7 @@ cargo clippy --locked --workspace --all-targets -- -D warnings
 
 step "envtest binaries (etcd, kube-apiserver, kubectl): built once from Go modules, then cached"
 # The generated projects' own script: what a user's `make test` runs.
-KUBEBUILDER_ASSETS=$(bash templates/init/hack/envtest-assets.sh.jinja | tail -n 1)
+KUBEBUILDER_ASSETS=$(scripts/envtest-assets.sh | tail -n 1)
 export KUBEBUILDER_ASSETS
 echo "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS"
 
