@@ -26,17 +26,30 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 /// The user the controller runs as.
 const MANAGER_USER: &str = "tutorial-manager";
 
+/// How long the controller may take to notice a change after the API server restarts: its
+/// watches retry with kube's default backoff, which waits up to 30 s between attempts.
+const RECOVERY_TIMEOUT: Duration = Duration::from_secs(90);
+
 /// Polls `check` every 100 ms until it returns true, failing after `STEP_TIMEOUT`.
-async fn eventually<F, Fut>(what: &str, mut check: F)
+async fn eventually<F, Fut>(what: &str, check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let deadline = tokio::time::Instant::now() + STEP_TIMEOUT;
+    eventually_within(STEP_TIMEOUT, what, check).await;
+}
+
+/// Polls `check` every 100 ms until it returns true, failing after `timeout`.
+async fn eventually_within<F, Fut>(timeout: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
     while !check().await {
         assert!(
             tokio::time::Instant::now() < deadline,
-            "timed out after {STEP_TIMEOUT:?} waiting until {what}"
+            "timed out after {timeout:?} waiting until {what}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -220,7 +233,8 @@ async fn foo_is_happy_while_its_friend_exists() {
     env.restart_apiserver().await.unwrap();
     pods.create(&pp, &pod("jack")).await.unwrap();
     for name in ["foo-01", "foo-02"] {
-        eventually(&format!("{name} is happy after the restart"), || async {
+        let what = format!("{name} is happy after the restart");
+        eventually_within(RECOVERY_TIMEOUT, &what, || async {
             happy(&objects, name).await == Some(true)
         })
         .await;
