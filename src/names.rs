@@ -29,6 +29,11 @@ pub fn plural_of(kind: &str) -> String {
     format!("{lower}s")
 }
 
+/// The module (and file stem) of a kind: `Foo` → `foo`, `CronJob` → `cron_job`.
+pub fn kind_module(kind: &str) -> String {
+    kind.to_snake_case()
+}
+
 /// The Rust crate name of a project: `my-operator` → `my_operator`.
 pub fn crate_name(project_name: &str) -> String {
     project_name.replace('-', "_")
@@ -123,27 +128,19 @@ pub struct ResourceNames {
     pub api_group: String,
     /// `tutorial.my.domain/v1`.
     pub api_version: String,
-    /// `foos.tutorial.my.domain`, the CRD's name.
-    pub crd_name: String,
     pub namespaced: bool,
     pub controller: bool,
     /// `true` for the Pod-friend example, `false` for the minimal skeleton.
     pub friend_example: bool,
-    /// Path of the type's module file: `src/api/v1/foo.rs`.
-    pub type_file: String,
-    /// Path of the controller's module file: `src/controllers/foo.rs`.
-    pub controller_file: String,
     /// Path of the version's module file: `src/api/v1/mod.rs`.
     pub version_module_file: String,
-    /// `config/samples/tutorial_v1_foo.yaml`.
-    pub sample_file: String,
     /// `tutorial.my.domain_foos.yaml`, as written under `config/crd/bases`.
     pub crd_file_name: String,
 }
 
 impl ResourceNames {
     pub fn new(resource: &Resource, domain: &str) -> Self {
-        let kind_snake = resource.kind.to_snake_case();
+        let kind_snake = kind_module(&resource.kind);
         let api_group = format!("{}.{}", resource.group, domain);
         ResourceNames {
             group: resource.group.clone(),
@@ -152,18 +149,11 @@ impl ResourceNames {
             kind_lower: resource.kind.to_ascii_lowercase(),
             plural: resource.plural.clone(),
             api_version: format!("{api_group}/{}", resource.version),
-            crd_name: format!("{}.{api_group}", resource.plural),
             crd_file_name: format!("{api_group}_{}.yaml", resource.plural),
             namespaced: resource.namespaced,
             controller: resource.controller,
             friend_example: resource.example == Example::PodFriend,
-            type_file: format!("src/api/{}/{kind_snake}.rs", resource.version),
-            controller_file: format!("src/controllers/{kind_snake}.rs"),
             version_module_file: format!("src/api/{}/mod.rs", resource.version),
-            sample_file: format!(
-                "config/samples/{}_{}_{kind_snake}.yaml",
-                resource.group, resource.version
-            ),
             kind_snake,
             api_group,
         }
@@ -208,15 +198,8 @@ mod tests {
         assert_eq!(names.kind_lower, "cronjob");
         assert_eq!(names.api_group, "batch.my.domain");
         assert_eq!(names.api_version, "batch.my.domain/v1alpha1");
-        assert_eq!(names.crd_name, "cronjobs.batch.my.domain");
         assert_eq!(names.crd_file_name, "batch.my.domain_cronjobs.yaml");
-        assert_eq!(names.type_file, "src/api/v1alpha1/cron_job.rs");
-        assert_eq!(names.controller_file, "src/controllers/cron_job.rs");
         assert_eq!(names.version_module_file, "src/api/v1alpha1/mod.rs");
-        assert_eq!(
-            names.sample_file,
-            "config/samples/batch_v1alpha1_cron_job.yaml"
-        );
         assert!(!names.friend_example);
     }
 

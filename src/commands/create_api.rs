@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 
 use super::TemplateContext;
 use crate::cli::CreateApiArgs;
-use crate::names::{ResourceNames, plural_of};
+use crate::names::{kind_module, plural_of};
 use crate::project::{Example, PROJECT_FILE, Project, Resource};
 use crate::scaffold::markers::{self, Placement};
 use crate::scaffold::{IfExists, Plan, rustfmt, templates};
@@ -123,6 +123,7 @@ pub fn resolve(args: CreateApiArgs, project: &Project) -> Result<Request> {
     validate::group(&args.group, &project.domain)?;
     validate::version(&args.version)?;
     validate::kind(&args.kind)?;
+    validate::kind_module(&args.kind, &kind_module(&args.kind))?;
     let plural = match args.plural {
         Some(plural) => plural,
         None => plural_of(&args.kind),
@@ -170,8 +171,6 @@ pub fn resolve(args: CreateApiArgs, project: &Project) -> Result<Request> {
             Example::PodFriend
         },
     };
-    let names = ResourceNames::new(&resource, &project.domain);
-    validate::kind_module(&resource.kind, &names.kind_snake)?;
     let api = format!(
         "{}/{}, Kind={}",
         resource.group, resource.version, resource.kind
