@@ -11,6 +11,11 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
 
+/// A command line as its words: tests read as what a user types.
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
 fn cargo_operator(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("cargo-operator").unwrap();
     cmd.current_dir(dir)
@@ -251,16 +256,7 @@ fn create_api_needs_a_project() {
     );
     fails_cleanly(
         tmp.path(),
-        &[
-            "create",
-            "api",
-            "--group",
-            "tutorial",
-            "--version",
-            "v1",
-            "--kind",
-            "Foo",
-        ],
+        &words("create api --group tutorial --version v1 --kind Foo"),
         &message,
     );
 }
@@ -308,14 +304,7 @@ fn create_api_validates_its_flags() {
             "version `1` is not a Kubernetes API version; use a form such as `v1`, `v1alpha1` or `v2beta3`",
         ),
         (
-            &[
-                "--group",
-                "tutorial",
-                "--version",
-                "../../etc",
-                "--kind",
-                "Foo",
-            ],
+            &words("--group tutorial --version ../../etc --kind Foo"),
             "version `../../etc` is not a Kubernetes API version; use a form such as `v1`, `v1alpha1` or `v2beta3`",
         ),
         (
@@ -331,52 +320,19 @@ fn create_api_validates_its_flags() {
             "kind `Type` would become the Rust module `type`, which is a keyword; pick another kind, such as `TypeConfig`",
         ),
         (
-            &[
-                "--group",
-                "tutorial",
-                "--version",
-                "v1",
-                "--kind",
-                "Context",
-            ],
+            &words("--group tutorial --version v1 --kind Context"),
             "kind `Context` would clash with a Rust type the generated code uses; pick another kind, such as `ContextConfig`",
         ),
         (
-            &[
-                "--group",
-                "tutorial",
-                "--version",
-                "v1",
-                "--kind",
-                "Foo",
-                "--plural",
-                "Foos",
-            ],
+            &words("--group tutorial --version v1 --kind Foo --plural Foos"),
             "plural `Foos` is not a valid DNS-1035 label; use lower-case letters, digits and `-`, starting with a letter, such as `foos`",
         ),
         (
-            &[
-                "--group",
-                "tutorial",
-                "--version",
-                "v1",
-                "--kind",
-                "Foo",
-                "--resource=false",
-                "--controller=false",
-            ],
+            &words("--group tutorial --version v1 --kind Foo --resource=false --controller=false"),
             "nothing to create with `--resource=false` and `--controller=false`; leave one of them out",
         ),
         (
-            &[
-                "--group",
-                "tutorial",
-                "--version",
-                "v1",
-                "--kind",
-                "Foo",
-                "--resource=false",
-            ],
+            &words("--group tutorial --version v1 --kind Foo --resource=false"),
             "the project has no type for `tutorial/v1, Kind=Foo` to control; leave out `--resource=false` to create it",
         ),
     ];
@@ -392,16 +348,7 @@ fn a_duplicate_api_needs_force() {
     create_foo(&dir);
     fails_cleanly(
         &dir,
-        &[
-            "create",
-            "api",
-            "--group",
-            "tutorial",
-            "--version",
-            "v1",
-            "--kind",
-            "Foo",
-        ],
+        &words("create api --group tutorial --version v1 --kind Foo"),
         "API `tutorial/v1, Kind=Foo` already exists; pass `--force` to regenerate its files (your edits to them are lost)",
     );
 }
@@ -440,16 +387,7 @@ fn a_second_group_is_refused() {
     create_foo(&dir);
     fails_cleanly(
         &dir,
-        &[
-            "create",
-            "api",
-            "--group",
-            "batch",
-            "--version",
-            "v1",
-            "--kind",
-            "Job",
-        ],
+        &words("create api --group batch --version v1 --kind Job"),
         "this project's APIs are in group `tutorial`, and projects hold one group; use `--group tutorial`, or start another project for group `batch`",
     );
 }
@@ -461,16 +399,7 @@ fn a_second_controller_for_a_kind_is_refused() {
     create_foo(&dir);
     fails_cleanly(
         &dir,
-        &[
-            "create",
-            "api",
-            "--group",
-            "tutorial",
-            "--version",
-            "v2",
-            "--kind",
-            "Foo",
-        ],
+        &words("create api --group tutorial --version v2 --kind Foo"),
         "kind `Foo` already has a controller (for version `v1`); create version `v2` with `--controller=false`",
     );
 }
@@ -489,16 +418,7 @@ fn a_missing_marker_is_named_and_nothing_is_written() {
     fs::write(&controllers, without_marker).unwrap();
     fails_cleanly(
         &dir,
-        &[
-            "create",
-            "api",
-            "--group",
-            "tutorial",
-            "--version",
-            "v1",
-            "--kind",
-            "Foo",
-        ],
+        &words("create api --group tutorial --version v1 --kind Foo"),
         "cannot add to `src/controllers/mod.rs`: marker line `// +operator:scaffold:controllers` is missing; put it back where new code should go",
     );
 }
