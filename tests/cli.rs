@@ -3,7 +3,6 @@
 //! assert_cmd runs without a terminal on stdin, so these tests also prove that no command ever
 //! waits for an answer nobody can give.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -11,17 +10,12 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
 
+mod common;
+use common::{cargo_operator, tree};
+
 /// A command line as its words: tests read as what a user types.
 fn words(line: &str) -> Vec<&str> {
     line.split_whitespace().collect()
-}
-
-fn cargo_operator(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("cargo-operator").unwrap();
-    cmd.current_dir(dir)
-        .arg("operator")
-        .env("SOURCE_DATE_EPOCH", "1767225600");
-    cmd
 }
 
 /// A new folder named like a project, so `init` can take its name.
@@ -59,25 +53,6 @@ fn create_foo(dir: &Path) {
         ])
         .assert()
         .success();
-}
-
-/// Every file and folder below `dir` with its content, to prove a failed command changed nothing.
-fn tree(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
-    let mut entries = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        for entry in fs::read_dir(&current).unwrap() {
-            let path = entry.unwrap().path();
-            let relative = path.strip_prefix(dir).unwrap().to_path_buf();
-            if path.is_dir() {
-                entries.insert(relative, None);
-                stack.push(path);
-            } else {
-                entries.insert(relative, Some(fs::read(&path).unwrap()));
-            }
-        }
-    }
-    entries
 }
 
 /// Runs `args` in `dir`, expects exit code 1 with exactly `message`, and no change on disk.

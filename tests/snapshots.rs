@@ -6,10 +6,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::Path;
 
-use assert_cmd::Command;
 use similar::TextDiff;
+
+mod common;
+use common::{cargo_operator, tree};
 
 const INIT: &[&str] = &[
     "init",
@@ -35,34 +36,15 @@ fn scaffold(commands: &[&[&str]]) -> BTreeMap<String, String> {
     let dir = tmp.path().join("tutorial");
     fs::create_dir(&dir).unwrap();
     for args in commands {
-        Command::cargo_bin("cargo-operator")
-            .unwrap()
-            .current_dir(&dir)
-            .env("SOURCE_DATE_EPOCH", "1767225600")
-            .arg("operator")
-            .args(*args)
-            .assert()
-            .success();
+        cargo_operator(&dir).args(*args).assert().success();
     }
-    let mut files = BTreeMap::new();
-    read_tree(&dir, &dir, &mut files);
-    files
-}
-
-fn read_tree(root: &Path, dir: &Path, files: &mut BTreeMap<String, String>) {
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            read_tree(root, &path, files);
-        } else {
-            let relative = path
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            files.insert(relative, fs::read_to_string(&path).unwrap());
-        }
-    }
+    tree(&dir)
+        .into_iter()
+        .filter_map(|(path, content)| {
+            let path = path.to_string_lossy().replace('\\', "/");
+            Some((path, String::from_utf8(content?).unwrap()))
+        })
+        .collect()
 }
 
 /// A readable diff of two scaffolds: unified hunks for changed files, whole new files.
