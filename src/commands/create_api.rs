@@ -81,7 +81,7 @@ const CONTROLLER_INSERTIONS: &[Insertion] = &[
     Insertion {
         file: "src/controllers/mod.rs",
         marker: markers::CONTROLLERS,
-        fragment: "(\"{{ resource.kind_snake }}\", |client| Box::pin({{ resource.kind_snake }}::run(client))),",
+        fragment: "(\"{{ resource.kind_snake }}\", |shared| Box::pin({{ resource.kind_snake }}::run(shared))),",
         placement: Placement::Last,
     },
     Insertion {

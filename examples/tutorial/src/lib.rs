@@ -6,6 +6,8 @@
 
 pub mod api;
 pub mod controllers;
+pub mod manager;
+pub mod metrics;
 
 /// Name under which this operator owns fields (server-side apply) and
 /// reports Kubernetes Events, so both point back to the same component.
@@ -30,24 +32,47 @@ pub enum Error {
 
     #[error("object has no {0}")]
     MissingField(&'static str),
+}
 
-    #[error("cache was dropped before it was filled: {0}")]
-    CacheNotReady(#[from] kube::runtime::reflector::store::WriterDropped),
+impl Error {
+    /// A short, stable name for the kind of failure: the `reason` label of
+    /// `controller_runtime_reconcile_errors_total`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Kube(kube::Error::Api(status)) => match status.code {
+                403 => "Forbidden",
+                404 => "NotFound",
+                409 => "Conflict",
+                422 => "Invalid",
+                429 => "TooManyRequests",
+                500.. => "ServerError",
+                _ => "ApiError",
+            },
+            Self::Kube(_) => "ClientError",
+            Self::NotServed { .. } => "NotServed",
+            Self::CannotList { .. } => "CannotList",
+            Self::MissingField(_) => "MissingField",
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Logs to stderr in a human-readable format; the level comes from
-/// `RUST_LOG` (e.g. `RUST_LOG=tutorial=debug,kube=info`) and defaults to `info`.
-pub fn init_tracing() {
+/// Logs to stderr, filtered by `filter` (`RUST_LOG` syntax, such as
+/// `info,tutorial=debug`), as text for people or as JSON lines for log collectors.
+pub fn init_tracing(filter: &str, format: manager::LogFormat) -> Result<(), String> {
     use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
 
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let filter = EnvFilter::try_new(filter)
+        .map_err(|err| format!("invalid log filter {filter:?}: {err}"))?;
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(std::io::stderr);
+    match format {
         // Colors help in a terminal but are noise in `kubectl logs`.
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        manager::LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        manager::LogFormat::Json => logs.json().init(),
+    }
+    Ok(())
 }

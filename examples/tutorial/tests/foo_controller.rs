@@ -7,92 +7,27 @@
 //! The controller runs in-process as a user bound only to the role `make manifests` writes, so a
 //! permission missing from `policy_rules()` fails this test.
 
-use std::future::Future;
+mod support;
+
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::events::v1::Event;
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, RoleRef, Subject};
+use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
-use kube::core::ObjectMeta;
-use kube::{Api, Client};
-use kube_envtest::TestEnv;
 use serde_json::json;
+use support::{
+    ManagerProcess, NAMESPACE, eventually, eventually_within, grant_manager_permissions,
+    manager_client, start_env,
+};
 use tutorial::api::v1::{Foo, FooSpec};
-use tutorial::{api, controllers};
-
-/// How long a step may take before the test fails.
-const STEP_TIMEOUT: Duration = Duration::from_secs(30);
-/// The user the controller runs as.
-const MANAGER_USER: &str = "tutorial-manager";
+use tutorial::controllers::{self, Shared};
 
 /// How long the controller may take to notice a change after the API server restarts: its
 /// watches retry with kube's default backoff, which waits up to 30 s between attempts.
 const RECOVERY_TIMEOUT: Duration = Duration::from_secs(90);
-
-/// Polls `check` every 100 ms until it returns true, failing after `STEP_TIMEOUT`.
-async fn eventually<F, Fut>(what: &str, check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    eventually_within(STEP_TIMEOUT, what, check).await;
-}
-
-/// Polls `check` every 100 ms until it returns true, failing after `timeout`.
-async fn eventually_within<F, Fut>(timeout: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + timeout;
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {timeout:?} waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// A client for `MANAGER_USER`, granted exactly the rules the manager's role grants.
-async fn manager_client(env: &TestEnv) -> Client {
-    let rules: Vec<PolicyRule> = controllers::policy_rules();
-    let pp = PostParams::default();
-    let subject = Subject {
-        kind: "User".into(),
-        name: MANAGER_USER.into(),
-        api_group: Some("rbac.authorization.k8s.io".into()),
-        ..Default::default()
-    };
-    let meta = ObjectMeta {
-        name: Some("manager-role".into()),
-        ..Default::default()
-    };
-    let role = ClusterRole {
-        metadata: meta.clone(),
-        rules: Some(rules),
-        ..Default::default()
-    };
-    Api::<ClusterRole>::all(env.client())
-        .create(&pp, &role)
-        .await
-        .unwrap();
-    let binding = ClusterRoleBinding {
-        metadata: meta,
-        role_ref: RoleRef {
-            api_group: Some("rbac.authorization.k8s.io".into()),
-            kind: "ClusterRole".into(),
-            name: "manager-role".into(),
-        },
-        subjects: Some(vec![subject]),
-    };
-    Api::<ClusterRoleBinding>::all(env.client())
-        .create(&pp, &binding)
-        .await
-        .unwrap();
-    env.client_for_user(MANAGER_USER, &[]).await.unwrap()
-}
+/// How long a standby manager may take to lead once the leader died: the Lease must expire.
+const TAKEOVER_TIMEOUT: Duration = Duration::from_secs(45);
 
 fn new_object(name: &str, friend: &str) -> Foo {
     Foo::new(
@@ -133,19 +68,14 @@ async fn event_reasons(events: &Api<Event>, name: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn foo_is_happy_while_its_friend_exists() {
-    let mut env = TestEnv::builder()
-        .crds(api::crds().unwrap())
-        .missing_binaries_hint(
-            "run the tests with `make test`, which builds them once with Go, or set KUBEBUILDER_ASSETS",
-        )
-        .start()
-        .await
-        .unwrap();
-    let controller = tokio::spawn(controllers::foo::run(manager_client(&env).await));
+    let mut env = start_env().await;
+    grant_manager_permissions(&env).await;
+    let shared = Shared::new(manager_client(&env).await);
+    let controller = tokio::spawn(controllers::foo::run(shared));
 
-    let objects = Api::<Foo>::namespaced(env.client(), "default");
-    let pods = Api::<Pod>::namespaced(env.client(), "default");
-    let events = Api::<Event>::namespaced(env.client(), "default");
+    let objects = Api::<Foo>::namespaced(env.client(), NAMESPACE);
+    let pods = Api::<Pod>::namespaced(env.client(), NAMESPACE);
+    let events = Api::<Event>::namespaced(env.client(), NAMESPACE);
     let pp = PostParams::default();
 
     // Two Foos whose friends do not exist: both are reconciled to unhappy.
@@ -191,7 +121,7 @@ async fn foo_is_happy_while_its_friend_exists() {
     let table = env
         .kubectl()
         .unwrap()
-        .args(["get", "foos", "--namespace", "default"])
+        .args(["get", "foos", "--namespace", NAMESPACE])
         .output()
         .unwrap();
     assert!(
@@ -244,4 +174,49 @@ async fn foo_is_happy_while_its_friend_exists() {
         panic!("the controller stopped early: {:?}", controller.await);
     }
     controller.abort();
+}
+
+#[tokio::test]
+async fn foos_are_reconciled_by_the_leader_then_by_its_successor() {
+    let env = start_env().await;
+    grant_manager_permissions(&env).await;
+    let objects = Api::<Foo>::namespaced(env.client(), NAMESPACE);
+    let pods = Api::<Pod>::namespaced(env.client(), NAMESPACE);
+    let pp = PostParams::default();
+    let args = ["--leader-elect", "--leader-election-namespace", NAMESPACE];
+
+    let mut first = ManagerProcess::start(&env, "first", &args).await;
+    eventually("the first manager leads", || first.is_leader()).await;
+    let second = ManagerProcess::start(&env, "second", &args).await;
+    second.wait_until_ready().await;
+
+    pods.create(&pp, &pod("jack")).await.unwrap();
+    objects
+        .create(&pp, &new_object("foo-01", "jack"))
+        .await
+        .unwrap();
+    eventually("the leader makes foo-01 happy", || async {
+        happy(&objects, "foo-01").await == Some(true)
+    })
+    .await;
+    let reconciles = r#"controller_runtime_reconcile_total{controller="foo",result="success"}"#;
+    assert!(first.metric(reconciles).await >= Some(1.0));
+    assert_eq!(
+        second.metric(reconciles).await,
+        None,
+        "the standby reconciled"
+    );
+
+    first.kill().await;
+    objects
+        .create(&pp, &new_object("foo-02", "jack"))
+        .await
+        .unwrap();
+    eventually_within(
+        TAKEOVER_TIMEOUT,
+        "the successor makes foo-02 happy",
+        || async { happy(&objects, "foo-02").await == Some(true) },
+    )
+    .await;
+    assert!(second.is_leader().await);
 }

@@ -23,10 +23,11 @@ use kube::{
 use serde_json::json;
 use tracing::{debug, info, warn};
 
-use super::{ErrorBackoff, ensure_served, policy_rule};
+use super::{ErrorBackoff, Shared, ensure_served, policy_rule};
 use crate::{
     Error, FIELD_MANAGER, Result,
     api::v1::{Foo, FooStatus},
+    manager::CacheSync,
 };
 
 /// A safety net: every Foo is looked at again this often, even without events.
@@ -39,21 +40,36 @@ pub struct Context {
     /// Metadata of every Pod in the cluster, kept current by the controller's
     /// single Pod watch.
     pub pods: Store<PartialObjectMeta<Pod>>,
+    /// Set once `pods` holds the first list of Pods.
+    pub pods_synced: CacheSync,
     pub backoff: ErrorBackoff<Foo>,
 }
 
 /// Runs the Foo controller until SIGTERM or SIGINT.
-pub async fn run(client: Client) -> Result<()> {
+pub async fn run(shared: Shared) -> Result<()> {
     info!(
         controller = "foo",
         group = &*Foo::group(&()),
         kind = &*Foo::kind(&()),
         "starting controller"
     );
+    let client = shared.client;
     let api = Api::<Foo>::all(client.clone());
     ensure_served(&api).await?;
-    let controller = Controller::new(api, watcher::Config::default().any_semantic());
-    let cache = controller.store();
+    // The Foo cache, filled by this controller's own watch so that `/readyz`
+    // learns when the first list is in.
+    let (cache, writer) = reflector::store();
+    let objects_synced = shared.readiness.cache("foo");
+    let object_events = watcher(api, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .reflect(writer)
+        .inspect(move |event| {
+            if let Ok(watcher::Event::InitDone) = event {
+                objects_synced.mark_synced();
+            }
+        })
+        .applied_objects();
+    let controller = Controller::for_stream(object_events, cache.clone());
 
     // One metadata-only watch of all Pods both fills the cache that the
     // reconciler reads and, through the Foo cache, triggers the Foos looking
@@ -74,7 +90,8 @@ pub async fn run(client: Client) -> Result<()> {
             ..Default::default()
         };
     });
-    let pod_changes = presence_changes(pod_events, pods_writer);
+    let pods_synced = shared.readiness.cache("foo");
+    let pod_changes = presence_changes(pod_events, pods_writer, pods_synced.clone());
     info!(
         controller = "foo",
         source = "kind source: Foo",
@@ -90,14 +107,20 @@ pub async fn run(client: Client) -> Result<()> {
         recorder: Recorder::new(client.clone(), Reporter::from(FIELD_MANAGER)),
         client,
         pods,
+        pods_synced,
         backoff: ErrorBackoff::default(),
     });
+    let metrics = shared.metrics.controller("foo");
     controller
         .watches_stream(pod_changes, move |pod| {
             objects_looking_for(&cache, &pod.name_any())
         })
-        .shutdown_on_signal()
-        .run(reconcile, error_policy, context.clone())
+        .graceful_shutdown_on(shared.shutdown.cancelled_owned())
+        .run(
+            move |obj, ctx| metrics.clone().measure(reconcile(obj, ctx)),
+            error_policy,
+            context.clone(),
+        )
         .for_each(|result| {
             match result {
                 Ok((obj, _)) => context.backoff.reset(&obj),
@@ -120,10 +143,12 @@ pub async fn run(client: Client) -> Result<()> {
 /// while it starts, and each reconcile would race the watch event of the
 /// status just written), and after a re-list it yields what changed while the
 /// watch was down, once the cache holds the new list. The first list yields
-/// nothing: the reconciler waits for it and every Foo is reconciled anyway.
+/// nothing: the reconciler waits for it (`synced` says when it is in) and
+/// every Foo is reconciled anyway.
 pub fn presence_changes<K>(
     events: impl Stream<Item = watcher::Result<watcher::Event<K>>>,
     mut writer: Writer<K>,
+    synced: CacheSync,
 ) -> impl Stream<Item = watcher::Result<K>>
 where
     K: Resource<DynamicType = ()> + Clone,
@@ -171,6 +196,7 @@ where
                     .map(|obj| K::clone(&obj)),
             );
             listed_once = true;
+            synced.mark_synced();
         }
         stream::iter(changes.into_iter().map(Ok).collect::<Vec<_>>())
     })
@@ -190,7 +216,7 @@ pub async fn reconcile(obj: Arc<Foo>, ctx: Arc<Context>) -> Result<Action> {
     // An empty cache would make every Foo look friendless until the first
     // list of Pods arrives, and that wrong `false` would be written and
     // announced.
-    ctx.pods.wait_until_ready().await?;
+    ctx.pods_synced.wait().await;
 
     let name = obj.name_any();
     let namespace = obj.namespace().ok_or(Error::MissingField("namespace"))?;
@@ -279,6 +305,7 @@ pub fn policy_rules() -> Vec<PolicyRule> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manager::Readiness;
     use crate::{
         api::v1::FooSpec,
         controllers::testing::{ApiServer, Received, TIMEOUT, mock_client},
@@ -309,22 +336,27 @@ mod tests {
     }
 
     /// A Pod cache whose initial list returned `pods` (namespace, name).
-    fn pod_store(pods: &[(&str, &str)]) -> Store<PartialObjectMeta<Pod>> {
+    fn pod_store(pods: &[(&str, &str)]) -> (Store<PartialObjectMeta<Pod>>, CacheSync) {
         let (store, mut writer) = reflector::store();
         writer.apply_watcher_event(&watcher::Event::Init);
         for (namespace, name) in pods {
             writer.apply_watcher_event(&watcher::Event::InitApply(pod(namespace, name)));
         }
         writer.apply_watcher_event(&watcher::Event::InitDone);
-        store
+        let synced = Readiness::default().cache("foo");
+        synced.mark_synced();
+        (store, synced)
     }
 
-    fn context(pods: Store<PartialObjectMeta<Pod>>) -> (Arc<Context>, ApiServer) {
+    fn context(
+        (pods, pods_synced): (Store<PartialObjectMeta<Pod>>, CacheSync),
+    ) -> (Arc<Context>, ApiServer) {
         let (client, server) = mock_client();
         let ctx = Context {
             recorder: Recorder::new(client.clone(), Reporter::from(FIELD_MANAGER)),
             client,
             pods,
+            pods_synced,
             backoff: ErrorBackoff::default(),
         };
         (Arc::new(ctx), server)
@@ -450,7 +482,8 @@ mod tests {
     #[tokio::test]
     async fn reconcile_waits_for_the_pod_cache() {
         let (store, mut writer) = reflector::store();
-        let (ctx, mut server) = context(store);
+        let synced = Readiness::default().cache("foo");
+        let (ctx, mut server) = context((store, synced.clone()));
         let obj = new_object("foo-01", "friend-01", Some(FooStatus { happy: true }));
         let reconciling = tokio::spawn(reconcile(Arc::new(obj), ctx));
 
@@ -464,6 +497,7 @@ mod tests {
         writer.apply_watcher_event(&watcher::Event::Init);
         writer.apply_watcher_event(&watcher::Event::InitApply(pod("default", "friend-01")));
         writer.apply_watcher_event(&watcher::Event::InitDone);
+        synced.mark_synced();
 
         finish(reconciling).await;
         server.assert_no_more_requests().await;
@@ -473,6 +507,9 @@ mod tests {
     async fn presence_changes_yields_pods_that_appear_or_disappear() {
         use watcher::Event::{Apply, Delete, Init, InitApply, InitDone};
         let (cache, writer) = reflector::store();
+        let readiness = Readiness::default();
+        readiness.started();
+        let synced = readiness.cache("foo");
         let events = [
             // The first list triggers nothing: every Foo is reconciled anyway.
             Ok(Init),
@@ -491,7 +528,7 @@ mod tests {
             Ok(InitDone),
         ];
 
-        let changes: Vec<String> = presence_changes(stream::iter(events), writer)
+        let changes: Vec<String> = presence_changes(stream::iter(events), writer, synced)
             .map(|change| match change {
                 // Whether the reconciler, reading the cache, sees the Pod.
                 Ok(pod) => match cache.get(&ObjectRef::from_obj(&pod)) {
@@ -504,6 +541,11 @@ mod tests {
             .await;
 
         assert_eq!(changes, ["+b/p3", "-a/p2", "error", "-b/p3", "+c/p4",]);
+        assert_eq!(
+            readiness.check(),
+            Ok(()),
+            "the first list did not mark the cache synced"
+        );
         let mut cached: Vec<String> = cache.state().iter().map(|pod| pod.name_any()).collect();
         cached.sort();
         assert_eq!(cached, ["p1", "p4"]);

@@ -10,7 +10,7 @@ use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
     fmt::Debug,
     future::Future,
-    sync::{Mutex, PoisonError},
+    sync::{Arc, Mutex, PoisonError},
     time::Duration,
 };
 
@@ -19,21 +19,45 @@ use k8s_openapi::api::rbac::v1::PolicyRule;
 use kube::{Api, Client, Resource, api::ListParams, runtime::reflector::ObjectRef};
 use serde::de::DeserializeOwned;
 use tokio::task::{Id, JoinError, JoinSet};
+use tokio_util::sync::CancellationToken;
 
-use crate::Error;
+use crate::{Error, manager::Readiness, metrics::Metrics};
+
+/// What every controller gets from the manager. Cheap to clone.
+#[derive(Clone)]
+pub struct Shared {
+    pub client: Client,
+    pub metrics: Arc<Metrics>,
+    pub readiness: Readiness,
+    /// Cancelled when the manager stops: controllers finish the reconciles in flight and return.
+    pub shutdown: CancellationToken,
+}
+
+impl Shared {
+    /// What a controller needs to run on its own, as in tests: fresh metrics, readiness and
+    /// shutdown token.
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            metrics: Arc::default(),
+            readiness: Readiness::default(),
+            shutdown: CancellationToken::new(),
+        }
+    }
+}
 
 /// How a controller is started: boxed, so that all of them fit in one list.
-pub type Run = fn(Client) -> BoxFuture<'static, Result<(), Error>>;
+pub type Run = fn(Shared) -> BoxFuture<'static, Result<(), Error>>;
 
 /// Every controller of the operator, by name.
 const CONTROLLERS: &[(&str, Run)] = &[
-    ("foo", |client| Box::pin(foo::run(client))),
+    ("foo", |shared| Box::pin(foo::run(shared))),
     // +operator:scaffold:controllers
 ];
 
 /// Starts every controller of the operator, each on its own task.
-pub fn run_all(client: Client) -> Controllers {
-    let mut controllers = Controllers::new(client);
+pub fn run_all(shared: Shared) -> Controllers {
+    let mut controllers = Controllers::new(shared);
     for &(name, run) in CONTROLLERS {
         controllers.spawn(name, run);
     }
@@ -49,6 +73,16 @@ const POLICY_RULES: &[fn() -> Vec<PolicyRule>] = &[
 /// The RBAC rules of the manager: the union of every controller's rules.
 pub fn policy_rules() -> Vec<PolicyRule> {
     merge_rules(POLICY_RULES.iter().flat_map(|rules| rules()))
+}
+
+/// The RBAC rules of leader election, granted in the Lease's namespace: kube-lease-manager gets
+/// the Lease, creates it the first time, and takes or renews it by server-side apply.
+pub fn leader_election_rules() -> Vec<PolicyRule> {
+    vec![policy_rule(
+        "coordination.k8s.io",
+        "leases",
+        &["create", "get", "patch"],
+    )]
 }
 
 /// Fails fast, as controller-runtime does, when the API server does not serve
@@ -163,27 +197,28 @@ pub type Exit = Result<Result<(), Error>, JoinError>;
 
 /// The running controllers, each on its own task and known by name.
 pub struct Controllers {
-    client: Client,
+    shared: Shared,
     tasks: JoinSet<Result<(), Error>>,
     names: HashMap<Id, &'static str>,
 }
 
 impl Controllers {
-    pub fn new(client: Client) -> Self {
+    pub fn new(shared: Shared) -> Self {
         Self {
-            client,
+            shared,
             tasks: JoinSet::new(),
             names: HashMap::new(),
         }
     }
 
-    /// Spawns `run` with its own handle on the shared client; `name` is what
-    /// the manager logs when this controller stops.
-    pub fn spawn<F>(&mut self, name: &'static str, run: impl FnOnce(Client) -> F)
+    /// Spawns `run` with its own handle on what the manager shares; `name` is what the manager
+    /// logs when this controller stops, and what `/readyz` waits for until its caches are synced.
+    pub fn spawn<F>(&mut self, name: &'static str, run: impl FnOnce(Shared) -> F)
     where
         F: Future<Output = Result<(), Error>> + Send + 'static,
     {
-        let task = self.tasks.spawn(run(self.client.clone()));
+        self.shared.readiness.starting(name);
+        let task = self.tasks.spawn(run(self.shared.clone()));
         self.names.insert(task.id(), name);
     }
 

@@ -1,0 +1,167 @@
+// Copyright 2026 The tutorial Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+//! The manager binary against a real API server: probes, metrics, shutdown and leader
+//! election, as Kubernetes would see them; and its Pod spec against the "restricted" Pod
+//! Security Standard.
+
+mod support;
+
+use std::time::Duration;
+
+use k8s_openapi::api::{
+    apps::v1::Deployment,
+    coordination::v1::Lease,
+    core::v1::{Namespace, Pod},
+};
+use kube::{
+    Api,
+    api::{ObjectMeta, PostParams},
+};
+use support::{
+    ManagerProcess, NAMESPACE, eventually, eventually_within, grant_manager_permissions, start_env,
+};
+use tutorial::manager::{LEASE_NAME, SHUTDOWN_GRACE};
+
+/// How long a manager may take to exit after SIGTERM: the controllers' grace period, and a
+/// little for releasing the Lease and closing servers.
+const EXIT_BOUND: Duration = SHUTDOWN_GRACE.saturating_add(Duration::from_secs(3));
+/// How long a standby may take to lead once the leader died: the Lease must expire first.
+const TAKEOVER_TIMEOUT: Duration = Duration::from_secs(45);
+
+#[tokio::test]
+async fn manager_serves_probes_and_metrics_and_stops_on_sigterm() {
+    let env = start_env().await;
+    grant_manager_permissions(&env).await;
+    let mut manager = ManagerProcess::start(&env, "manager", &[]).await;
+
+    eventually("/healthz answers", || async {
+        manager.probe("/healthz").await == Some((200, "ok".into()))
+    })
+    .await;
+    manager.wait_until_ready().await;
+
+    let metrics = manager.metrics().await;
+    // Reconcile metrics appear with the first reconcile; the controller tests check them.
+    for series in [
+        "process_cpu_seconds_total ",
+        "process_resident_memory_bytes ",
+        "process_open_fds ",
+    ] {
+        assert!(metrics.contains(series), "no {series}in:\n{metrics}");
+    }
+    assert!(
+        metrics.ends_with("# EOF\n"),
+        "not OpenMetrics text:\n{metrics}"
+    );
+
+    manager.terminate();
+    assert!(
+        manager.wait_for_exit(EXIT_BOUND).await,
+        "manager failed on SIGTERM:\n{}",
+        manager.logs()
+    );
+}
+
+#[tokio::test]
+async fn a_standby_manager_takes_over_when_the_leader_dies() {
+    let env = start_env().await;
+    grant_manager_permissions(&env).await;
+    let leases = Api::<Lease>::namespaced(env.client(), NAMESPACE);
+    let args = ["--leader-elect", "--leader-election-namespace", NAMESPACE];
+    let mut first = ManagerProcess::start(&env, "first", &args).await;
+    first.wait_until_ready().await;
+    eventually("the first manager leads", || first.is_leader()).await;
+
+    // The second one stands by, ready (a rolling update waits for it) but not leading.
+    let mut second = ManagerProcess::start(&env, "second", &args).await;
+    second.wait_until_ready().await;
+    let holder = lease_holder(&leases).await;
+    assert!(holder.is_some(), "the Lease has no holder");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!second.is_leader().await, "two managers lead at once");
+
+    // The leader dies without a word: the standby takes over once the Lease expires.
+    first.kill().await;
+    eventually_within(TAKEOVER_TIMEOUT, "the second manager leads", || {
+        second.is_leader()
+    })
+    .await;
+    second.wait_until_ready().await;
+    assert_ne!(lease_holder(&leases).await, holder);
+
+    // On SIGTERM, the leader gives the Lease up before exiting.
+    second.terminate();
+    assert!(
+        second.wait_for_exit(EXIT_BOUND).await,
+        "manager failed on SIGTERM:\n{}",
+        second.logs()
+    );
+    assert_eq!(lease_holder(&leases).await, None, "lease not released");
+}
+
+/// Who holds the leader Lease, if anyone.
+async fn lease_holder(leases: &Api<Lease>) -> Option<String> {
+    let lease = leases.get(LEASE_NAME).await.unwrap();
+    lease.spec.and_then(|spec| spec.holder_identity)
+}
+
+/// The Deployment in config/manager/manager.yaml.
+fn manager_deployment() -> Deployment {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/manager/manager.yaml");
+    let yaml = std::fs::read_to_string(path).unwrap();
+    let documents: Vec<serde_json::Value> = serde_saphyr::from_multiple(&yaml).unwrap();
+    let deployment = documents
+        .into_iter()
+        .find(|document| document["kind"] == "Deployment")
+        .expect("a Deployment in config/manager/manager.yaml");
+    serde_json::from_value(deployment).unwrap()
+}
+
+#[tokio::test]
+async fn manager_pod_meets_the_restricted_pod_security_standard() {
+    let env = start_env().await;
+    let namespace = Namespace {
+        metadata: ObjectMeta {
+            name: Some("restricted".into()),
+            labels: Some(
+                [(
+                    "pod-security.kubernetes.io/enforce".into(),
+                    "restricted".into(),
+                )]
+                .into(),
+            ),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let pp = PostParams::default();
+    Api::<Namespace>::all(env.client())
+        .create(&pp, &namespace)
+        .await
+        .unwrap();
+    let pods = Api::<Pod>::namespaced(env.client(), "restricted");
+    let dry_run = PostParams {
+        dry_run: true,
+        ..Default::default()
+    };
+    let pod_of = |spec| Pod {
+        metadata: ObjectMeta {
+            name: Some("manager".into()),
+            ..Default::default()
+        },
+        spec: Some(spec),
+        ..Default::default()
+    };
+
+    let spec = manager_deployment().spec.template.spec.unwrap();
+    if let Err(err) = pods.create(&dry_run, &pod_of(spec.clone())).await {
+        panic!("the manager's Pod is refused in a restricted namespace: {err}");
+    }
+
+    // The namespace does enforce: the same Pod allowed to run as root is refused.
+    let mut as_root = spec;
+    as_root.security_context.as_mut().unwrap().run_as_non_root = None;
+    let refused = pods.create(&dry_run, &pod_of(as_root)).await.unwrap_err();
+    assert!(refused.to_string().contains("PodSecurity"), "{refused}");
+}
