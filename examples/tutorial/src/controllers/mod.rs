@@ -51,6 +51,16 @@ pub fn policy_rules() -> Vec<PolicyRule> {
     merge_rules(POLICY_RULES.iter().flat_map(|rules| rules()))
 }
 
+/// The RBAC rules of leader election, granted in the manager's own namespace:
+/// the leader gets, creates and renews (server-side apply) one Lease.
+pub fn leader_election_rules() -> Vec<PolicyRule> {
+    vec![policy_rule(
+        "coordination.k8s.io",
+        "leases",
+        &["create", "get", "patch"],
+    )]
+}
+
 /// Fails fast, as controller-runtime does, when the API server does not serve
 /// `K` (its CRD is not installed) or cannot be reached: a controller whose
 /// watch never succeeds would otherwise only log retries.
@@ -246,6 +256,24 @@ mod tests {
                 assert!(merged.verbs.contains(verb), "{verb} missing in {merged:?}");
             }
         }
+    }
+
+    #[test]
+    fn leader_election_touches_nothing_but_leases() {
+        let rules = leader_election_rules();
+        assert_eq!(rules.len(), 1, "{rules:?}");
+        let rule = &rules[0];
+        assert_eq!(
+            rule.api_groups.as_deref(),
+            Some(&["coordination.k8s.io".to_string()][..])
+        );
+        assert_eq!(rule.resources.as_deref(), Some(&["leases".to_string()][..]));
+        // Getting, creating and patching one Lease is all a leader does; listing,
+        // watching or deleting Leases would reach other programs' locks.
+        let mut verbs = rule.verbs.clone();
+        verbs.sort();
+        assert_eq!(verbs, ["create", "get", "patch"]);
+        assert!(rule.non_resource_urls.is_none());
     }
 
     #[tokio::test]
