@@ -43,16 +43,17 @@ step "examples/tutorial: format, lint, unit tests, the walkthrough on a real API
   cargo test --locked
   kubectl kustomize config/default >/dev/null
   kubectl kustomize config/samples >/dev/null
+  kubectl kustomize config/prometheus >/dev/null
 )
 
 step "the article's walkthrough out of process: make manifests install run, kubectl, on a real API server"
 scripts/walkthrough.sh
 
-step "variants: namespaced project with a skeleton kind; cluster-scoped kinds with two versions"
+step "variants: namespaced project with a skeleton kind and a Helm chart; cluster-scoped kinds with two versions"
 # Each variant is scaffolded with the CLI, then formatted, linted and tested like the example.
 # They share the example's target folder, so only their own crate is compiled again.
-cli="$PWD/target/debug/cargo-operator"
-export CARGO_TARGET_DIR="$PWD/examples/tutorial/target"
+cli="${CARGO_TARGET_DIR:-$PWD/target}/debug/cargo-operator"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/examples/tutorial/target}"
 variants=$(mktemp -d)
 trap 'rm -rf "$variants"' EXIT
 check_variant() {
@@ -75,18 +76,32 @@ check_variant() {
 check_variant team-operator \
   "init --domain example.com --namespaced" \
   "create api --group apps --version v1alpha1 --kind Foo" \
-  "create api --group apps --version v1alpha1 --kind ClusterBackupPolicy --skeleton"
+  "create api --group apps --version v1alpha1 --kind ClusterBackupPolicy --skeleton" \
+  "edit --helm"
 check_variant cluster-operator \
   "init --domain example.com" \
   "create api --group infra --version v1 --kind Foo --namespaced=false" \
   "create api --group infra --version v2 --kind Foo --namespaced=false --controller=false" \
   "create api --group infra --version v1 --kind Gateway --namespaced=false --skeleton"
-grep -q '^kind: Role$' "$variants/team-operator/crds.yaml"
+# The manager's own role is a Role in the namespaced project, a ClusterRole otherwise.
+manager_role_kind() { grep -B2 '^  name: manager-role$' "$variants/$1/crds.yaml" | sed -n 's/^kind: //p'; }
+[ "$(manager_role_kind team-operator)" = Role ] || { echo "error: the namespaced project's manager role is not a Role" >&2; exit 1; }
+[ "$(manager_role_kind cluster-operator)" = ClusterRole ] || { echo "error: the cluster-wide project's manager role is not a ClusterRole" >&2; exit 1; }
 # Two versions of Foo merge into one CRD; every CRD of that project is cluster-scoped.
 [ "$(grep -c '^  name: foos.infra.example.com$' "$variants/cluster-operator/crds.yaml")" -eq 1 ]
 grep -q 'name: v2$' "$variants/cluster-operator/crds.yaml"
 if grep -q '^  scope: Namespaced$' "$variants/cluster-operator/crds.yaml"; then
   echo "error: a cluster-scoped kind was generated as namespaced" >&2
+  exit 1
+fi
+
+step "install: make build-installer, dist/install.yaml and the Helm chart on a real API server (server-side dry-run)"
+scripts/check-install.sh examples/tutorial "$variants/team-operator" "$variants/cluster-operator"
+# `make build-installer` ran `make manifests` again: the committed manifests and chart must be
+# what the Rust code generates, and what it writes to dist/ must stay out of git.
+if ! git diff --exit-code --stat -- examples/tutorial || [ -n "$(git status --porcelain -- examples/tutorial)" ]; then
+  git status --porcelain -- examples/tutorial
+  echo "error: \`make manifests\` or \`make build-installer\` changed examples/tutorial; regenerate it and commit the result" >&2
   exit 1
 fi
 

@@ -31,7 +31,7 @@ eventually() {
 happy() { [ "$(kubectl get foo "$1" -o jsonpath='{.status.happy}')" = "$2" ]; }
 
 cargo build --locked --quiet -p kube-envtest --example serve
-"$root/target/debug/examples/serve" "$kubeconfig" 2>"$work/serve.log" &
+"${CARGO_TARGET_DIR:-$root/target}/debug/examples/serve" "$kubeconfig" 2>"$work/serve.log" &
 serve_pid=$!
 eventually "the API server is up" test -f "$kubeconfig"
 export KUBECONFIG="$kubeconfig"

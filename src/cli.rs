@@ -28,6 +28,10 @@ pub enum Command {
     /// Add a piece to the project (`create api`)
     #[command(subcommand)]
     Create(Create),
+    /// Add an option to the project: `--helm` for a Helm chart
+    Edit(EditArgs),
+    /// Write the CRDs and roles (config/, and the Helm chart if any) from the project's Rust code
+    Manifests,
     /// Print the version of cargo-operator and of the crates it generates for
     Version,
     /// Print a shell completion script
@@ -92,6 +96,16 @@ pub struct CreateApiArgs {
     #[arg(long)]
     pub skeleton: bool,
     /// Regenerate the API's files even if it exists (your edits to them are lost)
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// Add a Helm chart in dist/chart, or refresh the one there (values.yaml and Chart.yaml are kept)
+    #[arg(long)]
+    pub helm: bool,
+    /// Overwrite chart templates you have edited (values.yaml and Chart.yaml are still kept)
     #[arg(long)]
     pub force: bool,
 }

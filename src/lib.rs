@@ -22,6 +22,8 @@ pub fn run(cli: Cargo) -> Result<()> {
     match operator.command {
         Command::Init(args) => commands::init::run(args, &current_dir()?),
         Command::Create(Create::Api(args)) => commands::create_api::run(args, &current_dir()?),
+        Command::Edit(args) => commands::edit::run(args, &current_dir()?),
+        Command::Manifests => commands::manifests::run(&current_dir()?),
         Command::Version => {
             commands::version::run();
             Ok(())

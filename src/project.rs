@@ -28,8 +28,16 @@ pub struct Project {
     /// The manager watches only its own namespace (Role, not ClusterRole).
     #[serde(default)]
     pub namespaced: bool,
+    /// The project has a Helm chart in `dist/chart` (`cargo operator edit --helm`). Written only
+    /// when true, so files from before the chart option existed read and write unchanged.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub helm: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -130,6 +138,7 @@ mod tests {
             owner: None,
             license: License::Apache2,
             namespaced: false,
+            helm: false,
             resources: vec![Resource {
                 group: "tutorial".into(),
                 version: "v1".into(),
@@ -150,6 +159,21 @@ mod tests {
         assert!(text.contains("[[resources]]"), "{text}");
         assert!(text.contains("example = \"pod-friend\""), "{text}");
         assert_eq!(Project::parse(&text).unwrap(), project);
+    }
+
+    #[test]
+    fn the_helm_chart_is_recorded_only_once_added() {
+        let project = sample();
+        let text = project.to_toml();
+        assert!(!text.contains("helm"), "{text}");
+        assert!(!Project::parse(&text).unwrap().helm);
+        let with_chart = Project {
+            helm: true,
+            ..project
+        };
+        let text = with_chart.to_toml();
+        assert!(text.contains("\nhelm = true\n"), "{text}");
+        assert_eq!(Project::parse(&text).unwrap(), with_chart);
     }
 
     #[test]

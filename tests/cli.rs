@@ -55,11 +55,24 @@ fn create_foo(dir: &Path) {
         .success();
 }
 
+fn edit_helm(dir: &Path) {
+    cargo_operator(dir)
+        .args(["edit", "--helm"])
+        .assert()
+        .success();
+}
+
 /// Runs `args` in `dir`, expects exit code 1 with exactly `message`, and no change on disk.
 fn fails_cleanly(dir: &Path, args: &[&str], message: &str) {
+    fails_cleanly_with_env(dir, args, &[], message);
+}
+
+/// Like `fails_cleanly`, with environment variables set for the command.
+fn fails_cleanly_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)], message: &str) {
     let before = tree(dir);
     cargo_operator(dir)
         .args(args)
+        .envs(env.iter().copied())
         .assert()
         .code(1)
         .stdout("")
@@ -421,4 +434,230 @@ fn a_broken_project_file_is_reported() {
             "error: `PROJECT.toml` is not valid: ",
         ));
     assert_eq!(tree(&dir), before);
+}
+
+/// A stand-in for cargo that appends its working directory and arguments to `calls`, prints
+/// `stderr` there, and exits with `code`.
+#[cfg(unix)]
+fn fake_cargo(dir: &Path, stderr: &str, code: i32) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = dir.join("fake-cargo");
+    let calls = dir.join("cargo-calls");
+    fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$PWD $*\" >> '{}'\nprintf '{stderr}' >&2\nexit {code}\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    (script, calls)
+}
+
+#[test]
+fn manifests_needs_a_project() {
+    let tmp = tempfile::tempdir().unwrap();
+    let message = format!(
+        "no `PROJECT.toml` in `{}`; run this inside a project made by `cargo operator init`",
+        tmp.path().display()
+    );
+    fails_cleanly(tmp.path(), &["manifests"], &message);
+}
+
+#[cfg(unix)]
+#[test]
+fn manifests_runs_crdgen_like_make_manifests_and_with_the_chart_once_there_is_one() {
+    let (tmp, dir) = project_dir();
+    init(&dir);
+    let (cargo, calls) = fake_cargo(tmp.path(), "", 0);
+    cargo_operator(&dir)
+        .arg("manifests")
+        .env("CARGO", &cargo)
+        .assert()
+        .success();
+    cargo_operator(&dir)
+        .args(["edit", "--helm"])
+        .env("CARGO", &cargo)
+        .assert()
+        .success();
+    cargo_operator(&dir)
+        .arg("manifests")
+        .env("CARGO", &cargo)
+        .assert()
+        .success();
+    let dir = dir.canonicalize().unwrap();
+    let crdgen = format!(
+        "{} run --quiet --bin crdgen -- --output-dir config",
+        dir.display()
+    );
+    assert_eq!(
+        fs::read_to_string(&calls).unwrap(),
+        format!("{crdgen}\n{crdgen} --chart-dir dist/chart\n{crdgen} --chart-dir dist/chart\n")
+    );
+    // `make manifests` runs the same command line.
+    let makefile = fs::read_to_string(dir.join("Makefile")).unwrap();
+    assert!(
+        makefile.contains("$(CARGO) run --quiet --bin crdgen -- --output-dir config $(if $(wildcard $(CHART_DIR)/Chart.yaml),--chart-dir $(CHART_DIR))"),
+        "{makefile}"
+    );
+    assert!(makefile.contains("CHART_DIR ?= dist/chart\n"), "{makefile}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_failing_crdgen_is_passed_through_and_writes_nothing() {
+    let (tmp, dir) = project_dir();
+    init(&dir);
+    let (cargo, _) = fake_cargo(tmp.path(), "error: could not compile `tutorial`\\n", 101);
+    for (args, retry) in [
+        (&["manifests"][..], "cargo operator manifests"),
+        (&["edit", "--helm"][..], "cargo operator edit --helm"),
+    ] {
+        let before = tree(&dir);
+        cargo_operator(&dir)
+            .args(args)
+            .env("CARGO", &cargo)
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(format!(
+                "error: could not compile `tutorial`\n\
+                 error: `cargo run --bin crdgen` failed (exit status: 101); fix what it reports above, then run `{retry}` again\n"
+            ));
+        assert_eq!(tree(&dir), before, "`{}` changed files", args.join(" "));
+    }
+
+    let missing = tmp.path().join("no-such-cargo");
+    fails_cleanly_with_env(
+        &dir,
+        &["manifests"],
+        &[("CARGO", missing.to_str().unwrap())],
+        &format!(
+            "cannot run `{}`: No such file or directory (os error 2); install Rust from https://rustup.rs, or set `CARGO` to cargo's path",
+            missing.display()
+        ),
+    );
+}
+
+#[test]
+fn manifests_needs_the_chart_the_project_file_records() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    edit_helm(&dir);
+    fs::remove_file(dir.join("dist/chart/Chart.yaml")).unwrap();
+    fails_cleanly(
+        &dir,
+        &["manifests"],
+        "`PROJECT.toml` records a Helm chart, but `dist/chart/Chart.yaml` is missing; restore the chart with `cargo operator edit --helm`",
+    );
+}
+
+#[test]
+fn edit_needs_a_project_and_something_to_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    fails_cleanly(
+        tmp.path(),
+        &["edit", "--helm"],
+        &format!(
+            "no `PROJECT.toml` in `{}`; run this inside a project made by `cargo operator init`",
+            tmp.path().display()
+        ),
+    );
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    fails_cleanly(
+        &dir,
+        &["edit"],
+        "nothing to change; pass `--helm` to add a Helm chart in `dist/chart`",
+    );
+}
+
+#[test]
+fn edit_helm_writes_a_chart_and_records_it() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    cargo_operator(&dir)
+        .args(["edit", "--helm"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("updated PROJECT.toml"))
+        .stdout(predicate::str::contains("created dist/chart/Chart.yaml"))
+        .stdout(predicate::str::contains("created dist/chart/values.yaml"))
+        .stdout(predicate::str::contains(
+            "created dist/chart/templates/manager/manager.yaml",
+        ))
+        .stdout(predicate::str::contains("helm lint dist/chart"));
+    let project = fs::read_to_string(dir.join("PROJECT.toml")).unwrap();
+    assert!(project.contains("\nhelm = true\n"), "{project}");
+    // `create api` keeps the record.
+    cargo_operator(&dir)
+        .args(words(
+            "create api --group tutorial --version v1 --kind Bar --skeleton",
+        ))
+        .assert()
+        .success();
+    let project = fs::read_to_string(dir.join("PROJECT.toml")).unwrap();
+    assert!(project.contains("\nhelm = true\n"), "{project}");
+    // The chart is source: git ignores what build-installer and deploy write, not the chart.
+    let gitignore = fs::read_to_string(dir.join(".gitignore")).unwrap();
+    assert!(
+        gitignore.contains("/dist/install.yaml\n") && gitignore.contains("/dist/deploy/\n"),
+        "{gitignore}"
+    );
+    assert!(!gitignore.contains("/dist/\n"), "{gitignore}");
+}
+
+#[test]
+fn edit_helm_again_keeps_values_and_needs_force_for_edited_templates() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    edit_helm(&dir);
+    let pristine = tree(&dir);
+
+    // Re-running on an untouched chart changes nothing.
+    cargo_operator(&dir)
+        .args(["edit", "--helm"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "unchanged dist/chart/templates/manager/manager.yaml",
+        ));
+    assert_eq!(tree(&dir), pristine);
+
+    // The user's settings survive any re-run, `--force` included.
+    let values = dir.join("dist/chart/values.yaml");
+    let chart = dir.join("dist/chart/Chart.yaml");
+    let my_values = "manager:\n  image:\n    repository: registry.example/tutorial\n";
+    fs::write(&values, my_values).unwrap();
+    fs::write(&chart, "apiVersion: v2\nname: tutorial\nversion: 1.2.3\n").unwrap();
+    let deployment = dir.join("dist/chart/templates/manager/manager.yaml");
+    fs::write(&deployment, "# my edits\n").unwrap();
+    fails_cleanly(
+        &dir,
+        &["edit", "--helm"],
+        "`dist/chart/templates/manager/manager.yaml` already exists; move it away, or pass `--force` to overwrite it",
+    );
+    cargo_operator(&dir)
+        .args(["edit", "--helm", "--force"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("kept dist/chart/values.yaml"))
+        .stdout(predicate::str::contains("kept dist/chart/Chart.yaml"))
+        .stdout(predicate::str::contains(
+            "updated dist/chart/templates/manager/manager.yaml",
+        ));
+    assert_eq!(fs::read_to_string(&values).unwrap(), my_values);
+    assert!(
+        fs::read_to_string(&chart)
+            .unwrap()
+            .contains("version: 1.2.3")
+    );
+    assert_eq!(
+        fs::read(&deployment).unwrap(),
+        pristine[Path::new("dist/chart/templates/manager/manager.yaml")]
+            .clone()
+            .unwrap()
+    );
 }

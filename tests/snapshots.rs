@@ -138,6 +138,12 @@ fn no_license_and_an_owner() {
 }
 
 #[test]
+fn helm_chart() {
+    let variant = scaffold(&[INIT, CREATE_FOO, &["edit", "--helm"]]);
+    insta::assert_snapshot!(diff(&default_project(), &variant));
+}
+
+#[test]
 fn init_alone() {
     let variant = scaffold(&[INIT]);
     insta::assert_snapshot!(diff(&default_project(), &variant));

@@ -52,6 +52,7 @@ fn resolve(args: InitArgs, dir: &Path) -> Result<Project> {
         owner: args.owner,
         license: args.license,
         namespaced: args.namespaced,
+        helm: false,
         resources: Vec::new(),
     })
 }

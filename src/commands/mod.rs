@@ -3,7 +3,9 @@
 
 pub mod completion;
 pub mod create_api;
+pub mod edit;
 pub mod init;
+pub mod manifests;
 pub mod version;
 
 use serde::Serialize;

@@ -5,8 +5,11 @@
 //! says what happens when the file exists:
 //! - `name.jinja`: the file belongs to this command; an existing different file is an error
 //!   (or, with `--force`, overwritten);
-//! - `name.keep.jinja`: a file later commands add to (a module list, a kustomization); an
-//!   existing one is kept as it is.
+//! - `name.keep.jinja`: a file later commands add to (a module list, a kustomization), or one
+//!   the user owns once written (the Helm chart's values); an existing one is kept as it is.
+//!
+//! Sets of Helm templates (see [`SQUARE_BRACKET_SETS`]) are themselves full of `{{ … }}`, so their
+//! own placeholders are written `[[ … ]]`, `[% … %]` and `[# … #]`, and braces pass through.
 
 use anyhow::{Context as _, Result, anyhow};
 use include_dir::{Dir, File, include_dir};
@@ -18,6 +21,9 @@ use serde::Serialize;
 use super::IfExists;
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// Sets rendered with square-bracket delimiters, because their output is a Go template.
+pub const SQUARE_BRACKET_SETS: &[&str] = &["helm"];
 
 /// One rendered file, ready to be planned.
 #[derive(Debug)]
@@ -32,7 +38,7 @@ pub fn render_set(set: &str, context: &impl Serialize) -> Result<Vec<Rendered>> 
     let dir = TEMPLATES
         .get_dir(set)
         .ok_or_else(|| anyhow!("template set `{set}` is not embedded in this binary"))?;
-    let env = environment();
+    let env = environment(SQUARE_BRACKET_SETS.contains(&set));
     let mut files = Vec::new();
     collect(dir, &mut files);
     files
@@ -64,7 +70,7 @@ pub fn render_set(set: &str, context: &impl Serialize) -> Result<Vec<Rendered>> 
 
 /// Renders one inline template (an insertion fragment) with `context`.
 pub fn render_fragment(fragment: &str, context: &impl Serialize) -> Result<String> {
-    environment()
+    environment(false)
         .render_str(fragment, Value::from(Serde(context)))
         .with_context(|| format!("cannot render fragment `{fragment}`"))
 }
@@ -79,18 +85,22 @@ pub fn all_template_paths() -> Vec<String> {
         .collect()
 }
 
-fn environment() -> Environment<'static> {
+fn environment(square_brackets: bool) -> Environment<'static> {
     let mut env = Environment::new();
     // A misspelt variable must fail loudly, not render as an empty string.
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_syntax(
-        SyntaxConfig::builder()
-            .keep_trailing_newline(true)
-            .trim_blocks(true)
-            .lstrip_blocks(true)
-            .build()
-            .expect("the default delimiters are valid"),
-    );
+    let mut syntax = SyntaxConfig::builder();
+    syntax
+        .keep_trailing_newline(true)
+        .trim_blocks(true)
+        .lstrip_blocks(true);
+    if square_brackets {
+        syntax
+            .variable_delimiters("[[", "]]")
+            .block_delimiters("[%", "%]")
+            .comment_delimiters("[#", "#]");
+    }
+    env.set_syntax(syntax.build().expect("the delimiters are valid"));
     env
 }
 
@@ -139,6 +149,19 @@ mod tests {
                 "`{path}` under templates/ is not a template"
             );
         }
+    }
+
+    #[test]
+    fn helm_sets_keep_braces_and_fill_square_brackets() {
+        let env = environment(true);
+        let context = serde_json_free_context();
+        let rendered = env
+            .render_str(
+                "name: [[ yes ]]-{{ .Release.Name }}[% if yes %] {{- end }}[% endif %]",
+                Value::from(Serde(&context)),
+            )
+            .unwrap();
+        assert_eq!(rendered, "name: 1-{{ .Release.Name }} {{- end }}");
     }
 
     #[test]

@@ -6,12 +6,15 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
-/// `cargo-operator operator …` in `dir`, with a fixed date so copyright years are stable.
+/// `cargo-operator operator …` in `dir`, with a fixed date so copyright years are stable. The
+/// commands that run the project's crdgen (`manifests`, `edit --helm`) get `true` for cargo, so no
+/// test builds a generated project; tests of that step set `CARGO` to a stand-in of their own.
 pub fn cargo_operator(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("cargo-operator").unwrap();
     cmd.current_dir(dir)
         .arg("operator")
-        .env("SOURCE_DATE_EPOCH", "1767225600");
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .env("CARGO", "true");
     cmd
 }
 

@@ -283,6 +283,24 @@ mod tests {
         }
     }
 
+    #[test]
+    fn leader_election_touches_nothing_but_leases() {
+        let rules = leader_election_rules();
+        assert_eq!(rules.len(), 1, "{rules:?}");
+        let rule = &rules[0];
+        assert_eq!(
+            rule.api_groups.as_deref(),
+            Some(&["coordination.k8s.io".to_string()][..])
+        );
+        assert_eq!(rule.resources.as_deref(), Some(&["leases".to_string()][..]));
+        // Getting, creating and patching one Lease is all a leader does; listing,
+        // watching or deleting Leases would reach other programs' locks.
+        let mut verbs = rule.verbs.clone();
+        verbs.sort();
+        assert_eq!(verbs, ["create", "get", "patch"]);
+        assert!(rule.non_resource_urls.is_none());
+    }
+
     #[tokio::test]
     async fn ensure_served_reports_a_kind_the_api_server_does_not_serve() {
         let (client, mut server) = testing::mock_client();

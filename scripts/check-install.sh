@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# For each generated project given: `make build-installer`, then dist/install.yaml and, when the
+# project has a Helm chart, `helm template` applied to a real API server (kube-envtest's `serve`
+# example) with server-side dry-run, which validates every object as the cluster would without
+# storing it. Also renders config/default with the Prometheus ServiceMonitor switched on, and
+# lints the chart. Needs KUBEBUILDER_ASSETS (scripts/test.sh sets it).
+#
+# Usage: scripts/check-install.sh PROJECT_DIR...
+set -euo pipefail
+[ $# -gt 0 ] || { echo "usage: scripts/check-install.sh PROJECT_DIR..." >&2; exit 2; }
+cd "$(dirname "$0")/.."
+root=$(pwd)
+target=${CARGO_TARGET_DIR:-$root/target}
+projects=()
+for dir in "$@"; do projects+=("$(cd "$dir" && pwd)"); done
+
+work=$(mktemp -d)
+kubeconfig="$work/kubeconfig"
+serve_pid=""
+cleanup() {
+  [ -n "$serve_pid" ] && kill -TERM "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "error: $*" >&2; exit 1; }
+
+helm=$(scripts/helm.sh | tail -n 1)
+
+cargo build --locked --quiet -p kube-envtest --example serve
+"$target/debug/examples/serve" "$kubeconfig" 2>"$work/serve.log" &
+serve_pid=$!
+for _ in $(seq 600); do [ -f "$kubeconfig" ] && break; sleep 0.1; done
+[ -f "$kubeconfig" ] || fail "the API server did not start: $(tail -n 5 "$work/serve.log")"
+export KUBECONFIG="$kubeconfig"
+
+dry_run() { kubectl apply --server-side --dry-run=server -f "$1" >"$work/apply.log" 2>&1 || fail "$2 does not apply: $(cat "$work/apply.log")"; }
+
+for project in "${projects[@]}"; do
+  cd "$project"
+  name=$(basename "$project")
+  namespace=$(awk '$1 == "namespace:" { print $2; exit }' config/default/kustomization.yaml)
+  [ -n "$namespace" ] || fail "$name: config/default/kustomization.yaml sets no namespace"
+  echo "$name: make build-installer; apply dist/install.yaml (server-side dry-run) in $namespace"
+  make --no-print-directory build-installer >/dev/null
+  # A dry run stores nothing, so objects in a namespace the same file creates would be refused.
+  kubectl create namespace "$namespace" >/dev/null
+  dry_run dist/install.yaml "$name/dist/install.yaml"
+  grep -q '^kind: Deployment$' dist/install.yaml || fail "$name/dist/install.yaml has no Deployment"
+
+  echo "$name: config/default with ../prometheus renders a ServiceMonitor"
+  cp -r config "$work/config-$name"
+  sed -i 's|^#- \.\./prometheus$|- ../prometheus|' "$work/config-$name/default/kustomization.yaml"
+  kubectl kustomize "$work/config-$name/default" >"$work/prometheus.yaml"
+  grep -q '^kind: ServiceMonitor$' "$work/prometheus.yaml" || fail "$name: uncommenting ../prometheus adds no ServiceMonitor"
+  grep -q "^  name: $name-controller-manager-metrics-monitor$" "$work/prometheus.yaml" || fail "$name: the ServiceMonitor is not named like the rest"
+
+  [ -f dist/chart/Chart.yaml ] || continue
+  echo "$name: helm lint; helm template applied (server-side dry-run)"
+  "$helm" lint --strict dist/chart >/dev/null
+  "$helm" lint --strict dist/chart --set prometheus.enable=true --set metrics.enable=false --set rbac.enable=false >/dev/null
+  "$helm" template "$name" dist/chart --namespace "$namespace" >"$work/chart.yaml"
+  dry_run "$work/chart.yaml" "$name: helm template"
+  for kind in CustomResourceDefinition Deployment ServiceAccount RoleBinding Service; do
+    grep -q "^kind: $kind$" "$work/chart.yaml" || fail "$name: the chart renders no $kind"
+  done
+  # The ServiceMonitor kind exists only with the Prometheus Operator, so it is rendered, not applied.
+  "$helm" template "$name" dist/chart --namespace "$namespace" --set prometheus.enable=true >"$work/chart.yaml"
+  grep -q '^kind: ServiceMonitor$' "$work/chart.yaml" || fail "$name: prometheus.enable=true renders no ServiceMonitor"
+  "$helm" template "$name" dist/chart --namespace "$namespace" --set crd.enable=false --set metrics.enable=false >"$work/chart.yaml"
+  if grep -Eq '^kind: (CustomResourceDefinition|Service)$' "$work/chart.yaml"; then
+    fail "$name: crd.enable=false or metrics.enable=false still renders a CRD or the metrics Service"
+  fi
+  grep -q -- '--metrics-bind-address=0$' "$work/chart.yaml" || fail "$name: metrics.enable=false leaves the metrics server on"
+done
+
+kill -TERM "$serve_pid"
+wait "$serve_pid" || fail "the API server did not stop cleanly: $(tail -n 5 "$work/serve.log")"
+serve_pid=""
+echo "install checks passed"
