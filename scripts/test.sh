@@ -105,4 +105,7 @@ if ! git diff --exit-code --stat -- examples/tutorial || [ -n "$(git status --po
   exit 1
 fi
 
+step "image: the manager builds as a static musl binary, as the Dockerfile needs"
+scripts/check-static-build.sh
+
 step "all checks passed"

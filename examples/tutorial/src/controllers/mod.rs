@@ -20,6 +20,7 @@ use kube::{Api, Client, Resource, api::ListParams, runtime::reflector::ObjectRef
 use serde::de::DeserializeOwned;
 use tokio::task::{Id, JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
+use tracing::info;
 
 use crate::{Error, manager::Readiness, metrics::Metrics};
 
@@ -217,8 +218,28 @@ impl Controllers {
     where
         F: Future<Output = Result<(), Error>> + Send + 'static,
     {
-        self.shared.readiness.starting(name);
-        let task = self.tasks.spawn(run(self.shared.clone()));
+        let readiness = self.shared.readiness.clone();
+        let shutdown = self.shared.shutdown.clone();
+        readiness.starting(name);
+        let running = run(self.shared.clone());
+        // A kube Controller waits for its cache before reconciling, and a graceful shutdown
+        // waits for that too, forever once its watch has stopped. Before the caches are synced
+        // nothing is in flight, so a shutdown then simply drops the controller.
+        let stopped_while_syncing = async move {
+            shutdown.cancelled().await;
+            if readiness.is_synced(name) {
+                std::future::pending::<()>().await;
+            }
+        };
+        let task = self.tasks.spawn(async move {
+            tokio::select! {
+                result = running => result,
+                () = stopped_while_syncing => {
+                    info!(controller = name, "stopped before its caches were synced");
+                    Ok(())
+                }
+            }
+        });
         self.names.insert(task.id(), name);
     }
 
@@ -323,6 +344,40 @@ mod tests {
             error,
             "v1/ConfigMap is not served by the API server; is its CRD installed?"
         );
+    }
+
+    #[tokio::test]
+    async fn shutdown_drops_a_controller_still_syncing_and_waits_for_one_that_runs() {
+        let (client, _server) = testing::mock_client();
+        let shared = Shared::new(client);
+        let mut controllers = Controllers::new(shared.clone());
+        // Its cache never fills, and it never returns by itself.
+        controllers.spawn("syncing", |shared| async move {
+            let _cache = shared.readiness.cache("syncing");
+            std::future::pending::<Result<(), Error>>().await
+        });
+        // Synced, it finishes its work after the shutdown signal, as kube's graceful shutdown does.
+        let (finished, finish) = tokio::sync::oneshot::channel::<()>();
+        controllers.spawn("running", |shared| async move {
+            shared.readiness.cache("running").mark_synced();
+            shared.shutdown.cancelled().await;
+            let _ = finish.await;
+            Ok(())
+        });
+        tokio::task::yield_now().await;
+
+        shared.shutdown.cancel();
+        let (name, exit) = tokio::time::timeout(testing::TIMEOUT, controllers.join_next())
+            .await
+            .expect("the syncing controller was not dropped")
+            .unwrap();
+        assert_eq!(name, "syncing");
+        assert!(matches!(exit, Ok(Ok(()))), "{exit:?}");
+
+        finished.send(()).unwrap();
+        let (name, exit) = controllers.join_next().await.unwrap();
+        assert_eq!(name, "running");
+        assert!(matches!(exit, Ok(Ok(()))), "{exit:?}");
     }
 
     #[test]

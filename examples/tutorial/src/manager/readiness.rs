@@ -22,24 +22,36 @@ pub struct Readiness {
 #[derive(Debug, Default)]
 struct State {
     started: bool,
-    /// Per controller, how many of its caches have not received their first list yet.
-    unsynced_caches: BTreeMap<&'static str, usize>,
+    /// Per controller, how many of its caches have not received their first list yet; `None`
+    /// until it registers the first one.
+    unsynced_caches: BTreeMap<&'static str, Option<usize>>,
 }
 
 impl Readiness {
-    /// Counts `controller` as not ready until each cache it registers with `cache` is synced.
+    /// Counts `controller` as not ready until it registers its caches with `cache` and each of
+    /// them is synced.
     pub fn starting(&self, controller: &'static str) {
-        self.lock().unsynced_caches.entry(controller).or_insert(0);
+        self.lock()
+            .unsynced_caches
+            .entry(controller)
+            .or_insert(None);
     }
 
     /// A new cache of `controller`, not synced yet.
     pub fn cache(&self, controller: &'static str) -> CacheSync {
-        *self.lock().unsynced_caches.entry(controller).or_insert(0) += 1;
+        let mut state = self.lock();
+        let unsynced = state.unsynced_caches.entry(controller).or_insert(None);
+        *unsynced = Some(unsynced.unwrap_or(0) + 1);
         CacheSync {
             synced: Arc::new(watch::Sender::new(false)),
             readiness: self.clone(),
             controller,
         }
+    }
+
+    /// Whether every cache `controller` registered holds its first list.
+    pub fn is_synced(&self, controller: &str) -> bool {
+        self.lock().unsynced_caches.get(controller) == Some(&Some(0))
     }
 
     /// Marks the end of startup: from now on, only syncing controllers keep the manager unready.
@@ -56,7 +68,7 @@ impl Readiness {
         let syncing: Vec<&str> = state
             .unsynced_caches
             .iter()
-            .filter(|(_, unsynced)| **unsynced > 0)
+            .filter(|(_, unsynced)| **unsynced != Some(0))
             .map(|(controller, _)| *controller)
             .collect();
         if syncing.is_empty() {
@@ -87,7 +99,7 @@ impl CacheSync {
     pub fn mark_synced(&self) {
         if !self.synced.send_replace(true) {
             let mut state = self.readiness.lock();
-            if let Some(unsynced) = state.unsynced_caches.get_mut(self.controller) {
+            if let Some(Some(unsynced)) = state.unsynced_caches.get_mut(self.controller) {
                 *unsynced = unsynced.saturating_sub(1);
             }
         }
@@ -111,23 +123,31 @@ mod tests {
         let readiness = Readiness::default();
         assert_eq!(readiness.check(), Err("manager is starting".into()));
 
-        readiness.starting("foo");
-        readiness.starting("bar");
+        readiness.starting("example");
         readiness.started();
-        let foos = readiness.cache("foo");
-        let pods = readiness.cache("foo");
-        assert_eq!(readiness.check(), Err("caches not synced yet: foo".into()));
+        // Not ready before the controller registers its caches either.
+        assert_eq!(
+            readiness.check(),
+            Err("caches not synced yet: example".into())
+        );
+        let objects = readiness.cache("example");
+        let pods = readiness.cache("example");
+        assert_eq!(
+            readiness.check(),
+            Err("caches not synced yet: example".into())
+        );
 
-        foos.mark_synced();
-        foos.mark_synced();
-        assert_eq!(readiness.check(), Err("caches not synced yet: foo".into()));
+        objects.mark_synced();
+        objects.mark_synced();
+        assert!(!readiness.is_synced("example"));
         pods.mark_synced();
+        assert!(readiness.is_synced("example"));
         assert_eq!(readiness.check(), Ok(()));
     }
 
     #[tokio::test]
     async fn every_waiter_wakes_when_the_cache_syncs() {
-        let cache = Readiness::default().cache("foo");
+        let cache = Readiness::default().cache("example");
         let waiters: Vec<_> = (0..3)
             .map(|_| {
                 let cache = cache.clone();
