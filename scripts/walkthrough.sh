@@ -46,6 +46,8 @@ echo "S9: make run"
 setsid make --no-print-directory run >"$work/manager.log" 2>&1 &
 manager_pid=$!
 eventually "the manager starts its controller" grep -q 'starting controller' "$work/manager.log"
+# Kubebuilder's ports: health probes on :8081, metrics on :8080.
+eventually "/readyz answers ok on :8081" curl -sf http://127.0.0.1:8081/readyz
 
 echo "S10: kubectl apply -k config/samples"
 kubectl apply -k config/samples >/dev/null
@@ -64,12 +66,15 @@ kubectl delete pod jack --grace-period=0 >/dev/null
 eventually "foo-01 is unhappy again" happy foo-01 false
 eventually "foo-02 is unhappy again" happy foo-02 false
 kubectl get events --field-selector involvedObject.name=foo-01 | grep -q FriendLost || fail "no FriendLost event on foo-01"
+curl -sf http://127.0.0.1:8080/metrics >"$work/metrics.txt" || fail "no /metrics on :8080"
+grep -Eq '^controller_runtime_reconcile_total\{controller="foo",result="success"\} [1-9]' "$work/metrics.txt" ||
+  fail "/metrics counts no successful reconcile of foo: $(grep reconcile_total "$work/metrics.txt")"
 
 echo "teardown: SIGTERM to the manager, then to the API server"
 kill -TERM -- "-$manager_pid"
 for _ in $(seq 200); do kill -0 "$manager_pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$manager_pid" 2>/dev/null && fail "the manager did not stop within 20 s of SIGTERM"
-grep -q 'manager exiting' "$work/manager.log" || fail "the manager did not shut down cleanly"
+grep -q 'manager stopped' "$work/manager.log" || fail "the manager did not shut down cleanly"
 manager_pid=""
 servers=$(pgrep -P "$serve_pid" | tr '\n' ' ')
 kill -TERM "$serve_pid"
