@@ -32,6 +32,10 @@ use crate::{
 
 /// A safety net: every Foo is looked at again this often, even without events.
 const RESYNC: Duration = Duration::from_secs(300);
+/// At most this many reconciles at once: enough to keep the API server busy, few enough that a
+/// burst (every Foo at startup) waits here instead of piling up, with its memory, as
+/// requests in flight.
+const MAX_CONCURRENT_RECONCILES: u16 = 16;
 
 /// What the reconciler needs besides the Foo itself.
 pub struct Context {
@@ -62,6 +66,8 @@ pub async fn run(shared: Shared) -> Result<()> {
     let objects_synced = shared.readiness.cache("foo");
     let object_events = watcher(api, watcher::Config::default().any_semantic())
         .default_backoff()
+        // Nothing here reads managed fields, and they are often most of an object's size.
+        .modify(|obj| obj.managed_fields_mut().clear())
         .reflect(writer)
         .inspect(move |event| {
             if let Ok(watcher::Event::InitDone) = event {
@@ -115,6 +121,7 @@ pub async fn run(shared: Shared) -> Result<()> {
         .watches_stream(pod_changes, move |pod| {
             objects_looking_for(&cache, &pod.name_any())
         })
+        .with_config(controller::Config::default().concurrency(MAX_CONCURRENT_RECONCILES))
         .graceful_shutdown_on(shared.shutdown.cancelled_owned())
         .run(
             move |obj, ctx| metrics.clone().measure(reconcile(obj, ctx)),
