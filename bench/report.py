@@ -1,0 +1,470 @@
+"""Turns one bench/run.sh results folder into benchmarks.md and benchmarks.png.
+
+Usage: report.py RESULTS_DIR OUT_DIR
+"""
+
+import json
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display needed
+import matplotlib.pyplot as plt  # noqa: E402
+
+OPERATORS = ["rust", "go-article", "go-best"]
+NAMES = {
+    "rust": "Rust (examples/tutorial)",
+    "go-article": "Go, the article's controller",
+    "go-best": "Go, best practice",
+}
+
+
+def load_runs(results):
+    """Results by (operator, size): a list of run documents, failed runs apart."""
+    runs, failed = defaultdict(list), []
+    for path in sorted(results.glob("runs/*/result.json")):
+        run = json.loads(path.read_text())
+        key = (run["label"], run["foos"])
+        (failed.append(key) if run.get("failed") else runs[key].append(run))
+    return runs, failed
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, digits=2):
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def ratio(a, b):
+    return "n/a" if a is None or not b else f"{a / b:.2f}"
+
+
+def mib(kib):
+    return None if kib is None else kib / 1024
+
+
+def in_flight(audit_log):
+    """Most operator requests (watches aside) open at the API server at once, and the median
+    and 90th percentile latency of its status writes, over the whole run."""
+    from datetime import datetime
+
+    def seconds(stamp):
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+    spans, writes = {}, []
+    with open(audit_log) as lines:
+        for line in lines:
+            event = json.loads(line)
+            if event["stage"] != "ResponseComplete" or event["verb"] == "watch":
+                continue
+            start, end = seconds(event["requestReceivedTimestamp"]), seconds(event["stageTimestamp"])
+            spans[event["auditID"]] = (start, end)
+            ref = event.get("objectRef") or {}
+            if ref.get("subresource") == "status" and event["verb"] in ("patch", "update"):
+                writes.append(end - start)
+    edges = sorted([(start, 1) for start, _ in spans.values()] + [(end, -1) for _, end in spans.values()])
+    open_now = most = 0
+    for _, step in edges:
+        open_now += step
+        most = max(most, open_now)
+    writes.sort()
+    pick = lambda q: writes[int(q * (len(writes) - 1))] if writes else None  # noqa: E731
+    return most, pick(0.5), pick(0.9)
+
+
+def read_tsv(path):
+    rows = defaultdict(list)
+    if path.exists():
+        for line in path.read_text().splitlines():
+            fields = line.split("\t")
+            rows[tuple(fields[:-1])].append(float(fields[-1]))
+    return rows
+
+
+class Report:
+    def __init__(self, results):
+        self.results = results
+        self.runs, self.failed = load_runs(results)
+        self.sizes = sorted({size for _, size in self.runs})
+        self.machine = json.loads((results / "machine.json").read_text())
+        seconds = results / "seconds"
+        # Absent when the run was stopped before the end and reported by hand.
+        self.seconds = int(seconds.read_text()) if seconds.exists() else None
+        self.lines = []
+
+    def failure_reason(self, op, size):
+        """The driver's error, then the operator's last logged error."""
+        reasons = []
+        for name, marker in (("driver.log", "Error:"), ("operator.log", "error")):
+            lines = []
+            for log in sorted(self.results.glob(f"runs/{op}-{size}-*/{name}")):
+                text = log.read_text(errors="replace").splitlines()
+                lines += [line for line in text if marker.lower() in line.lower()]
+            if lines:
+                reasons.append(f"{name}: `{lines[-1].strip()[:240]}`")
+        return "; ".join(reasons) or "see its logs"
+
+    def metric(self, op, size, get):
+        return median(get(run) for run in self.runs.get((op, size), []))
+
+    def out(self, *lines):
+        self.lines.extend(lines)
+
+    def table(self, header, rows):
+        self.out("| " + " | ".join(header) + " |", "|" + "---|" * len(header))
+        for row in rows:
+            self.out("| " + " | ".join(str(c) for c in row) + " |")
+        self.out("")
+
+    def per_size_table(self, title, get, digits=2, unit=""):
+        """One row per size: the three medians, then Rust/go-article and Rust/go-best."""
+        self.out(f"**{title}**", "")
+        rows = []
+        for size in self.sizes:
+            rust, article, best = (self.metric(op, size, get) for op in OPERATORS)
+            counts = "/".join(str(len(self.runs.get((op, size), []))) for op in OPERATORS)
+            cells = [
+                "failed" if v is None and (op, size) in self.failed else fmt(v, digits) + unit
+                for op, v in zip(OPERATORS, (rust, article, best))
+            ]
+            rows.append([f"{size:,}", counts] + cells + [ratio(rust, article), ratio(rust, best)])
+        self.table(
+            ["N = M", "runs (R/A/B)", "Rust", "go-article", "go-best", "Rust/go-article", "Rust/go-best"],
+            rows,
+        )
+
+    def requests_tables(self):
+        for size in self.sizes:
+            self.out(f"**Operator requests at N = M = {size:,}** (audit log, median over runs)", "")
+            rows = []
+            for op in OPERATORS:
+                for phase in ("initial", "churn"):
+                    def count(run, verbs, target=None):
+                        reqs = run[phase]["operator_requests"]
+                        return sum(
+                            n
+                            for key, n in reqs.items()
+                            if key.split(" ")[0] in verbs
+                            and (target is None or key.split(" ")[1] == target)
+                        )
+
+                    def writes(field):
+                        return self.metric(op, size, lambda r: r[phase]["status_writes"][field])
+
+                    rows.append(
+                        [
+                            op,
+                            phase,
+                            fmt(self.metric(op, size, lambda r: count(r, {"list"})), 0),
+                            fmt(self.metric(op, size, lambda r: count(r, {"get"}, "foos")), 0),
+                            fmt(writes("total"), 0),
+                            f"{fmt(writes('foos_to_change_written'), 0)} / {fmt(writes('foos_to_change'), 0)}",
+                            fmt(writes("writes_to_others"), 0),
+                            fmt(writes("foos_written_twice_or_more"), 0),
+                            fmt(self.metric(op, size, lambda r: count(r, {"create"}, "events")), 0),
+                            fmt(self.metric(op, size, lambda r: sum(r[phase]["operator_requests"].values())), 0),
+                        ]
+                    )
+            self.table(
+                [
+                    "operator",
+                    "phase",
+                    "LIST",
+                    "GET foos",
+                    "status writes",
+                    "Foos to change written / to change",
+                    "writes to other Foos",
+                    "Foos written 2+ times",
+                    "Events created",
+                    "all requests",
+                ],
+                rows,
+            )
+
+    def concurrency_table(self):
+        self.out(
+            "**Operator requests in flight at the API server** (audit log of the first run at each "
+            "size: the most non-watch requests received and not yet answered at one moment, and the "
+            "latency of its status writes)",
+            "",
+        )
+        rows = []
+        for size in self.sizes:
+            for op in OPERATORS:
+                path = self.results / "runs" / f"{op}-{size}-1" / "audit.log"
+                if not path.exists() or not self.runs.get((op, size)):
+                    continue
+                most, p50, p90 = in_flight(path)
+                rows.append([f"{size:,}", op, most, fmt(p50, 3), fmt(p90, 3)])
+        self.table(["N = M", "operator", "max in flight", "status write p50 (s)", "p90 (s)"], rows)
+
+    def apiserver_table(self):
+        size = self.sizes[-1]
+        self.out(
+            f"**`apiserver_request_total` increase at N = M = {size:,}** (first run; includes the "
+            "driver's own creates, deletes and patches in the churn, but not its setup)",
+            "",
+        )
+        rows = []
+        for op in OPERATORS:
+            runs = self.runs.get((op, size))
+            if not runs:
+                continue
+            for phase in ("initial", "churn"):
+                counts = runs[0][phase]["apiserver_requests"]
+                rows.append([op, phase, ", ".join(f"{k}: {v:,}" for k, v in sorted(counts.items()))])
+        self.table(["operator", "phase", "requests by verb and resource"], rows)
+
+    def scaffold_table(self):
+        times = read_tsv(self.results / "scaffold.tsv")
+        rust, go = median(times.get(("cargo-operator",), [])), median(times.get(("kubebuilder",), []))
+        self.scaffold = (rust, go)
+        self.table(
+            ["tool", "runs", "median wall time (ms)"],
+            [
+                ["cargo-operator init + create api", len(times.get(("cargo-operator",), [])), fmt(rust, 0)],
+                ["kubebuilder init + create api", len(times.get(("kubebuilder",), [])), fmt(go, 0)],
+                ["kubebuilder / cargo-operator", "", ratio(go, rust)],
+            ],
+        )
+
+    def build_table(self):
+        build = read_tsv(self.results / "build.tsv")
+
+        def value(op, key, scale=1.0, digits=1):
+            v = median(build.get((op, key), []))
+            return fmt(None if v is None else v / scale, digits)
+
+        self.table(
+            ["", "Rust manager (release)", "Go manager (go-article)"],
+            [
+                ["cold build (s)", value("rust", "cold_build_ms", 1000), value("go-article", "cold_build_ms", 1000)],
+                [
+                    "incremental build after a one-line change (s)",
+                    value("rust", "incremental_build_ms", 1000),
+                    value("go-article", "incremental_build_ms", 1000),
+                ],
+                [
+                    "binary size (MiB)",
+                    value("rust", "binary_bytes", 2**20) + " (stripped by the release profile)",
+                    value("go-article", "binary_bytes", 2**20)
+                    + f" ({value('go-article', 'binary_bytes_stripped', 2**20)} with -ldflags='-s -w')",
+                ],
+            ],
+        )
+
+    def targets(self):
+        self.out("## Targets", "")
+        verdicts = []
+        slower = [
+            f"{size:,} (vs {op})"
+            for size in self.sizes
+            for op in ("go-article", "go-best")
+            if (r := self.metric("rust", size, lambda x: x["initial"]["converge_seconds"])) is not None
+            and (g := self.metric(op, size, lambda x: x["initial"]["converge_seconds"])) is not None
+            and r > g
+        ]
+        verdicts.append(
+            (
+                "Rust converges no slower than either Go variant at every size",
+                not slower,
+                "slower at " + ", ".join(slower) if slower else "initial convergence, medians",
+            )
+        )
+        if 10000 in self.sizes:
+            get = lambda x: x["churn"]["usage"]["peak_rss_kib"]  # noqa: E731
+            rust = self.metric("rust", 10000, get)
+            for op, share in (("go-article", 3), ("go-best", 2)):
+                other = self.metric(op, 10000, get)
+                measured = None not in (rust, other)
+                verdicts.append(
+                    (
+                        f"Peak RSS at 10,000: Rust ≤ 1/{share} of {op}",
+                        measured and rust <= other / share,
+                        f"Rust/{op} {rust / other:.3f}" if measured else f"no {op} result at 10,000",
+                    )
+                )
+        lists = [
+            run["churn"]["operator_requests"].get("list foos", 0)
+            + run["churn"]["operator_requests"].get("list pods", 0)
+            for size in self.sizes
+            for run in self.runs.get(("rust", size), [])
+        ]
+        verdicts.append(("Rust: no LIST after the initial sync", not any(lists), f"LISTs in churn: {sum(lists)}"))
+        for phase, note in (
+            ("initial", "a Foo without status counts as happy: false, so writing false to it is extra"),
+            ("churn", "statuses flipped by the churn"),
+        ):
+            exact, extra = [], 0
+            for size in self.sizes:
+                for run in self.runs.get(("rust", size), []):
+                    w = run[phase]["status_writes"]
+                    extra += w["writes_to_others"]
+                    exact.append(
+                        w["foos_to_change_written"] == w["foos_to_change"]
+                        and w["writes_to_others"] == 0
+                        and w["foos_written_twice_or_more"] == 0
+                    )
+            verdicts.append(
+                (
+                    f"Rust, {phase}: exactly one status write per Foo whose status changes, none for the others",
+                    all(exact),
+                    f"{note}; writes to other Foos over all runs: {extra:,}",
+                )
+            )
+        rust, go = self.scaffold
+        verdicts.append(
+            (
+                "Scaffolding ≥ 20× faster than kubebuilder init + create api",
+                rust is not None and go is not None and go / rust >= 20,
+                f"{ratio(go, rust)}×",
+            )
+        )
+        self.table(
+            ["target", "met", "measured"],
+            [[t, "yes" if ok else "**no**", detail] for t, ok, detail in verdicts],
+        )
+
+    def plot(self, out):
+        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+        for op in OPERATORS:
+            sizes = [s for s in self.sizes if self.runs.get((op, s))]
+            left.plot(sizes, [self.metric(op, s, lambda r: r["initial"]["converge_seconds"]) for s in sizes], "o-", label=op)
+            right.plot(sizes, [mib(self.metric(op, s, lambda r: r["churn"]["usage"]["peak_rss_kib"])) for s in sizes], "o-", label=op)
+        for axis, title, unit in (
+            (left, "Initial convergence (median)", "seconds"),
+            (right, "Peak RSS of the operator (median)", "MiB"),
+        ):
+            axis.set_xscale("log")
+            axis.set_yscale("log")
+            axis.set_xlabel("N Foos = M Pods")
+            axis.set_ylabel(unit)
+            axis.set_title(title)
+            axis.grid(True, which="both", alpha=0.3)
+            axis.legend()
+        fig.tight_layout()
+        fig.savefig(out / "benchmarks.png", dpi=110)
+
+    def write(self, out):
+        m = self.machine
+        self.out(
+            "# Benchmarks: the generated Rust operator against Kubebuilder",
+            "",
+            "Generated by `bench/run.sh` from its results folder; do not edit by hand. Reproduce with:",
+            "",
+            "```sh",
+            m["command"],
+            "```",
+            "",
+            f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']} GiB, Linux {m['kernel']}; "
+            f"{m['rustc']}, {m['go']}, Kubebuilder {m['kubebuilder']}, envtest {m['envtest']}. "
+            + (f"The whole run took {self.seconds // 60} min. " if self.seconds else "")
+            + "The machine was shared with other builds, "
+            "so compare the ratios (all measured in this one run, operators interleaved) rather than "
+            "absolute times.",
+            "",
+            "![convergence time and peak RSS against N](benchmarks.png)",
+            "",
+            "## The three operators",
+            "",
+            "- **rust**: `examples/tutorial`, the project `cargo operator init` + `create api` generate, built "
+            "with `cargo build --release` at run time. kube-runtime's controller (at most 16 reconciles "
+            "at once), a metadata-only Pod watch, Pods found by scanning that cache, Pod events mapped "
+            "to Foos by scanning the Foo cache, status written by server-side apply only when it differs, "
+            "an Event recorded when a Foo becomes happy or sad.",
+            "- **go-article**: `bench/go-article`, Kubebuilder's scaffold with the article's types and "
+            "controller: every reconcile lists all Pods (from the cache, deep-copied) and updates the "
+            "status, every Pod event lists all Foos. controller-runtime defaults: one reconcile worker, "
+            "no client-side rate limit.",
+            "- **go-best**: `bench/go-best`, the same scaffold with controller-runtime's usual remedies: "
+            "field indexes on Foo `spec.name` and Pod name, metadata-only Pod watch, Pod updates ignored, "
+            "`GenerationChangedPredicate` on Foos, status patched only when it changes. Also one worker.",
+            "",
+            "## Workload and what each number includes",
+            "",
+            "Each run starts a fresh etcd and kube-apiserver (kube-envtest), installs the operator's own "
+            "CRD, creates N Foos and M Pods in 4 namespaces (Pods never run: no kubelet; a Foo's friend is "
+            "usually in another namespace), then starts the operator with its own client certificate "
+            "(user `bench-operator`, group `system:masters`) and "
+            "`--metrics-bind-address`/`--health-probe-bind-address` on loopback (Go: also "
+            "`--metrics-secure=false`). Half of the Foos look for an existing Pod.",
+            "",
+            "- **Initial convergence**: from starting the operator process to the watch event that made "
+            "the last Foo's `status.happy` right, as seen by the driver's own Foo watch (a missing "
+            "`happy` reads as false, as Go omits it). It includes process start, cache sync and all "
+            "status writes needed.",
+            "- **Churn**: 10% of the Pods deleted (half of them friends), 10% new Pods that unhappy Foos "
+            "look for, 10% of the Foos' `spec.name` changed (half to another existing Pod, which keeps the "
+            "status, half to an existing Pod, which makes them happy); 20% of the statuses flip. Timed "
+            "from the first churn request to the last Foo right.",
+            "- **Last request**: from the same start to the operator's last non-watch request of the "
+            "phase (audit log); after convergence the driver waits until the operator made no request "
+            "for 3 s before reading anything, so a phase's counts hold all of its work.",
+            "- **Peak RSS**: VmHWM, **steady RSS**: VmRSS after the churn settled, **CPU**: utime + "
+            "stime of the operator process over the whole run (/proc/PID).",
+            "- **Operator requests**: counted per request from the API server's audit log (policy: "
+            "level Metadata for `bench-operator`, nothing else). **`apiserver_request_total`**: the "
+            "API server's own counter from `/metrics`, increase over the phase; it also counts the "
+            "driver's requests.",
+            "",
+        )
+        if self.failed:
+            self.out("**Failed runs** (not in the medians), with the last error logged:", "")
+            for op, size in self.failed:
+                self.out(f"- {op} at N = M = {size:,}: {self.failure_reason(op, size)}")
+            self.out("")
+        self.out("## Convergence", "")
+        self.per_size_table("Initial convergence (s)", lambda r: r["initial"]["converge_seconds"])
+        self.per_size_table("Initial phase, last operator request (s)", lambda r: r["initial"]["last_request_seconds"])
+        self.per_size_table("Churn settle (s)", lambda r: r["churn"]["converge_seconds"])
+        self.out("## Memory and CPU", "")
+        self.per_size_table("Peak RSS (MiB)", lambda r: mib(r["churn"]["usage"]["peak_rss_kib"]), 1)
+        self.per_size_table("Steady RSS after the churn (MiB)", lambda r: mib(r["churn"]["usage"]["rss_kib"]), 1)
+        self.per_size_table("CPU, whole run (s)", lambda r: r["churn"]["usage"]["cpu_seconds"])
+        self.out("## API requests", "")
+        self.requests_tables()
+        self.concurrency_table()
+        self.apiserver_table()
+        self.out(
+            "## Scaffolding",
+            "",
+            "`cargo-operator operator init --domain my.domain --repo my.domain/tutorial` + `operator create "
+            "api --group tutorial --version v1 --kind Foo` (renders templates, runs rustfmt; no cargo, no "
+            "network) against `kubebuilder init` + `create api --resource --controller`, which runs `go mod "
+            "tidy` and `make generate` (installing controller-gen into the project's bin/ and running it), "
+            "with a warm Go module and build cache. Neither compiles the project.",
+            "",
+        )
+        self.scaffold_table()
+        self.out(
+            "## Builds",
+            "",
+            "Cold: the Rust example copied to a temp folder with an empty target folder (crates already "
+            "downloaded); Go: `go build ./cmd` with an empty GOCACHE (modules already downloaded). "
+            "Incremental: after changing one log message in the controller. Skipped by `--quick`.",
+            "",
+        )
+        self.build_table()
+        self.targets()
+        analysis = Path(__file__).with_name("analysis.md")
+        if analysis.exists():
+            # Written by a person after looking at a run: it is not regenerated.
+            self.out(analysis.read_text().rstrip(), "")
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "benchmarks.md").write_text("\n".join(self.lines) + "\n")
+        self.plot(out)
+
+
+def main():
+    results, out = Path(sys.argv[1]), Path(sys.argv[2])
+    Report(results).write(out)
+
+
+if __name__ == "__main__":
+    main()
