@@ -13,7 +13,7 @@ use kube::{
     api::{Patch, PatchParams},
     core::{ObjectMeta, PartialObjectMeta},
     runtime::{
-        Controller, WatchStreamExt,
+        WatchStreamExt,
         controller::{self, Action},
         events::{Event, EventType, Recorder, Reporter},
         reflector::{self, ObjectRef, Store, store::Writer},
@@ -23,7 +23,7 @@ use kube::{
 use serde_json::json;
 use tracing::{debug, info, warn};
 
-use super::{ErrorBackoff, Shared, ensure_served, policy_rule};
+use super::{ErrorBackoff, Shared, controller_for, ensure_served, policy_rule};
 use crate::{
     Error, FIELD_MANAGER, Result,
     api::v1::{Foo, FooStatus},
@@ -32,10 +32,6 @@ use crate::{
 
 /// A safety net: every Foo is looked at again this often, even without events.
 const RESYNC: Duration = Duration::from_secs(300);
-/// At most this many reconciles at once: enough to keep the API server busy, few enough that a
-/// burst (every Foo at startup) waits here instead of piling up, with its memory, as
-/// requests in flight.
-const MAX_CONCURRENT_RECONCILES: u16 = 16;
 
 /// What the reconciler needs besides the Foo itself.
 pub struct Context {
@@ -57,25 +53,10 @@ pub async fn run(shared: Shared) -> Result<()> {
         kind = &*Foo::kind(&()),
         "starting controller"
     );
-    let client = shared.client;
+    let client = shared.client.clone();
     let api = Api::<Foo>::all(client.clone());
     ensure_served(&api).await?;
-    // The Foo cache, filled by this controller's own watch so that `/readyz`
-    // learns when the first list is in.
-    let (cache, writer) = reflector::store();
-    let objects_synced = shared.readiness.cache("foo");
-    let object_events = watcher(api, watcher::Config::default().any_semantic())
-        .default_backoff()
-        // Nothing here reads managed fields, and they are often most of an object's size.
-        .modify(|obj| obj.managed_fields_mut().clear())
-        .reflect(writer)
-        .inspect(move |event| {
-            if let Ok(watcher::Event::InitDone) = event {
-                objects_synced.mark_synced();
-            }
-        })
-        .applied_objects();
-    let controller = Controller::for_stream(object_events, cache.clone());
+    let (controller, cache) = controller_for(&shared, "foo", api);
 
     // One metadata-only watch of all Pods both fills the cache that the
     // reconciler reads and, through the Foo cache, triggers the Foos looking
@@ -121,8 +102,6 @@ pub async fn run(shared: Shared) -> Result<()> {
         .watches_stream(pod_changes, move |pod| {
             objects_looking_for(&cache, &pod.name_any())
         })
-        .with_config(controller::Config::default().concurrency(MAX_CONCURRENT_RECONCILES))
-        .graceful_shutdown_on(shared.shutdown.cancelled_owned())
         .run(
             move |obj, ctx| metrics.clone().measure(reconcile(obj, ctx)),
             error_policy,

@@ -14,9 +14,17 @@ use std::{
     time::Duration,
 };
 
-use futures::future::BoxFuture;
+use futures::{StreamExt, future::BoxFuture};
 use k8s_openapi::api::rbac::v1::PolicyRule;
-use kube::{Api, Client, Resource, api::ListParams, runtime::reflector::ObjectRef};
+use kube::{
+    Api, Client, Resource, ResourceExt,
+    api::ListParams,
+    runtime::{
+        Controller, WatchStreamExt, controller,
+        reflector::{self, ObjectRef, Store},
+        watcher,
+    },
+};
 use serde::de::DeserializeOwned;
 use tokio::task::{Id, JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -84,6 +92,41 @@ pub fn leader_election_rules() -> Vec<PolicyRule> {
         "leases",
         &["create", "get", "patch"],
     )]
+}
+
+/// At most this many reconciles at once per controller: enough to keep the API server busy, few
+/// enough that a burst (every object at startup) waits here instead of piling up, with its
+/// memory, as requests in flight.
+pub const MAX_CONCURRENT_RECONCILES: u16 = 16;
+
+/// A Controller of `api`'s objects, and the cache it reconciles from, as every controller here
+/// starts: fed by a watch of its own so that `/readyz` learns when the first list is in, limited
+/// to `MAX_CONCURRENT_RECONCILES`, and stopping gracefully when the manager does.
+pub fn controller_for<K>(
+    shared: &Shared,
+    name: &'static str,
+    api: Api<K>,
+) -> (Controller<K>, Store<K>)
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    let (cache, writer) = reflector::store();
+    let synced = shared.readiness.cache(name);
+    let events = watcher(api, watcher::Config::default().any_semantic())
+        .default_backoff()
+        // Nothing here reads managed fields, and they are often most of an object's size.
+        .modify(|obj| obj.managed_fields_mut().clear())
+        .reflect(writer)
+        .inspect(move |event| {
+            if let Ok(watcher::Event::InitDone) = event {
+                synced.mark_synced();
+            }
+        })
+        .applied_objects();
+    let controller = Controller::for_stream(events, cache.clone())
+        .with_config(controller::Config::default().concurrency(MAX_CONCURRENT_RECONCILES))
+        .graceful_shutdown_on(shared.shutdown.clone().cancelled_owned());
+    (controller, cache)
 }
 
 /// Fails fast, as controller-runtime does, when the API server does not serve

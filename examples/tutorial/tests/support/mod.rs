@@ -208,7 +208,6 @@ impl ManagerProcess {
 
     /// Waits until `/readyz` answers 200.
     pub async fn wait_until_ready(&self) {
-        let last = std::sync::Mutex::new(None);
         let what = format!("{} is ready", self.name);
         let deadline = tokio::time::Instant::now() + STEP_TIMEOUT;
         loop {
@@ -220,7 +219,6 @@ impl ManagerProcess {
                 tokio::time::Instant::now() < deadline,
                 "timed out after {STEP_TIMEOUT:?} waiting until {what}; /readyz said {answer:?}"
             );
-            *last.lock().unwrap() = answer;
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
