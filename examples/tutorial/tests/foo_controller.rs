@@ -200,7 +200,12 @@ async fn foos_are_reconciled_by_the_leader_then_by_its_successor() {
     })
     .await;
     let reconciles = r#"controller_runtime_reconcile_total{controller="foo",result="success"}"#;
-    assert!(first.metric(reconciles).await >= Some(1.0));
+    // The status is written before the reconcile ends (its Event comes after), and the
+    // reconcile is counted when it ends.
+    eventually("the leader counts a successful reconcile", || async {
+        first.metric(reconciles).await >= Some(1.0)
+    })
+    .await;
     assert_eq!(
         second.metric(reconciles).await,
         None,
