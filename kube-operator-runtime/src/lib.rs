@@ -1,0 +1,74 @@
+//! The runtime of Kubernetes operators written with [kube-rs](https://kube.rs): what every
+//! operator needs and none of its authors should have to write or keep up to date.
+//!
+//! `cargo operator init` scaffolds a project whose own files hold only its API types and its
+//! controllers; this crate holds the rest, so that a fix reaches every project through
+//! `cargo update`. It plays the part controller-runtime plays under Kubebuilder:
+//!
+//! - [`Manager`]: Kubebuilder's flags ([`ManagerArgs`]), `/metrics`, `/healthz` and `/readyz`,
+//!   leader election on a Lease, and a bounded graceful shutdown;
+//! - [`Shared`] and [`ManagedController`]: a kube `Controller` set up the way every controller
+//!   should be (its own cache with readiness, bounded concurrency, metrics, per-object backoff);
+//! - [`presence`]: a metadata-only watch of another kind that yields only objects that appear
+//!   or disappear;
+//! - [`metrics`]: controller-runtime's metric names, so Kubebuilder dashboards keep working;
+//! - [`rbac`]: typed RBAC rules and their merging;
+//! - [`manifests`]: the CRDs and roles as YAML for kustomize and Helm, behind a project's
+//!   `crdgen` binary;
+//! - `testing` (feature `testing`): polling helpers, a mocked API server, the manager binary run
+//!   against kube-envtest, and RBAC grants for tests.
+//!
+//! A whole manager binary:
+//!
+//! ```no_run
+//! use std::process::ExitCode;
+//!
+//! use clap::Parser;
+//! use kube_operator_runtime::{Manager, ManagerArgs, Shared};
+//!
+//! #[derive(Parser)]
+//! struct Args {
+//!     #[command(flatten)]
+//!     manager: ManagerArgs,
+//! }
+//!
+//! async fn run_widgets(shared: Shared) -> Result<(), kube::Error> {
+//!     // Build a controller with `shared.controller_for(..)` and run it.
+//!     # let _ = shared;
+//!     Ok(())
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> ExitCode {
+//!     let args = Args::parse();
+//!     Manager::new(args.manager, "widgets.example.com")
+//!         .controller("widget", run_widgets)
+//!         .run()
+//!         .await
+//! }
+//! ```
+//!
+//! # Features
+//! - `rustls-tls` and `ring` (default), `aws-lc-rs`, `openssl-tls`: the client's TLS stack, as
+//!   kube names them. Turn off default features to choose another.
+//! - `testing`: the [`testing`] module, for a project's dev-dependencies.
+
+#![warn(missing_docs)]
+
+mod controller;
+mod error;
+pub mod manager;
+pub mod manifests;
+pub mod metrics;
+pub mod presence;
+pub mod rbac;
+mod readiness;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use controller::{
+    ErrorBackoff, MAX_CONCURRENT_RECONCILES, ManagedController, Shared, ensure_served,
+};
+pub use error::Error;
+pub use manager::{BindAddress, LogFormat, Manager, ManagerArgs, SHUTDOWN_GRACE};
+pub use readiness::{CacheSync, Readiness};

@@ -1,0 +1,224 @@
+//! The manager's command line. Flags carry Kubebuilder's names, so that habits and manifests
+//! written for Go managers carry over.
+
+use std::fmt;
+
+use clap::{Args, ValueEnum};
+
+/// The manager's flags, with Kubebuilder's names and defaults. Flatten it into a project's own
+/// clap parser to add flags of its own:
+///
+/// ```
+/// use clap::Parser;
+/// use kube_operator_runtime::ManagerArgs;
+///
+/// #[derive(Parser)]
+/// struct Args {
+///     #[command(flatten)]
+///     manager: ManagerArgs,
+///     /// A flag of the project's own.
+///     #[arg(long, default_value_t = 3)]
+///     replicas: u32,
+/// }
+///
+/// let args = Args::parse_from(["manager", "--leader-elect", "--replicas=5"]);
+/// assert!(args.manager.leader_elect);
+/// assert_eq!(args.replicas, 5);
+/// ```
+#[derive(Debug, Clone, Args)]
+#[non_exhaustive]
+pub struct ManagerArgs {
+    /// Where `/metrics` is served: `:PORT` (every interface), `HOST:PORT`, or `0` for nowhere.
+    #[arg(long, value_name = "ADDRESS", default_value = ":8080")]
+    pub metrics_bind_address: BindAddress,
+
+    /// Where `/healthz` and `/readyz` are served: `:PORT`, `HOST:PORT`, or `0` for nowhere.
+    #[arg(long, value_name = "ADDRESS", default_value = ":8081")]
+    pub health_probe_bind_address: BindAddress,
+
+    /// Run the controllers only while holding the leader Lease, so that replicas stand by.
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_value_t = false,
+        default_missing_value = "true"
+    )]
+    pub leader_elect: bool,
+
+    /// Namespace of the leader Lease [default: the manager's own namespace in a cluster,
+    /// otherwise the kubeconfig's].
+    #[arg(long, value_name = "NAMESPACE")]
+    pub leader_election_namespace: Option<String>,
+
+    /// Which logs to write, as a `RUST_LOG` filter such as `info,my_operator=debug`.
+    #[arg(long, value_name = "FILTER", env = "RUST_LOG", default_value = "info", value_parser = parse_log_filter)]
+    pub log_level: String,
+
+    /// How to write logs: `text` for people, `json` for log collectors.
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+impl ManagerArgs {
+    /// Sends logs to stderr, filtered by `--log-level` and written as `--log-format` says. Does
+    /// nothing if the program set a global tracing subscriber already.
+    pub fn init_tracing(&self) {
+        use std::io::IsTerminal;
+        use tracing_subscriber::EnvFilter;
+
+        // The filter was checked when the flags were parsed.
+        let filter = EnvFilter::try_new(&self.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+        let logs = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr);
+        let _already_set = match self.log_format {
+            // Colors help in a terminal but are noise in `kubectl logs`.
+            LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).try_init(),
+            LogFormat::Json => logs.json().try_init(),
+        };
+    }
+}
+
+fn parse_log_filter(filter: &str) -> Result<String, String> {
+    tracing_subscriber::EnvFilter::try_new(filter)
+        .map(|_| filter.to_string())
+        .map_err(|err| format!("not a log filter such as `info,my_operator=debug`: {err}"))
+}
+
+/// How the manager writes logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// JSON lines for log collectors.
+    Json,
+}
+
+/// Where a server listens, or that it is turned off.
+///
+/// ```
+/// use kube_operator_runtime::BindAddress;
+///
+/// assert_eq!(":8080".parse(), Ok(BindAddress::At("0.0.0.0:8080".into())));
+/// assert_eq!("0".parse(), Ok(BindAddress::Disabled));
+/// assert!("8080".parse::<BindAddress>().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BindAddress {
+    /// `0`: the server is not started.
+    Disabled,
+    /// `HOST:PORT`, as `tokio::net::TcpListener::bind` takes it.
+    At(String),
+}
+
+impl std::str::FromStr for BindAddress {
+    type Err = String;
+
+    fn from_str(address: &str) -> Result<Self, Self::Err> {
+        if address == "0" {
+            return Ok(Self::Disabled);
+        }
+        let invalid = || format!("expected :PORT, HOST:PORT or 0, got {address:?}");
+        let (host, port) = address.rsplit_once(':').ok_or_else(invalid)?;
+        port.parse::<u16>().map_err(|_| invalid())?;
+        // As in Go, an empty host means every interface.
+        let host = if host.is_empty() { "0.0.0.0" } else { host };
+        Ok(Self::At(format!("{host}:{port}")))
+    }
+}
+
+impl fmt::Display for BindAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Disabled => f.write_str("0"),
+            Self::At(address) => f.write_str(address),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Options {
+        #[command(flatten)]
+        manager: ManagerArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<ManagerArgs, clap::Error> {
+        Options::try_parse_from(std::iter::once("manager").chain(args.iter().copied()))
+            .map(|options| options.manager)
+    }
+
+    #[test]
+    fn defaults_match_kubebuilder() {
+        let options = parse(&[]).unwrap();
+        assert_eq!(
+            options.metrics_bind_address,
+            BindAddress::At("0.0.0.0:8080".into())
+        );
+        assert_eq!(
+            options.health_probe_bind_address,
+            BindAddress::At("0.0.0.0:8081".into())
+        );
+        assert!(!options.leader_elect);
+        assert_eq!(options.leader_election_namespace, None);
+        assert_eq!(options.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn flags_are_parsed() {
+        let options = parse(&[
+            "--metrics-bind-address=0",
+            "--health-probe-bind-address",
+            "127.0.0.1:9440",
+            "--leader-elect",
+            "--leader-election-namespace=operators",
+            "--log-format=json",
+        ])
+        .unwrap();
+        assert_eq!(options.metrics_bind_address, BindAddress::Disabled);
+        assert_eq!(
+            options.health_probe_bind_address,
+            BindAddress::At("127.0.0.1:9440".into())
+        );
+        assert!(options.leader_elect);
+        assert_eq!(
+            options.leader_election_namespace.as_deref(),
+            Some("operators")
+        );
+        assert_eq!(options.log_format, LogFormat::Json);
+
+        // Go's boolean flag syntax works too.
+        assert!(!parse(&["--leader-elect=false"]).unwrap().leader_elect);
+        assert!(parse(&["--leader-elect=true"]).unwrap().leader_elect);
+    }
+
+    #[test]
+    fn bad_log_filters_are_refused() {
+        let error = parse(&["--log-level", "info,=[bad"]).unwrap_err();
+        assert!(error.to_string().contains("not a log filter"), "{error}");
+        assert_eq!(
+            parse(&["--log-level", "debug,kube=info"])
+                .unwrap()
+                .log_level,
+            "debug,kube=info"
+        );
+    }
+
+    #[test]
+    fn bad_addresses_are_refused() {
+        for address in ["8080", ":http", "localhost:", ":70000"] {
+            let error = parse(&["--metrics-bind-address", address]).unwrap_err();
+            assert!(
+                error.to_string().contains("expected :PORT, HOST:PORT or 0"),
+                "{address}: {error}"
+            );
+        }
+    }
+}

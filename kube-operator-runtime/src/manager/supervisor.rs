@@ -1,0 +1,156 @@
+//! The running controllers, each on its own task and known by name.
+
+use std::{collections::HashMap, future::Future, process::ExitCode};
+
+use tokio::task::{Id, JoinError, JoinSet};
+use tracing::{error, info};
+
+use super::BoxError;
+use crate::Shared;
+
+/// What a controller task ends with: an error, or a panic/cancellation.
+type Exit = Result<Result<(), BoxError>, JoinError>;
+
+pub(super) struct Controllers {
+    shared: Shared,
+    tasks: JoinSet<Result<(), BoxError>>,
+    names: HashMap<Id, &'static str>,
+}
+
+impl Controllers {
+    pub(super) fn new(shared: Shared) -> Self {
+        Self {
+            shared,
+            tasks: JoinSet::new(),
+            names: HashMap::new(),
+        }
+    }
+
+    /// Spawns `run` with its own handle on what the manager shares; `name` is what the manager
+    /// logs when this controller stops, and what `/readyz` waits for until its caches are synced.
+    pub(super) fn spawn<F>(&mut self, name: &'static str, run: impl FnOnce(Shared) -> F)
+    where
+        F: Future<Output = Result<(), BoxError>> + Send + 'static,
+    {
+        let readiness = self.shared.readiness.clone();
+        let shutdown = self.shared.shutdown.clone();
+        readiness.starting(name);
+        let running = run(self.shared.clone());
+        // A kube Controller waits for its cache before reconciling, and a graceful shutdown
+        // waits for that too, forever once its watch has stopped. Before the caches are synced
+        // nothing is in flight, so a shutdown then simply drops the controller.
+        let stopped_while_syncing = async move {
+            shutdown.cancelled().await;
+            if readiness.is_synced(name) {
+                std::future::pending::<()>().await;
+            }
+        };
+        let task = self.tasks.spawn(async move {
+            tokio::select! {
+                result = running => result,
+                () = stopped_while_syncing => {
+                    info!(controller = name, "stopped before its caches were synced");
+                    Ok(())
+                }
+            }
+        });
+        self.names.insert(task.id(), name);
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// Waits until the next controller stops; `None` once all have stopped.
+    async fn join_next(&mut self) -> Option<(&'static str, Exit)> {
+        let (id, exit) = match self.tasks.join_next_with_id().await? {
+            Ok((id, result)) => (id, Ok(result)),
+            Err(err) => (err.id(), Err(err)),
+        };
+        Some((self.names.remove(&id).unwrap_or("unknown"), exit))
+    }
+
+    /// Waits until every controller stops, or until the first one fails or panics: a manager
+    /// missing one controller would look healthy while doing only part of its job, so it exits
+    /// for Kubernetes to restart it.
+    pub(super) async fn supervise(&mut self) -> ExitCode {
+        while let Some((name, exit)) = self.join_next().await {
+            match exit {
+                Ok(Ok(())) => {
+                    info!(controller = name, "controller stopped");
+                    continue;
+                }
+                Ok(Err(err)) => error!(controller = name, error = %err, "controller failed"),
+                Err(err) if err.is_panic() => error!(controller = name, "controller panicked"),
+                Err(err) => error!(controller = name, error = %err, "controller was cancelled"),
+            }
+            return ExitCode::FAILURE;
+        }
+        ExitCode::SUCCESS
+    }
+
+    /// Aborts the controllers that are still running and waits for them.
+    pub(super) async fn shutdown(&mut self) {
+        self.tasks.shutdown().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A client no test request reaches.
+    fn offline_client() -> kube::Client {
+        let (service, _handle) = tower_test::mock::pair::<
+            http::Request<kube::client::Body>,
+            http::Response<kube::client::Body>,
+        >();
+        kube::Client::new(service, "default")
+    }
+
+    #[tokio::test]
+    async fn shutdown_drops_a_controller_still_syncing_and_waits_for_one_that_runs() {
+        let shared = Shared::new(offline_client());
+        let mut controllers = Controllers::new(shared.clone());
+        // Its cache never fills, and it never returns by itself.
+        controllers.spawn("syncing", |shared| async move {
+            let _cache = shared.readiness.cache("syncing");
+            std::future::pending::<Result<(), BoxError>>().await
+        });
+        // Synced, it finishes its work after the shutdown signal, as kube's graceful shutdown does.
+        let (finished, finish) = tokio::sync::oneshot::channel::<()>();
+        controllers.spawn("running", |shared| async move {
+            shared.readiness.cache("running").mark_synced();
+            shared.shutdown.cancelled().await;
+            let _ = finish.await;
+            Ok(())
+        });
+        tokio::task::yield_now().await;
+
+        shared.shutdown.cancel();
+        let (name, exit) = tokio::time::timeout(Duration::from_secs(5), controllers.join_next())
+            .await
+            .expect("the syncing controller was not dropped")
+            .unwrap();
+        assert_eq!(name, "syncing");
+        assert!(matches!(exit, Ok(Ok(()))), "{exit:?}");
+
+        finished.send(()).unwrap();
+        let (name, exit) = controllers.join_next().await.unwrap();
+        assert_eq!(name, "running");
+        assert!(matches!(exit, Ok(Ok(()))), "{exit:?}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_controller_fails_the_manager() {
+        let shared = Shared::new(offline_client());
+        let mut controllers = Controllers::new(shared);
+        controllers.spawn("broken", |_| async { Err(BoxError::from("no CRD")) });
+        assert_eq!(controllers.supervise().await, ExitCode::FAILURE);
+    }
+}
