@@ -6,14 +6,20 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tutorial::manager::{self, Options};
+use kube_operator_runtime::{Manager, ManagerArgs};
+
+/// Runs the tutorial operator's controllers against the cluster of the kubeconfig (or, in a
+/// Pod, the cluster it runs in).
+#[derive(Parser)]
+#[command(name = "manager", version)]
+struct Args {
+    #[command(flatten)]
+    manager: ManagerArgs,
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let options = Options::parse();
-    if let Err(message) = tutorial::init_tracing(&options.log_level, options.log_format) {
-        eprintln!("error: {message}");
-        return ExitCode::from(2);
-    }
-    manager::run(options).await
+    let args = Args::parse();
+    let manager = Manager::new(args.manager, tutorial::LEASE_NAME);
+    tutorial::controllers::register(manager).run().await
 }

@@ -15,13 +15,15 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::events::v1::Event;
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube_operator_runtime::Shared;
 use serde_json::json;
 use support::{
-    ManagerProcess, NAMESPACE, eventually, eventually_within, grant_manager_permissions,
-    manager_client, start_env,
+    NAMESPACE, eventually, eventually_within, grant_manager_permissions, manager_client, start_env,
+    start_manager,
 };
+use tutorial::LEASE_NAME;
 use tutorial::api::v1::{Foo, FooSpec};
-use tutorial::controllers::{self, Shared};
+use tutorial::controllers;
 
 /// How long the controller may take to notice a change after the API server restarts: its
 /// watches retry with kube's default backoff, which waits up to 30 s between attempts.
@@ -121,7 +123,7 @@ async fn foo_is_happy_while_its_friend_exists() {
     let table = env
         .kubectl()
         .unwrap()
-        .args(["get", "foos", "--namespace", NAMESPACE])
+        .args(["get", "foos.tutorial.my.domain", "--namespace", NAMESPACE])
         .output()
         .unwrap();
     assert!(
@@ -185,9 +187,9 @@ async fn foos_are_reconciled_by_the_leader_then_by_its_successor() {
     let pp = PostParams::default();
     let args = ["--leader-elect", "--leader-election-namespace", NAMESPACE];
 
-    let mut first = ManagerProcess::start(&env, "first", &args).await;
-    eventually("the first manager leads", || first.is_leader()).await;
-    let second = ManagerProcess::start(&env, "second", &args).await;
+    let mut first = start_manager(&env, "first", &args).await;
+    eventually("the first manager leads", || first.is_leader(LEASE_NAME)).await;
+    let second = start_manager(&env, "second", &args).await;
     second.wait_until_ready().await;
 
     pods.create(&pp, &pod("jack")).await.unwrap();
@@ -223,5 +225,5 @@ async fn foos_are_reconciled_by_the_leader_then_by_its_successor() {
         || async { happy(&objects, "foo-02").await == Some(true) },
     )
     .await;
-    assert!(second.is_leader().await);
+    assert!(second.is_leader(LEASE_NAME).await);
 }

@@ -18,10 +18,11 @@ use kube::{
     Api,
     api::{ObjectMeta, PostParams},
 };
+use kube_operator_runtime::SHUTDOWN_GRACE;
 use support::{
-    ManagerProcess, NAMESPACE, eventually, eventually_within, grant_manager_permissions, start_env,
+    NAMESPACE, eventually, eventually_within, grant_manager_permissions, start_env, start_manager,
 };
-use tutorial::manager::{LEASE_NAME, SHUTDOWN_GRACE};
+use tutorial::LEASE_NAME;
 
 /// How long a manager may take to exit after SIGTERM: the controllers' grace period, and a
 /// little for releasing the Lease and closing servers.
@@ -33,7 +34,7 @@ const TAKEOVER_TIMEOUT: Duration = Duration::from_secs(45);
 async fn manager_serves_probes_and_metrics_and_stops_on_sigterm() {
     let env = start_env().await;
     grant_manager_permissions(&env).await;
-    let mut manager = ManagerProcess::start(&env, "manager", &[]).await;
+    let mut manager = start_manager(&env, "manager", &[]).await;
 
     eventually("/healthz answers", || async {
         manager.probe("/healthz").await == Some((200, "ok".into()))
@@ -69,22 +70,25 @@ async fn a_standby_manager_takes_over_when_the_leader_dies() {
     grant_manager_permissions(&env).await;
     let leases = Api::<Lease>::namespaced(env.client(), NAMESPACE);
     let args = ["--leader-elect", "--leader-election-namespace", NAMESPACE];
-    let mut first = ManagerProcess::start(&env, "first", &args).await;
+    let mut first = start_manager(&env, "first", &args).await;
     first.wait_until_ready().await;
-    eventually("the first manager leads", || first.is_leader()).await;
+    eventually("the first manager leads", || first.is_leader(LEASE_NAME)).await;
 
     // The second one stands by, ready (a rolling update waits for it) but not leading.
-    let mut second = ManagerProcess::start(&env, "second", &args).await;
+    let mut second = start_manager(&env, "second", &args).await;
     second.wait_until_ready().await;
     let holder = lease_holder(&leases).await;
     assert!(holder.is_some(), "the Lease has no holder");
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(!second.is_leader().await, "two managers lead at once");
+    assert!(
+        !second.is_leader(LEASE_NAME).await,
+        "two managers lead at once"
+    );
 
     // The leader dies without a word: the standby takes over once the Lease expires.
     first.kill().await;
     eventually_within(TAKEOVER_TIMEOUT, "the second manager leads", || {
-        second.is_leader()
+        second.is_leader(LEASE_NAME)
     })
     .await;
     second.wait_until_ready().await;

@@ -4,32 +4,30 @@
 //! The Foo controller: a Foo is happy while a Pod named `spec.name`
 //! exists in any namespace.
 
-use std::{collections::HashSet, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
-use futures::{Stream, StreamExt, future, stream};
 use k8s_openapi::api::{core::v1::Pod, rbac::v1::PolicyRule};
 use kube::{
     Api, Client, Resource, ResourceExt,
     api::{Patch, PatchParams},
-    core::{ObjectMeta, PartialObjectMeta},
+    core::PartialObjectMeta,
     runtime::{
-        WatchStreamExt,
-        controller::{self, Action},
+        controller::Action,
         events::{Event, EventType, Recorder, Reporter},
-        reflector::{self, ObjectRef, Store, store::Writer},
-        watcher,
+        reflector::{ObjectRef, Store},
     },
 };
+use kube_operator_runtime::{CacheSync, ErrorBackoff, Shared, ensure_served, rbac::policy_rule};
 use serde_json::json;
 use tracing::{debug, info, warn};
 
-use super::{ErrorBackoff, Shared, controller_for, ensure_served, policy_rule};
 use crate::{
     Error, FIELD_MANAGER, Result,
     api::v1::{Foo, FooStatus},
-    manager::CacheSync,
 };
 
+/// The controller's name in logs, metrics and `/readyz`.
+const NAME: &str = "foo";
 /// A safety net: every Foo is looked at again this often, even without events.
 const RESYNC: Duration = Duration::from_secs(300);
 
@@ -37,155 +35,43 @@ const RESYNC: Duration = Duration::from_secs(300);
 pub struct Context {
     pub client: Client,
     pub recorder: Recorder,
-    /// Metadata of every Pod in the cluster, kept current by the controller's
-    /// single Pod watch.
+    /// Name and namespace of every Pod in the cluster.
     pub pods: Store<PartialObjectMeta<Pod>>,
     /// Set once `pods` holds the first list of Pods.
     pub pods_synced: CacheSync,
+    /// How long to wait before retrying each Foo whose reconcile failed.
     pub backoff: ErrorBackoff<Foo>,
 }
 
-/// Runs the Foo controller until SIGTERM or SIGINT.
+/// Runs the Foo controller until the manager stops.
 pub async fn run(shared: Shared) -> Result<()> {
-    info!(
-        controller = "foo",
-        group = &*Foo::group(&()),
-        kind = &*Foo::kind(&()),
-        "starting controller"
-    );
-    let client = shared.client.clone();
-    let api = Api::<Foo>::all(client.clone());
+    let api = Api::<Foo>::all(shared.client.clone());
     ensure_served(&api).await?;
-    let (controller, cache) = controller_for(&shared, "foo", api);
-
-    // One metadata-only watch of all Pods both fills the cache that the
-    // reconciler reads and, through the Foo cache, triggers the Foos looking
-    // for a Pod that appeared or disappeared.
-    let (pods, pods_writer) = reflector::store();
-    let pod_events = watcher(
-        Api::<PartialObjectMeta<Pod>>::all(client.clone()),
-        watcher::Config::default().any_semantic(),
-    )
-    .default_backoff()
-    .modify(|pod| {
-        // Only names matter here; dropping labels, annotations and managed
-        // fields keeps the cache small in large clusters.
-        let meta = &mut pod.metadata;
-        *meta = ObjectMeta {
-            name: meta.name.take(),
-            namespace: meta.namespace.take(),
-            ..Default::default()
-        };
-    });
-    let pods_synced = shared.readiness.cache("foo");
-    let pod_changes = presence_changes(pod_events, pods_writer, pods_synced.clone());
-    info!(
-        controller = "foo",
-        source = "kind source: Foo",
-        "starting event source"
-    );
-    info!(
-        controller = "foo",
-        source = "metadata source: Pod",
-        "starting event source"
+    info!(controller = NAME, "starting controller");
+    let foos = shared.controller_for(NAME, api);
+    // One metadata-only watch of all Pods both fills the cache that the reconciler reads and,
+    // through the Foo cache, triggers the Foos looking for a Pod that appeared or disappeared.
+    let pods = shared.watch_presence(
+        NAME,
+        Api::<PartialObjectMeta<Pod>>::all(shared.client.clone()),
     );
 
     let context = Arc::new(Context {
-        recorder: Recorder::new(client.clone(), Reporter::from(FIELD_MANAGER)),
-        client,
-        pods,
-        pods_synced,
-        backoff: ErrorBackoff::default(),
+        client: shared.client.clone(),
+        recorder: Recorder::new(shared.client.clone(), Reporter::from(FIELD_MANAGER)),
+        pods: pods.cache,
+        pods_synced: pods.synced,
+        backoff: foos.backoff(),
     });
-    let metrics = shared.metrics.controller("foo");
-    controller
-        .watches_stream(pod_changes, move |pod| {
+    let cache = foos.cache.clone();
+    foos.map(|controller| {
+        controller.watches_stream(pods.changes, move |pod| {
             objects_looking_for(&cache, &pod.name_any())
         })
-        .run(
-            move |obj, ctx| metrics.clone().measure(reconcile(obj, ctx)),
-            error_policy,
-            context.clone(),
-        )
-        .for_each(|result| {
-            match result {
-                Ok((obj, _)) => context.backoff.reset(&obj),
-                // Already logged by error_policy.
-                Err(controller::Error::ReconcilerFailed(..)) => {}
-                Err(err) => warn!(controller = "foo", error = %err, "controller error"),
-            }
-            future::ready(())
-        })
-        .await;
-    info!(controller = "foo", "controller stopped");
-    Ok(())
-}
-
-/// Applies watch `events` to the cache behind `writer` and yields each object
-/// that appeared or disappeared, which is all a Foo cares about.
-///
-/// Compared to `reflect(writer).touched_objects()` this drops updates of
-/// objects that already existed (a new Pod changes a few times per second
-/// while it starts, and each reconcile would race the watch event of the
-/// status just written), and after a re-list it yields what changed while the
-/// watch was down, once the cache holds the new list. The first list yields
-/// nothing: the reconciler waits for it (`synced` says when it is in) and
-/// every Foo is reconciled anyway.
-pub fn presence_changes<K>(
-    events: impl Stream<Item = watcher::Result<watcher::Event<K>>>,
-    mut writer: Writer<K>,
-    synced: CacheSync,
-) -> impl Stream<Item = watcher::Result<K>>
-where
-    K: Resource<DynamicType = ()> + Clone,
-{
-    let cache = writer.as_reader();
-    let mut listed_once = false;
-    // What the ongoing re-list returned so far.
-    let mut relisted = HashSet::new();
-    events.flat_map(move |event| {
-        let event = match event {
-            Ok(event) => event,
-            Err(err) => return stream::iter(vec![Err(err)]),
-        };
-        let mut changes = Vec::new();
-        match &event {
-            watcher::Event::Apply(obj) if cache.get(&ObjectRef::from_obj(obj)).is_none() => {
-                changes.push(obj.clone());
-            }
-            watcher::Event::Delete(obj) => changes.push(obj.clone()),
-            watcher::Event::Init => relisted.clear(),
-            watcher::Event::InitApply(obj) if listed_once => {
-                relisted.insert(ObjectRef::from_obj(obj));
-            }
-            watcher::Event::InitDone if listed_once => {
-                // Gone: cached before the re-list but not listed again.
-                changes.extend(
-                    cache
-                        .state()
-                        .into_iter()
-                        .filter(|obj| !relisted.contains(&ObjectRef::from_obj(obj.as_ref())))
-                        .map(|obj| K::clone(&obj)),
-                );
-                relisted.retain(|obj_ref| cache.get(obj_ref).is_none());
-            }
-            _ => {}
-        }
-        writer.apply_watcher_event(&event);
-        if let watcher::Event::InitDone = event {
-            // New: listed but not cached before; yielded only now that the
-            // cache holds them, so that the reconciler sees them.
-            changes.extend(
-                relisted
-                    .drain()
-                    .filter_map(|obj_ref| cache.get(&obj_ref))
-                    .map(|obj| K::clone(&obj)),
-            );
-            listed_once = true;
-            synced.mark_synced();
-        }
-        stream::iter(changes.into_iter().map(Ok).collect::<Vec<_>>())
     })
+    .run(reconcile, error_policy, context)
+    .await;
+    Ok(())
 }
 
 /// The Foos looking for a Pod named `pod_name`, whichever their namespace.
@@ -291,13 +177,16 @@ pub fn policy_rules() -> Vec<PolicyRule> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manager::Readiness;
-    use crate::{
-        api::v1::FooSpec,
-        controllers::testing::{ApiServer, Received, TIMEOUT, mock_client},
-    };
+    use crate::api::v1::FooSpec;
     use http::Method;
-    use kube::core::{ObjectMeta, PartialObjectMetaExt};
+    use kube::{
+        core::{ObjectMeta, PartialObjectMetaExt},
+        runtime::{reflector, watcher},
+    };
+    use kube_operator_runtime::{
+        Readiness,
+        testing::{ApiServer, Received, TIMEOUT, mock_client},
+    };
     use serde_json::Value;
     use tokio::time::timeout;
 
@@ -487,54 +376,6 @@ mod tests {
 
         finish(reconciling).await;
         server.assert_no_more_requests().await;
-    }
-
-    #[tokio::test]
-    async fn presence_changes_yields_pods_that_appear_or_disappear() {
-        use watcher::Event::{Apply, Delete, Init, InitApply, InitDone};
-        let (cache, writer) = reflector::store();
-        let readiness = Readiness::default();
-        readiness.started();
-        let synced = readiness.cache("foo");
-        let events = [
-            // The first list triggers nothing: every Foo is reconciled anyway.
-            Ok(Init),
-            Ok(InitApply(pod("a", "p1"))),
-            Ok(InitApply(pod("a", "p2"))),
-            Ok(InitDone),
-            // An update of a known Pod changes nothing for a Foo.
-            Ok(Apply(pod("a", "p1"))),
-            Ok(Apply(pod("b", "p3"))),
-            Ok(Delete(pod("a", "p2"))),
-            Err(watcher::Error::NoResourceVersion),
-            // A re-list after the watch was down: p3 vanished, p4 appeared.
-            Ok(Init),
-            Ok(InitApply(pod("a", "p1"))),
-            Ok(InitApply(pod("c", "p4"))),
-            Ok(InitDone),
-        ];
-
-        let changes: Vec<String> = presence_changes(stream::iter(events), writer, synced)
-            .map(|change| match change {
-                // Whether the reconciler, reading the cache, sees the Pod.
-                Ok(pod) => match cache.get(&ObjectRef::from_obj(&pod)) {
-                    Some(_) => format!("+{}/{}", pod.namespace().unwrap(), pod.name_any()),
-                    None => format!("-{}/{}", pod.namespace().unwrap(), pod.name_any()),
-                },
-                Err(_) => "error".to_string(),
-            })
-            .collect()
-            .await;
-
-        assert_eq!(changes, ["+b/p3", "-a/p2", "error", "-b/p3", "+c/p4",]);
-        assert_eq!(
-            readiness.check(),
-            Ok(()),
-            "the first list did not mark the cache synced"
-        );
-        let mut cached: Vec<String> = cache.state().iter().map(|pod| pod.name_any()).collect();
-        cached.sort();
-        assert_eq!(cached, ["p1", "p4"]);
     }
 
     #[test]
