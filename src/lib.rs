@@ -5,12 +5,12 @@
 
 pub mod cli;
 pub mod commands;
-pub mod envtest_source;
 pub mod names;
 pub mod project;
 pub mod scaffold;
 pub mod ui;
 pub mod validate;
+pub mod vendor;
 
 use anyhow::{Context as _, Result};
 

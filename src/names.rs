@@ -52,8 +52,8 @@ pub struct ProjectNames {
     /// The comment every generated Rust file starts with (empty for `--license none`).
     pub rust_header: String,
     pub cli_version: &'static str,
-    /// Relative path to a local `kube-envtest` to patch in (see `envtest_source`), if any.
-    pub kube_envtest_path: Option<String>,
+    /// The project gets the runtime crates in `vendor/` (see `crate::vendor`).
+    pub vendored_runtime: bool,
 }
 
 impl ProjectNames {
@@ -81,7 +81,7 @@ impl ProjectNames {
             license_spdx,
             rust_header,
             cli_version: env!("CARGO_PKG_VERSION"),
-            kube_envtest_path: None,
+            vendored_runtime: crate::vendor::is_vendoring(),
         }
     }
 }

@@ -7,16 +7,42 @@ use anyhow::{Context as _, Result};
 use crate::scaffold::rustfmt::Outcome;
 use crate::scaffold::{Change, Plan};
 
-/// Prints one line per file the plan touched, like `cargo new` and Kubebuilder do.
+/// Prints one line per file the plan touched, like `cargo new` and Kubebuilder do; a vendored
+/// crate is one line, since nobody reads its files one by one.
 pub fn print_changes(plan: &Plan) {
+    let mut vendored: Vec<(String, Change, usize)> = Vec::new();
     for (path, change) in plan.changes() {
-        let verb = match change {
-            Change::Create => "created",
-            Change::Update => "updated",
-            Change::Unchanged => "unchanged",
-            Change::Skip => "kept",
-        };
-        println!("{verb:>10} {path}");
+        if let Some(rest) = path.strip_prefix(&format!("{}/", crate::vendor::VENDOR_DIR)) {
+            let krate = format!(
+                "{}/{}/",
+                crate::vendor::VENDOR_DIR,
+                rest.split('/').next().unwrap_or_default()
+            );
+            match vendored.iter_mut().find(|(name, _, _)| *name == krate) {
+                Some((_, summary, count)) => {
+                    *count += 1;
+                    // One changed file makes the crate updated.
+                    if *summary == Change::Unchanged {
+                        *summary = change;
+                    }
+                }
+                None => vendored.push((krate, change, 1)),
+            }
+            continue;
+        }
+        println!("{:>10} {path}", verb(change));
+    }
+    for (krate, change, count) in vendored {
+        println!("{:>10} {krate} ({count} files)", verb(change));
+    }
+}
+
+fn verb(change: Change) -> &'static str {
+    match change {
+        Change::Create => "created",
+        Change::Update => "updated",
+        Change::Unchanged => "unchanged",
+        Change::Skip => "kept",
     }
 }
 

@@ -396,18 +396,75 @@ fn a_second_controller_for_a_kind_is_refused() {
 fn a_missing_marker_is_named_and_nothing_is_written() {
     let (_tmp, dir) = project_dir();
     init(&dir);
-    let controllers = dir.join("src/controllers/mod.rs");
-    let without_marker: String = fs::read_to_string(&controllers)
+    let kustomization = dir.join("config/crd/kustomization.yaml");
+    let without_marker: String = fs::read_to_string(&kustomization)
         .unwrap()
         .lines()
-        .filter(|line| !line.contains("+operator:scaffold:controllers"))
+        .filter(|line| !line.contains("+operator:scaffold:crdkustomizeresource"))
         .map(|line| format!("{line}\n"))
         .collect();
-    fs::write(&controllers, without_marker).unwrap();
+    fs::write(&kustomization, without_marker).unwrap();
     fails_cleanly(
         &dir,
         &words("create api --group tutorial --version v1 --kind Foo"),
-        "cannot add to `src/controllers/mod.rs`: marker line `// +operator:scaffold:controllers` is missing; put it back where new code should go",
+        "cannot add to `config/crd/kustomization.yaml`: marker line `# +operator:scaffold:crdkustomizeresource` is missing; put it back where new code should go",
+    );
+}
+
+#[test]
+fn a_hand_edited_registry_is_refused_unless_forced() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    let controllers = dir.join("src/controllers/mod.rs");
+    let edited = fs::read_to_string(&controllers).unwrap() + "\npub mod mine;\n";
+    fs::write(&controllers, &edited).unwrap();
+    fails_cleanly(
+        &dir,
+        &words("create api --group tutorial --version v1 --kind Bar --skeleton"),
+        "`src/controllers/mod.rs` was edited by hand, but cargo-operator writes it whole from `PROJECT.toml`; move your code into another module, or pass `--force` to replace it",
+    );
+    cargo_operator(&dir)
+        .args(words(
+            "create api --group tutorial --version v1 --kind Bar --skeleton --force",
+        ))
+        .assert()
+        .success();
+    let registry = fs::read_to_string(&controllers).unwrap();
+    assert!(!registry.contains("pub mod mine;"), "{registry}");
+    assert!(registry.contains("pub mod bar;"), "{registry}");
+}
+
+#[test]
+fn kinds_whose_exports_wrap_can_be_added_and_forced_in_one_version() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    // rustfmt wraps the `pub use` line of a long kind; a second kind in the same version once
+    // broke the file by inserting into the wrapped line.
+    for args in [
+        "create api --group tutorial --version v1 --kind ClusterBackupPolicyWithAVeryLongName --skeleton",
+        "create api --group tutorial --version v1 --kind Gadget --skeleton",
+        "create api --group tutorial --version v1 --kind ClusterBackupPolicyWithAVeryLongName --skeleton --force",
+        "create api --group tutorial --version v1 --kind Gadget --skeleton --force",
+    ] {
+        cargo_operator(&dir).args(words(args)).assert().success();
+    }
+    let version = fs::read_to_string(dir.join("src/api/v1/mod.rs")).unwrap();
+    assert!(
+        version.contains("pub use cluster_backup_policy_with_a_very_long_name::{\n"),
+        "the long export no longer wraps, so this test tests nothing:\n{version}"
+    );
+    for line in [
+        "pub mod cluster_backup_policy_with_a_very_long_name;\npub mod gadget;\n",
+        "pub use gadget::{Gadget, GadgetSpec, GadgetStatus};\n",
+    ] {
+        assert!(version.contains(line), "{line} missing in:\n{version}");
+    }
+    let controllers = fs::read_to_string(dir.join("src/controllers/mod.rs")).unwrap();
+    assert_eq!(
+        controllers.matches(".controller(").count(),
+        2,
+        "{controllers}"
     );
 }
 

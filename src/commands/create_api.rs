@@ -8,7 +8,7 @@ use super::TemplateContext;
 use crate::cli::CreateApiArgs;
 use crate::names::{kind_module, plural_of};
 use crate::project::{Example, PROJECT_FILE, Project, Resource};
-use crate::scaffold::markers::{self, Placement};
+use crate::scaffold::markers;
 use crate::scaffold::{IfExists, Plan, rustfmt, templates};
 use crate::{ui, validate};
 
@@ -19,76 +19,25 @@ struct Insertion {
     marker: &'static str,
     /// A template rendered with the same context as the files.
     fragment: &'static str,
-    placement: Placement,
 }
 
-/// What registers a new type: its module, its CRD, its manifests.
+/// What registers a new type's manifests in the kustomizations. Its module and CRD are listed
+/// by the registry files, which are rendered whole (see `registry`).
 const RESOURCE_INSERTIONS: &[Insertion] = &[
-    Insertion {
-        file: "src/api/mod.rs",
-        marker: markers::API_VERSIONS,
-        fragment: "pub mod {{ resource.version }};",
-        placement: Placement::Sorted,
-    },
-    Insertion {
-        file: "src/api/mod.rs",
-        marker: markers::CRDS,
-        fragment: "{{ resource.version }}::{{ resource.kind }}::crd(),",
-        placement: Placement::Last,
-    },
     Insertion {
         file: "config/crd/kustomization.yaml",
         marker: markers::CRD_KUSTOMIZE,
         fragment: "- bases/{{ resource.crd_file_name }}",
-        placement: Placement::Last,
     },
     Insertion {
         file: "config/rbac/kustomization.yaml",
         marker: markers::RBAC_KUSTOMIZE,
         fragment: "- {{ resource.kind_snake }}_editor_role.yaml\n- {{ resource.kind_snake }}_viewer_role.yaml",
-        placement: Placement::Last,
     },
     Insertion {
         file: "config/samples/kustomization.yaml",
         marker: markers::SAMPLES_KUSTOMIZE,
         fragment: "- {{ resource.group }}_{{ resource.version }}_{{ resource.kind_snake }}.yaml",
-        placement: Placement::Last,
-    },
-    // The version's module is created by the resource templates on its first kind.
-    Insertion {
-        file: "{{ resource.version_module_file }}",
-        marker: markers::KIND_MODULES,
-        fragment: "pub mod {{ resource.kind_snake }};",
-        placement: Placement::Sorted,
-    },
-    Insertion {
-        file: "{{ resource.version_module_file }}",
-        marker: markers::KIND_EXPORTS,
-        // `{{ "{" }}` prints a brace that would otherwise open a template tag.
-        fragment: "pub use {{ resource.kind_snake }}::{{ \"{\" }}{{ resource.kind }}, {{ resource.kind }}Spec, {{ resource.kind }}Status};",
-        placement: Placement::Sorted,
-    },
-];
-
-/// What makes the manager run a new controller and grants it its permissions.
-const CONTROLLER_INSERTIONS: &[Insertion] = &[
-    Insertion {
-        file: "src/controllers/mod.rs",
-        marker: markers::CONTROLLER_MODULES,
-        fragment: "pub mod {{ resource.kind_snake }};",
-        placement: Placement::Sorted,
-    },
-    Insertion {
-        file: "src/controllers/mod.rs",
-        marker: markers::CONTROLLERS,
-        fragment: "(\"{{ resource.kind_snake }}\", |shared| Box::pin({{ resource.kind_snake }}::run(shared))),",
-        placement: Placement::Last,
-    },
-    Insertion {
-        file: "src/controllers/mod.rs",
-        marker: markers::RBAC_RULES,
-        fragment: "{{ resource.kind_snake }}::policy_rules,",
-        placement: Placement::Last,
     },
 ];
 
@@ -270,8 +219,8 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<Plan> {
         for file in templates::render_set(set, &context)? {
             plan.add_file(&file.path, file.content, policy(file.if_exists))?;
         }
-        insert_all(&mut plan, CONTROLLER_INSERTIONS, &context)?;
     }
+    super::plan_project_files(&mut plan, dir, Some(project), &updated, request.force)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     Ok(plan)
 }
@@ -280,7 +229,7 @@ fn insert_all(plan: &mut Plan, insertions: &[Insertion], context: &TemplateConte
     for insertion in insertions {
         let file = templates::render_fragment(insertion.file, context)?;
         let fragment = templates::render_fragment(insertion.fragment, context)?;
-        plan.insert_at_marker(&file, insertion.marker, &fragment, insertion.placement)?;
+        plan.insert_at_marker(&file, insertion.marker, &fragment)?;
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ use super::TemplateContext;
 use super::manifests::{self, CHART_DIR};
 use crate::cli::EditArgs;
 use crate::project::{PROJECT_FILE, Project};
-use crate::scaffold::{IfExists, Plan, templates};
+use crate::scaffold::{IfExists, Plan, rustfmt, templates};
 use crate::ui;
 
 pub fn run(args: EditArgs, dir: &Path) -> Result<()> {
@@ -21,11 +21,13 @@ pub fn run(args: EditArgs, dir: &Path) -> Result<()> {
     if !args.helm {
         bail!("nothing to change; pass `--helm` to add a Helm chart in `{CHART_DIR}`");
     }
-    let plan = plan(&project, args.force, dir)?;
+    let mut plan = plan(&project, args.force, dir)?;
+    let formatting = rustfmt::format_plan(&mut plan)?;
     // Before anything is written: a project that does not build gets no half-made chart.
     manifests::crdgen(dir, true, "then run `cargo operator edit --helm` again")?;
     plan.apply()?;
     ui::print_changes(&plan);
+    ui::print_formatting(&formatting);
     let name = &project.project_name;
     ui::print_next_steps(&[
         &format!("helm lint {CHART_DIR}"),
@@ -52,6 +54,7 @@ pub fn plan(project: &Project, force: bool, dir: &Path) -> Result<Plan> {
         };
         plan.add_file(&file.path, file.content, if_exists)?;
     }
+    super::plan_project_files(&mut plan, dir, Some(project), &updated, force)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     Ok(plan)
 }

@@ -59,9 +59,7 @@ fn resolve(args: InitArgs, dir: &Path) -> Result<Project> {
 
 /// Every file `init` writes, in memory.
 pub fn plan(project: &Project, dir: &Path) -> Result<Plan> {
-    let mut context = TemplateContext::new(project, None);
-    context.project.kube_envtest_path = crate::envtest_source::local_checkout()
-        .and_then(|checkout| crate::envtest_source::relative_path(dir, &checkout));
+    let context = TemplateContext::new(project, None);
     let mut plan = Plan::new(
         dir,
         "`init` never replaces files, so move it away or run `init` in an empty directory",
@@ -69,11 +67,7 @@ pub fn plan(project: &Project, dir: &Path) -> Result<Plan> {
     for file in templates::render_set("init", &context)? {
         plan.add_file(&file.path, file.content, file.if_exists)?;
     }
-    if context.project.kube_envtest_path.is_some() {
-        for file in templates::render_set("init-kube-envtest-patch", &context)? {
-            plan.add_file(&file.path, file.content, file.if_exists)?;
-        }
-    }
+    super::plan_project_files(&mut plan, dir, None, project, false)?;
     plan.add_file(PROJECT_FILE, project.to_toml(), IfExists::Error)?;
     Ok(plan)
 }

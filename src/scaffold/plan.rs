@@ -11,7 +11,7 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 
-use super::markers::{self, Placement};
+use super::markers;
 
 /// What to do when a file the scaffold wants to write already exists with other content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,20 +84,14 @@ impl Plan {
     }
 
     /// Plans `fragment` above the line holding `marker` in `path`, unless the fragment is there.
-    pub fn insert_at_marker(
-        &mut self,
-        path: &str,
-        marker: &str,
-        fragment: &str,
-        placement: Placement,
-    ) -> Result<()> {
+    pub fn insert_at_marker(&mut self, path: &str, marker: &str, fragment: &str) -> Result<()> {
         check_relative(path)?;
         let Some(current) = self.current(path)? else {
             bail!(
                 "`{path}` is missing; restore it (it holds the `{marker}` marker) and run the command again"
             );
         };
-        let content = markers::insert(&current, marker, fragment, placement)
+        let content = markers::insert(&current, marker, fragment)
             .with_context(|| format!("cannot add to `{path}`"))?;
         self.record(path, Some(current), content, Change::Update);
         Ok(())
@@ -342,13 +336,8 @@ mod tests {
         let mut plan = Plan::new(dir.path(), HINT);
         plan.add_file("mod.rs", "// +operator:scaffold:m\n".into(), IfExists::Skip)
             .unwrap();
-        plan.insert_at_marker(
-            "mod.rs",
-            "// +operator:scaffold:m",
-            "pub mod foo;",
-            Placement::Last,
-        )
-        .unwrap();
+        plan.insert_at_marker("mod.rs", "// +operator:scaffold:m", "pub mod foo;")
+            .unwrap();
         assert_eq!(plan.changes(), vec![("mod.rs", Change::Create)]);
         plan.apply().unwrap();
         assert_eq!(
@@ -357,12 +346,7 @@ mod tests {
         );
         let mut again = Plan::new(dir.path(), HINT);
         again
-            .insert_at_marker(
-                "mod.rs",
-                "// +operator:scaffold:m",
-                "pub mod foo;",
-                Placement::Last,
-            )
+            .insert_at_marker("mod.rs", "// +operator:scaffold:m", "pub mod foo;")
             .unwrap();
         assert_eq!(again.changes(), vec![("mod.rs", Change::Unchanged)]);
     }
@@ -408,12 +392,7 @@ mod tests {
         fs::write(dir.path().join("lib.rs"), "pub mod api;\n").unwrap();
         let mut plan = Plan::new(dir.path(), HINT);
         let err = plan
-            .insert_at_marker(
-                "lib.rs",
-                "// +operator:scaffold:modules",
-                "pub mod foo;",
-                Placement::Last,
-            )
+            .insert_at_marker("lib.rs", "// +operator:scaffold:modules", "pub mod foo;")
             .unwrap_err();
         assert_eq!(
             format!("{err:#}"),

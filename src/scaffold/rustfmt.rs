@@ -27,7 +27,8 @@ pub enum Outcome {
 pub fn format_plan(plan: &mut Plan) -> Result<Outcome> {
     let files: Vec<(String, String)> = plan
         .changed_contents()
-        .filter(|(path, _)| path.ends_with(".rs"))
+        // The vendored crates are formatted where they come from.
+        .filter(|(path, _)| path.ends_with(".rs") && !path.starts_with("vendor/"))
         .map(|(path, content)| (path.to_string(), content.to_string()))
         .collect();
     let program = rustfmt_program();

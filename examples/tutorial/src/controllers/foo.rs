@@ -48,7 +48,7 @@ pub async fn run(shared: Shared) -> Result<()> {
     let api = Api::<Foo>::all(shared.client.clone());
     ensure_served(&api).await?;
     info!(controller = NAME, "starting controller");
-    let foos = shared.controller_for(NAME, api);
+    let objects = shared.controller_for(NAME, api);
     // One metadata-only watch of all Pods both fills the cache that the reconciler reads and,
     // through the Foo cache, triggers the Foos looking for a Pod that appeared or disappeared.
     let pods = shared.watch_presence(
@@ -61,16 +61,17 @@ pub async fn run(shared: Shared) -> Result<()> {
         recorder: Recorder::new(shared.client.clone(), Reporter::from(FIELD_MANAGER)),
         pods: pods.cache,
         pods_synced: pods.synced,
-        backoff: foos.backoff(),
+        backoff: objects.backoff(),
     });
-    let cache = foos.cache.clone();
-    foos.map(|controller| {
-        controller.watches_stream(pods.changes, move |pod| {
-            objects_looking_for(&cache, &pod.name_any())
+    let cache = objects.cache.clone();
+    objects
+        .map(|controller| {
+            controller.watches_stream(pods.changes, move |pod| {
+                objects_looking_for(&cache, &pod.name_any())
+            })
         })
-    })
-    .run(reconcile, error_policy, context)
-    .await;
+        .run(reconcile, error_policy, context)
+        .await;
     Ok(())
 }
 

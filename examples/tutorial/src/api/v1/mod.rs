@@ -1,8 +1,8 @@
 // Copyright 2026 The tutorial Authors.
 // SPDX-License-Identifier: Apache-2.0
 
-// Written by cargo-operator from PROJECT.toml, and rewritten whole by each `cargo operator`
-// command: add types with `cargo operator create api`, not here.
+// Written whole by cargo-operator from PROJECT.toml on every command, so edits here are
+// refused; add kinds with `cargo operator create api`.
 
 //! Version `v1` of the `tutorial.my.domain` API group.
 
