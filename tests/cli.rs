@@ -494,16 +494,16 @@ fn a_broken_project_file_is_reported() {
 }
 
 /// A stand-in for cargo that appends its working directory and arguments to `calls`, prints
-/// `stderr` there, and exits with `code`.
+/// `stdout` and `stderr`, and exits with `code`.
 #[cfg(unix)]
-fn fake_cargo(dir: &Path, stderr: &str, code: i32) -> (PathBuf, PathBuf) {
+fn fake_cargo(dir: &Path, stdout: &str, stderr: &str, code: i32) -> (PathBuf, PathBuf) {
     use std::os::unix::fs::PermissionsExt;
     let script = dir.join("fake-cargo");
     let calls = dir.join("cargo-calls");
     fs::write(
         &script,
         format!(
-            "#!/bin/sh\necho \"$PWD $*\" >> '{}'\nprintf '{stderr}' >&2\nexit {code}\n",
+            "#!/bin/sh\necho \"$PWD $*\" >> '{}'\nprintf '%s' '{stdout}'\nprintf '{stderr}' >&2\nexit {code}\n",
             calls.display()
         ),
     )
@@ -527,7 +527,12 @@ fn manifests_needs_a_project() {
 fn manifests_runs_crdgen_like_make_manifests_and_with_the_chart_once_there_is_one() {
     let (tmp, dir) = project_dir();
     init(&dir);
-    let (cargo, calls) = fake_cargo(tmp.path(), "", 0);
+    let (cargo, calls) = fake_cargo(
+        tmp.path(),
+        r#"[{"path": "config/rbac/role.yaml", "contents": "kind: ClusterRole\n"}]"#,
+        "",
+        0,
+    );
     cargo_operator(&dir)
         .arg("manifests")
         .env("CARGO", &cargo)
@@ -550,7 +555,14 @@ fn manifests_runs_crdgen_like_make_manifests_and_with_the_chart_once_there_is_on
     );
     assert_eq!(
         fs::read_to_string(&calls).unwrap(),
-        format!("{crdgen}\n{crdgen} --chart-dir dist/chart\n{crdgen} --chart-dir dist/chart\n")
+        format!(
+            "{crdgen} --json\n{crdgen} --chart-dir dist/chart --json\n{crdgen} --chart-dir dist/chart --json\n"
+        )
+    );
+    // What crdgen printed went through the plan.
+    assert_eq!(
+        fs::read_to_string(dir.join("config/rbac/role.yaml")).unwrap(),
+        "kind: ClusterRole\n"
     );
     // `make manifests` runs the same command line.
     let makefile = fs::read_to_string(dir.join("Makefile")).unwrap();
@@ -566,7 +578,12 @@ fn manifests_runs_crdgen_like_make_manifests_and_with_the_chart_once_there_is_on
 fn a_failing_crdgen_is_passed_through_and_writes_nothing() {
     let (tmp, dir) = project_dir();
     init(&dir);
-    let (cargo, _) = fake_cargo(tmp.path(), "error: could not compile `tutorial`\\n", 101);
+    let (cargo, _) = fake_cargo(
+        tmp.path(),
+        "",
+        "error: could not compile `tutorial`\\n",
+        101,
+    );
     for (args, retry) in [
         (&["manifests"][..], "cargo operator manifests"),
         (&["edit", "--helm"][..], "cargo operator edit --helm"),

@@ -3,7 +3,7 @@
 //!
 //! The chart's templates for the Deployment, service account, bindings and metrics come from the
 //! `helm` template set; its CRDs and roles come from the project's Rust code through `crdgen`,
-//! like `config/`. `values.yaml` and `Chart.yaml` belong to the user once written.
+//! like `config/`, and join the same plan. `values.yaml` and `Chart.yaml` belong to the user once written.
 
 use std::path::Path;
 
@@ -24,7 +24,12 @@ pub fn run(args: EditArgs, dir: &Path) -> Result<()> {
     let mut plan = plan(&project, args.force, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
     // Before anything is written: a project that does not build gets no half-made chart.
-    manifests::crdgen(dir, true, "then run `cargo operator edit --helm` again")?;
+    manifests::plan_crdgen_files(
+        &mut plan,
+        dir,
+        true,
+        "then run `cargo operator edit --helm` again",
+    )?;
     plan.apply()?;
     ui::print_changes(&plan);
     ui::print_formatting(&formatting);

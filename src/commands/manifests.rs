@@ -1,12 +1,18 @@
-//! `cargo operator manifests`: the CRDs and roles, written from the project's Rust code by its
-//! `crdgen` binary, into `config/` and, once the project has one, the Helm chart.
+//! `cargo operator manifests`: the CRDs and roles, computed from the project's Rust code by its
+//! `crdgen` binary, written into `config/` and, once the project has one, the Helm chart.
+//!
+//! crdgen prints the files as JSON (`--json`) rather than writing them, so they go through the
+//! same `Plan` as every other file: all or nothing, with created/updated/unchanged lines.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use anyhow::{Result, anyhow, bail};
+use serde::Deserialize;
 
 use crate::project::Project;
+use crate::scaffold::{IfExists, Plan};
+use crate::ui;
 
 /// Where `edit --helm` puts the chart, as Kubebuilder does; the generated Makefile agrees.
 pub const CHART_DIR: &str = "dist/chart";
@@ -18,29 +24,56 @@ pub fn run(dir: &Path) -> Result<()> {
             "`PROJECT.toml` records a Helm chart, but `{CHART_DIR}/Chart.yaml` is missing; restore the chart with `cargo operator edit --helm`"
         );
     }
-    crdgen(
+    let mut plan = Plan::new(dir, "move it away");
+    plan_crdgen_files(
+        &mut plan,
         dir,
         project.helm,
         "then run `cargo operator manifests` again",
-    )
+    )?;
+    plan.apply()?;
+    ui::print_changes(&plan);
+    Ok(())
 }
 
-/// Runs what `make manifests` runs in `dir`: `cargo run --quiet --bin crdgen -- --output-dir
-/// config`, plus `--chart-dir dist/chart` when `with_chart`. Cargo's and crdgen's output pass
-/// through; `retry` ends the error when it fails.
-pub fn crdgen(dir: &Path, with_chart: bool, retry: &str) -> Result<()> {
+/// One file as crdgen prints it.
+#[derive(Debug, Deserialize)]
+struct CrdgenFile {
+    path: String,
+    contents: String,
+}
+
+/// Runs what `make manifests` runs in `dir`, `cargo run --quiet --bin crdgen -- --output-dir
+/// config` (plus `--chart-dir dist/chart` when `with_chart`), with `--json`, and plans the files
+/// it prints. Cargo's messages pass through; `retry` ends the error when it fails.
+pub fn plan_crdgen_files(plan: &mut Plan, dir: &Path, with_chart: bool, retry: &str) -> Result<()> {
     // cargo sets `CARGO` for the subcommands it runs, so this is the cargo the user invoked.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(&cargo);
-    command.current_dir(dir).args(crdgen_args(with_chart));
-    let status = command.status().map_err(|err| {
+    let output = Command::new(&cargo)
+        .current_dir(dir)
+        .args(crdgen_args(with_chart))
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|err| {
+            anyhow!(
+                "cannot run `{}`: {err}; install Rust from https://rustup.rs, or set `CARGO` to cargo's path",
+                cargo.to_string_lossy()
+            )
+        })?;
+    if !output.status.success() {
+        bail!(
+            "`cargo run --bin crdgen` failed ({}); fix what it reports above, {retry}",
+            output.status
+        );
+    }
+    let files: Vec<CrdgenFile> = serde_json::from_slice(&output.stdout).map_err(|err| {
         anyhow!(
-            "cannot run `{}`: {err}; install Rust from https://rustup.rs, or set `CARGO` to cargo's path",
-            cargo.to_string_lossy()
+            "`crdgen --json` printed no file list ({err}); is `src/bin/crdgen.rs` still `Manifests::crdgen`? {retry}"
         )
     })?;
-    if !status.success() {
-        bail!("`cargo run --bin crdgen` failed ({status}); fix what it reports above, {retry}");
+    for file in files {
+        // crdgen's files follow from the Rust code, so they are rewritten like any build output.
+        plan.add_file(&file.path, file.contents, IfExists::Overwrite)?;
     }
     Ok(())
 }
@@ -58,6 +91,7 @@ fn crdgen_args(with_chart: bool) -> Vec<&'static str> {
     if with_chart {
         args.extend(["--chart-dir", CHART_DIR]);
     }
+    args.push("--json");
     args
 }
 
@@ -69,11 +103,11 @@ mod tests {
     fn the_chart_is_written_only_when_the_project_has_one() {
         assert_eq!(
             crdgen_args(false).join(" "),
-            "run --quiet --bin crdgen -- --output-dir config"
+            "run --quiet --bin crdgen -- --output-dir config --json"
         );
         assert_eq!(
             crdgen_args(true).join(" "),
-            "run --quiet --bin crdgen -- --output-dir config --chart-dir dist/chart"
+            "run --quiet --bin crdgen -- --output-dir config --chart-dir dist/chart --json"
         );
     }
 }

@@ -7,15 +7,33 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 
 /// `cargo-operator operator …` in `dir`, with a fixed date so copyright years are stable. The
-/// commands that run the project's crdgen (`manifests`, `edit --helm`) get `true` for cargo, so no
-/// test builds a generated project; tests of that step set `CARGO` to a stand-in of their own.
+/// commands that run the project's crdgen (`manifests`, `edit --helm`) get a stand-in for cargo
+/// that prints an empty file list, so no test builds a generated project; tests of that step set
+/// `CARGO` to a stand-in of their own.
 pub fn cargo_operator(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("cargo-operator").unwrap();
     cmd.current_dir(dir)
         .arg("operator")
         .env("SOURCE_DATE_EPOCH", "1767225600")
-        .env("CARGO", "true");
+        .env("CARGO", crdgen_listing_nothing());
     cmd
+}
+
+/// A script that prints `[]`, as `crdgen --json` would for a project with no manifests.
+fn crdgen_listing_nothing() -> &'static Path {
+    static SCRIPT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    SCRIPT.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("cargo-operator-tests-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("cargo");
+        fs::write(&script, "#!/bin/sh\necho '[]'\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        script
+    })
 }
 
 /// Every file (with its content) and folder (`None`) below `dir`, by relative path.
