@@ -22,7 +22,7 @@ use kube::{
 };
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::{
     Error, Readiness,
@@ -92,6 +92,17 @@ impl Shared {
     where
         K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     {
+        info!(
+            controller = name,
+            group = &*K::group(&()),
+            kind = &*K::kind(&()),
+            "starting controller"
+        );
+        info!(
+            controller = name,
+            source = format!("kind source: {}", K::kind(&())),
+            "starting event source"
+        );
         let (cache, writer) = reflector::store();
         let synced = self.readiness.cache(name);
         let events = watcher(api, watcher::Config::default().any_semantic())

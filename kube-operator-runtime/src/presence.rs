@@ -18,6 +18,7 @@ use kube::{
     },
 };
 use serde::de::DeserializeOwned;
+use tracing::info;
 
 use crate::{CacheSync, Shared};
 
@@ -55,6 +56,11 @@ impl Shared {
     where
         K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     {
+        info!(
+            controller,
+            source = format!("metadata source: {}", K::kind(&())),
+            "starting event source"
+        );
         let (cache, writer) = reflector::store();
         let events = watcher(api, watcher::Config::default().any_semantic())
             .default_backoff()
