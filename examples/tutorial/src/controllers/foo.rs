@@ -47,7 +47,6 @@ pub struct Context {
 pub async fn run(shared: Shared) -> Result<()> {
     let api = Api::<Foo>::all(shared.client.clone());
     ensure_served(&api).await?;
-    info!(controller = NAME, "starting controller");
     let objects = shared.controller_for(NAME, api);
     // One metadata-only watch of all Pods both fills the cache that the reconciler reads and,
     // through the Foo cache, triggers the Foos looking for a Pod that appeared or disappeared.
