@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The article's walkthrough, out of process, as a reader types it: against a real API server
 # (kube-envtest's `serve` example), in examples/tutorial: make manifests, make install, make run,
-# kubectl apply -k config/samples, a Pod named jack, kubectl get foos. Then everything stops and
+# kubectl apply -f config/samples, a Pod named jack, kubectl get foos. Then everything stops and
 # nothing is left running. Needs KUBEBUILDER_ASSETS (scripts/test.sh sets it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,8 +49,8 @@ eventually "the manager starts its controller" grep -q 'starting controller' "$w
 # Kubebuilder's ports: health probes on :8081, metrics on :8080.
 eventually "/readyz answers ok on :8081" curl -sf http://127.0.0.1:8081/readyz
 
-echo "S10: kubectl apply -k config/samples"
-kubectl apply -k config/samples >/dev/null
+echo "S10: kubectl apply -f config/samples"
+kubectl apply -f config/samples >/dev/null
 eventually "foo-01 is unhappy" happy foo-01 false
 eventually "foo-02 is unhappy" happy foo-02 false
 

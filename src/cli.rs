@@ -71,12 +71,13 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct CreateApiArgs {
-    /// API group, such as `tutorial` (the full group is `<group>.<domain>`)
+    /// API group, such as `tutorial` (the full group is `<group>.<domain>`) [default: the
+    /// project's group, or its name; asked on a terminal]
     #[arg(long)]
-    pub group: String,
-    /// API version, such as `v1` or `v1alpha1`
+    pub group: Option<String>,
+    /// API version, such as `v1` or `v1alpha1` [default: v1; asked on a terminal]
     #[arg(long)]
-    pub version: String,
+    pub version: Option<String>,
     /// Kind, in PascalCase, such as `Foo`
     #[arg(long)]
     pub kind: String,

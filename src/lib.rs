@@ -3,6 +3,7 @@
 //! `main.rs` only parses the command line; [`run`] dispatches to one module per command in
 //! [`commands`], which plan files with [`scaffold`] and record what they did in [`project`].
 
+pub mod api_names;
 pub mod cli;
 pub mod commands;
 pub mod names;

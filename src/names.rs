@@ -143,11 +143,11 @@ impl ResourceNames {
         let kind_snake = kind_module(&resource.kind);
         let api_group = format!("{}.{}", resource.group, domain);
         ResourceNames {
-            group: resource.group.clone(),
-            version: resource.version.clone(),
-            kind: resource.kind.clone(),
+            group: resource.group.to_string(),
+            version: resource.version.to_string(),
+            kind: resource.kind.to_string(),
             kind_lower: resource.kind.to_ascii_lowercase(),
-            plural: resource.plural.clone(),
+            plural: resource.plural.to_string(),
             api_version: format!("{api_group}/{}", resource.version),
             crd_file_name: format!("{api_group}_{}.yaml", resource.plural),
             namespaced: resource.namespaced,
@@ -185,10 +185,10 @@ mod tests {
     #[test]
     fn resource_names() {
         let resource = Resource {
-            group: "batch".into(),
-            version: "v1alpha1".into(),
-            kind: "CronJob".into(),
-            plural: "cronjobs".into(),
+            group: "batch".parse().unwrap(),
+            version: "v1alpha1".parse().unwrap(),
+            kind: "CronJob".parse().unwrap(),
+            plural: "cronjobs".parse().unwrap(),
             namespaced: true,
             controller: true,
             example: Example::Skeleton,

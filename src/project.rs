@@ -8,6 +8,8 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::api_names::{Group, Kind, Plural, Version};
+
 pub const PROJECT_FILE: &str = "PROJECT.toml";
 
 /// The shape of the generated tree; bumped when a new scaffold would not fit older projects.
@@ -50,10 +52,10 @@ pub enum License {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Resource {
-    pub group: String,
-    pub version: String,
-    pub kind: String,
-    pub plural: String,
+    pub group: Group,
+    pub version: Version,
+    pub kind: Kind,
+    pub plural: Plural,
     pub namespaced: bool,
     pub controller: bool,
     #[serde(default)]
@@ -95,8 +97,22 @@ impl Project {
     }
 
     pub fn parse(text: &str) -> Result<Project> {
-        let project: Project = toml::from_str(text)
-            .map_err(|err| anyhow::anyhow!("`{PROJECT_FILE}` is not valid: {}", err.message()))?;
+        let project: Project = toml::from_str(text).map_err(|err| {
+            let message = err.message().trim_end().replace('\n', " ");
+            match err.span() {
+                Some(span) => {
+                    let (line, column) = line_and_column(text, span.start);
+                    anyhow::anyhow!(
+                        "`{PROJECT_FILE}` line {line}, column {column}: {message}; fix it there, or undo your edit"
+                    )
+                }
+                None => anyhow::anyhow!("`{PROJECT_FILE}` is not valid: {message}"),
+            }
+        })?;
+        for resource in &project.resources {
+            crate::validate::group(&resource.group, &project.domain)
+                .map_err(|err| anyhow::anyhow!("`{PROJECT_FILE}`: {err}"))?;
+        }
         if project.layout != LAYOUT {
             bail!(
                 "`{PROJECT_FILE}` has layout `{}`, but this cargo-operator writes `{LAYOUT}`; use the cargo-operator version that made the project",
@@ -119,9 +135,23 @@ impl Project {
     }
 
     /// The group every API of this project shares, once one exists.
-    pub fn group(&self) -> Option<&str> {
-        self.resources.first().map(|r| r.group.as_str())
+    pub fn group(&self) -> Option<&Group> {
+        self.resources.first().map(|r| &r.group)
     }
+}
+
+/// The 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .count()
+        + 1;
+    (line, column)
 }
 
 #[cfg(test)]
@@ -140,10 +170,10 @@ mod tests {
             namespaced: false,
             helm: false,
             resources: vec![Resource {
-                group: "tutorial".into(),
-                version: "v1".into(),
-                kind: "Foo".into(),
-                plural: "foos".into(),
+                group: "tutorial".parse().unwrap(),
+                version: "v1".parse().unwrap(),
+                kind: "Foo".parse().unwrap(),
+                plural: "foos".parse().unwrap(),
                 namespaced: true,
                 controller: true,
                 example: Example::PodFriend,
@@ -174,6 +204,21 @@ mod tests {
         let text = with_chart.to_toml();
         assert!(text.contains("\nhelm = true\n"), "{text}");
         assert_eq!(Project::parse(&text).unwrap(), with_chart);
+    }
+
+    #[test]
+    fn a_bad_value_is_reported_with_its_line_and_column() {
+        let text = sample()
+            .to_toml()
+            .replace("kind = \"Foo\"", "kind = \"foo\"");
+        let line = text.lines().position(|l| l.starts_with("kind = ")).unwrap() + 1;
+        let err = Project::parse(&text).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "`PROJECT.toml` line {line}, column 8: kind `foo` must be PascalCase: an upper-case letter, then letters and digits, such as `Foo` or `CronJob`; fix it there, or undo your edit"
+            )
+        );
     }
 
     #[test]

@@ -79,3 +79,24 @@ pub fn confirm_unless_given(flag: Option<bool>, question: &str, default: bool) -
         .interact()
         .with_context(|| format!("cannot read the answer to `{question}`; pass the flag instead"))
 }
+
+/// Resolves a text flag: the flag's value if given, the answer to `question` on a terminal
+/// (offering `default`), else `default`.
+pub fn input_unless_given(flag: Option<String>, question: &str, default: &str) -> Result<String> {
+    if let Some(value) = flag {
+        return Ok(value);
+    }
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Ok(default.to_string());
+    }
+    dialoguer::Input::<String>::new()
+        .with_prompt(question)
+        .default(default.to_string())
+        .interact_text()
+        .with_context(|| format!("cannot read the answer to `{question}`; pass the flag instead"))
+}
+
+/// One warning line on stderr: the command goes on.
+pub fn warn(message: &str) {
+    eprintln!("warning: {message}");
+}

@@ -39,6 +39,14 @@ pub const RESERVED_KINDS: &[&str] = &[
     "EventType",
     "JsonSchema",
     "ObjectRef",
+    // From kube-operator-runtime, imported next to each kind's controller and tests.
+    "ApiServer",
+    "CacheSync",
+    "ErrorBackoff",
+    "Manager",
+    "Readiness",
+    "Received",
+    "Shared",
     "Option",
     "Patch",
     "PatchParams",
@@ -89,6 +97,19 @@ pub fn domain(domain: &str) -> Result<()> {
     if !is_dns1123_subdomain(domain) {
         bail!(
             "domain `{domain}` is not a valid DNS-1123 subdomain; use lower-case letters, digits, `-` and `.`, such as `my.domain`"
+        );
+    }
+    Ok(())
+}
+
+/// A group on its own: dot-separated DNS-1123 labels, such as `tutorial` or `batch.jobs`.
+pub fn group_alone(group: &str) -> Result<()> {
+    if group.is_empty() {
+        bail!("group must not be empty; pass one such as `--group tutorial`");
+    }
+    if !is_dns1123_subdomain(group) {
+        bail!(
+            "group `{group}` is not a valid DNS-1123 subdomain; use lower-case letters, digits and `-`, such as `tutorial`"
         );
     }
     Ok(())

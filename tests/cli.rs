@@ -297,7 +297,7 @@ fn create_api_validates_its_flags() {
         ),
         (
             &["--group", "Tutorial", "--version", "v1", "--kind", "Foo"],
-            "group `Tutorial` with domain `my.domain` makes `Tutorial.my.domain`, which is not a valid DNS-1123 subdomain; use lower-case letters, digits and `-`, such as `tutorial`",
+            "group `Tutorial` is not a valid DNS-1123 subdomain; use lower-case letters, digits and `-`, such as `tutorial`",
         ),
         (
             &["--group", "tutorial", "--version", "v1", "--kind", "foo"],
@@ -488,9 +488,78 @@ fn a_broken_project_file_is_reported() {
         .assert()
         .code(1)
         .stderr(predicate::str::starts_with(
-            "error: `PROJECT.toml` is not valid: ",
+            "error: `PROJECT.toml` line 1, column 10: invalid type",
         ));
     assert_eq!(tree(&dir), before);
+}
+
+#[test]
+fn a_hand_broken_name_in_the_project_file_is_reported_with_line_and_column() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    let path = dir.join("PROJECT.toml");
+    for (good, bad, message) in [
+        (
+            "kind = \"Foo\"",
+            "kind = \"foo\"",
+            "kind `foo` must be PascalCase: an upper-case letter, then letters and digits, such as `Foo` or `CronJob`",
+        ),
+        (
+            "version = \"v1\"",
+            "version = \"1\"",
+            "version `1` is not a Kubernetes API version; use a form such as `v1`, `v1alpha1` or `v2beta3`",
+        ),
+    ] {
+        let text = fs::read_to_string(&path).unwrap();
+        let key = bad.split(' ').next().unwrap();
+        let line = text.lines().position(|l| l == good).unwrap() + 1;
+        let column = key.len() + 4;
+        fs::write(&path, text.replace(good, bad)).unwrap();
+        fails_cleanly(
+            &dir,
+            &words("create api --kind Bar"),
+            &format!(
+                "`PROJECT.toml` line {line}, column {column}: {message}; fix it there, or undo your edit"
+            ),
+        );
+        fs::write(&path, text).unwrap();
+    }
+}
+
+#[test]
+fn create_api_defaults_to_the_project_name_as_group_and_v1() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    cargo_operator(&dir)
+        .args(words("create api --kind Foo"))
+        .assert()
+        .success()
+        .stderr("");
+    let project = fs::read_to_string(dir.join("PROJECT.toml")).unwrap();
+    assert!(
+        project.contains("group = \"tutorial\"\nversion = \"v1\"\nkind = \"Foo\"\n"),
+        "{project}"
+    );
+    assert!(dir.join("src/api/v1/foo.rs").is_file());
+}
+
+#[test]
+fn a_plural_that_shadows_a_built_in_resource_is_warned_about() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    cargo_operator(&dir)
+        .args(words("create api --group tutorial --version v1 --kind Service --skeleton"))
+        .assert()
+        .success()
+        .stderr(
+            "warning: plural `services` is also the built-in resource `services`, so `kubectl get services` lists the built-in one; name yours `services.tutorial.my.domain` in kubectl, or pass another `--plural`\n",
+        );
+    cargo_operator(&dir)
+        .args(words("create api --group tutorial --version v1 --kind Foo"))
+        .assert()
+        .success()
+        .stderr("");
 }
 
 /// A stand-in for cargo that appends its working directory and arguments to `calls`, prints

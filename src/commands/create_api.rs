@@ -5,8 +5,9 @@ use std::path::Path;
 use anyhow::{Result, bail};
 
 use super::TemplateContext;
+use crate::api_names::{Group, Kind, Plural, Version};
 use crate::cli::CreateApiArgs;
-use crate::names::{kind_module, plural_of};
+use crate::names::plural_of;
 use crate::project::{Example, PROJECT_FILE, Project, Resource};
 use crate::scaffold::markers;
 use crate::scaffold::{IfExists, Plan, rustfmt, templates};
@@ -35,7 +36,7 @@ const RESOURCE_INSERTIONS: &[Insertion] = &[
         fragment: "- {{ resource.kind_snake }}_editor_role.yaml\n- {{ resource.kind_snake }}_viewer_role.yaml",
     },
     Insertion {
-        file: "config/samples/kustomization.yaml",
+        file: "config/samples/Kustomization",
         marker: markers::SAMPLES_KUSTOMIZE,
         fragment: "- {{ resource.group }}_{{ resource.version }}_{{ resource.kind_snake }}.yaml",
     },
@@ -69,29 +70,38 @@ pub struct Request {
 }
 
 pub fn resolve(args: CreateApiArgs, project: &Project) -> Result<Request> {
-    validate::group(&args.group, &project.domain)?;
-    validate::version(&args.version)?;
-    validate::kind(&args.kind)?;
-    validate::kind_module(&args.kind, &kind_module(&args.kind))?;
-    let plural = match args.plural {
-        Some(plural) => plural,
-        None => plural_of(&args.kind),
+    let kind: Kind = parse(&args.kind)?;
+    // As in the article: the group defaults to the project's (or its name), the version to v1.
+    let default_group = match project.group() {
+        Some(group) => group.to_string(),
+        None => project.project_name.clone(),
     };
-    validate::plural(&plural)?;
+    let group: Group = parse(&ui::input_unless_given(
+        args.group,
+        "Group",
+        &default_group,
+    )?)?;
+    validate::group(&group, &project.domain)?;
+    let version: Version = parse(&ui::input_unless_given(args.version, "Version", "v1")?)?;
+    let plural: Plural = parse(&args.plural.unwrap_or_else(|| plural_of(&kind)))?;
 
-    if let Some(group) = project.group()
-        && group != args.group
+    if let Some(project_group) = project.group()
+        && *project_group != group
     {
         bail!(
-            "this project's APIs are in group `{group}`, and projects hold one group; use `--group {group}`, or start another project for group `{}`",
-            args.group
+            "this project's APIs are in group `{project_group}`, and projects hold one group; use `--group {project_group}`, or start another project for group `{group}`"
         );
+    }
+    if let Some(built_in) = shadowed_built_in(&plural) {
+        ui::warn(&format!(
+            "plural `{plural}` is also the built-in resource `{built_in}`, so `kubectl get {plural}` lists the built-in one; name yours `{plural}.{group}.{}` in kubectl, or pass another `--plural`",
+            project.domain
+        ));
     }
     let namespaced = args.namespaced.unwrap_or(true);
     if project.namespaced && !namespaced {
         bail!(
-            "this project's manager watches one namespace, so it cannot own the cluster-scoped kind `{}`; drop `--namespaced=false`",
-            args.kind
+            "this project's manager watches one namespace, so it cannot own the cluster-scoped kind `{kind}`; drop `--namespaced=false`"
         );
     }
 
@@ -106,11 +116,11 @@ pub fn resolve(args: CreateApiArgs, project: &Project) -> Result<Request> {
     let existing = project
         .resources
         .iter()
-        .find(|r| r.group == args.group && r.version == args.version && r.kind == args.kind);
+        .find(|r| r.group == group && r.version == version && r.kind == kind);
     let resource = Resource {
-        group: args.group,
-        version: args.version,
-        kind: args.kind,
+        group,
+        version,
+        kind,
         plural,
         namespaced,
         controller: with_controller || existing.is_some_and(|r| r.controller),
@@ -223,6 +233,98 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<Plan> {
     super::plan_project_files(&mut plan, dir, Some(project), &updated, request.force)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     Ok(plan)
+}
+
+/// A flag's value as one of the validated name types, with the type's own message.
+fn parse<T: std::str::FromStr<Err = String>>(value: &str) -> Result<T> {
+    value
+        .parse()
+        .map_err(|message: String| anyhow::anyhow!(message))
+}
+
+/// Resources every cluster serves, with the short names kubectl also resolves: a custom
+/// resource with one of these plurals is hidden behind the built-in in `kubectl get <plural>`.
+const BUILT_IN_RESOURCES: &[(&str, &[&str])] = &[
+    ("apiservices", &[]),
+    ("bindings", &[]),
+    ("certificatesigningrequests", &["csr"]),
+    ("clusterrolebindings", &[]),
+    ("clusterroles", &[]),
+    ("componentstatuses", &["cs"]),
+    ("configmaps", &["cm"]),
+    ("controllerrevisions", &[]),
+    ("cronjobs", &["cj"]),
+    ("csidrivers", &[]),
+    ("csinodes", &[]),
+    ("csistoragecapacities", &[]),
+    ("customresourcedefinitions", &["crd", "crds"]),
+    ("daemonsets", &["ds"]),
+    ("deployments", &["deploy"]),
+    ("endpoints", &["ep"]),
+    ("endpointslices", &[]),
+    ("events", &["ev"]),
+    ("flowschemas", &[]),
+    ("horizontalpodautoscalers", &["hpa"]),
+    ("ingressclasses", &[]),
+    ("ingresses", &["ing"]),
+    ("ipaddresses", &["ip"]),
+    ("jobs", &[]),
+    ("leases", &[]),
+    ("limitranges", &["limits"]),
+    ("mutatingadmissionpolicies", &[]),
+    ("mutatingadmissionpolicybindings", &[]),
+    ("mutatingwebhookconfigurations", &[]),
+    ("namespaces", &["ns"]),
+    ("networkpolicies", &["netpol"]),
+    ("nodes", &["no"]),
+    ("persistentvolumeclaims", &["pvc"]),
+    ("persistentvolumes", &["pv"]),
+    ("poddisruptionbudgets", &["pdb"]),
+    ("pods", &["po"]),
+    ("podtemplates", &[]),
+    ("priorityclasses", &["pc"]),
+    ("prioritylevelconfigurations", &[]),
+    ("replicasets", &["rs"]),
+    ("replicationcontrollers", &["rc"]),
+    ("resourceclaims", &[]),
+    ("resourceclaimtemplates", &[]),
+    ("resourcequotas", &["quota"]),
+    ("resourceslices", &[]),
+    ("rolebindings", &[]),
+    ("roles", &[]),
+    ("runtimeclasses", &[]),
+    ("secrets", &[]),
+    ("serviceaccounts", &["sa"]),
+    ("servicecidrs", &[]),
+    ("services", &["svc"]),
+    ("statefulsets", &["sts"]),
+    ("storageclasses", &["sc"]),
+    ("validatingadmissionpolicies", &[]),
+    ("validatingadmissionpolicybindings", &[]),
+    ("validatingwebhookconfigurations", &[]),
+    ("volumeattachments", &[]),
+    ("volumeattributesclasses", &["vac"]),
+];
+
+/// The built-in resource that `plural` would be taken for by kubectl, if any.
+fn shadowed_built_in(plural: &str) -> Option<&'static str> {
+    BUILT_IN_RESOURCES
+        .iter()
+        .find(|(name, short)| *name == plural || short.contains(&plural))
+        .map(|(name, _)| *name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plurals_and_short_names_of_built_ins_are_found() {
+        assert_eq!(shadowed_built_in("services"), Some("services"));
+        assert_eq!(shadowed_built_in("svc"), Some("services"));
+        assert_eq!(shadowed_built_in("jobs"), Some("jobs"));
+        assert_eq!(shadowed_built_in("foos"), None);
+    }
 }
 
 fn insert_all(plan: &mut Plan, insertions: &[Insertion], context: &TemplateContext) -> Result<()> {

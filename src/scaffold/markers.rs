@@ -12,7 +12,7 @@ use anyhow::{Result, bail};
 pub const CRD_KUSTOMIZE: &str = "# +operator:scaffold:crdkustomizeresource";
 /// Editor and viewer roles in `config/rbac/kustomization.yaml`.
 pub const RBAC_KUSTOMIZE: &str = "# +operator:scaffold:rbac";
-/// Sample files in `config/samples/kustomization.yaml`.
+/// Sample files in `config/samples/Kustomization`.
 pub const SAMPLES_KUSTOMIZE: &str = "# +operator:scaffold:manifestskustomizesamples";
 
 /// Returns `content` with `fragment` inserted above the `marker` line, indented like the marker.
