@@ -314,6 +314,15 @@ fn shadowed_built_in(plural: &str) -> Option<&'static str> {
         .map(|(name, _)| *name)
 }
 
+fn insert_all(plan: &mut Plan, insertions: &[Insertion], context: &TemplateContext) -> Result<()> {
+    for insertion in insertions {
+        let file = templates::render_fragment(insertion.file, context)?;
+        let fragment = templates::render_fragment(insertion.fragment, context)?;
+        plan.insert_at_marker(&file, insertion.marker, &fragment)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,13 +334,4 @@ mod tests {
         assert_eq!(shadowed_built_in("jobs"), Some("jobs"));
         assert_eq!(shadowed_built_in("foos"), None);
     }
-}
-
-fn insert_all(plan: &mut Plan, insertions: &[Insertion], context: &TemplateContext) -> Result<()> {
-    for insertion in insertions {
-        let file = templates::render_fragment(insertion.file, context)?;
-        let fragment = templates::render_fragment(insertion.fragment, context)?;
-        plan.insert_at_marker(&file, insertion.marker, &fragment)?;
-    }
-    Ok(())
 }
