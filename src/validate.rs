@@ -117,9 +117,8 @@ pub fn group_alone(group: &str) -> Result<()> {
 
 /// The group joined with the domain names the API group, so both must form one DNS subdomain.
 pub fn group(group: &str, domain: &str) -> Result<()> {
-    if group.is_empty() {
-        bail!("group must not be empty; pass one such as `--group tutorial`");
-    }
+    group_alone(group)?;
+    // Each part may be valid and the whole still too long.
     let api_group = format!("{group}.{domain}");
     if !is_dns1123_subdomain(&api_group) {
         bail!(
