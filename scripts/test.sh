@@ -35,8 +35,9 @@ step "crates.io packages: kube-envtest, kube-operator-runtime, cargo-operator (e
 cargo package --locked --allow-dirty --list -p cargo-operator | grep -q '^templates/init/Cargo.toml.jinja$'
 # Libraries on k8s-openapi build only with a Kubernetes version chosen, which an application
 # does by a feature; a library's own package build chooses one this way. cargo-operator's
-# package has no copy of the runtime crates, so it also proves a published CLI builds.
-K8S_OPENAPI_ENABLED_VERSION=1.37 cargo package --locked --allow-dirty \
+# package has no copy of the runtime crates, so it also proves a published CLI builds. Its own
+# target folder: the packaged CLI would otherwise replace target/debug/cargo-operator.
+K8S_OPENAPI_ENABLED_VERSION=1.37 cargo package --locked --allow-dirty --target-dir target/packaged \
   -p kube-envtest -p kube-operator-runtime -p cargo-operator
 
 step "examples/tutorial: regenerate and compare with the committed copy"
