@@ -16,11 +16,9 @@ use k8s_openapi::api::events::v1::Event;
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube_operator_runtime::Shared;
+use kube_operator_runtime::testing::{eventually, eventually_within};
 use serde_json::json;
-use support::{
-    NAMESPACE, eventually, eventually_within, grant_manager_permissions, manager_client, start_env,
-    start_manager,
-};
+use support::{NAMESPACE, grant_manager_permissions, manager_client, start_env, start_manager};
 use tutorial::LEASE_NAME;
 use tutorial::api::v1::{Foo, FooSpec};
 use tutorial::controllers;

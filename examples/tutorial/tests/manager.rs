@@ -19,9 +19,8 @@ use kube::{
     api::{ObjectMeta, PostParams},
 };
 use kube_operator_runtime::SHUTDOWN_GRACE;
-use support::{
-    NAMESPACE, eventually, eventually_within, grant_manager_permissions, start_env, start_manager,
-};
+use kube_operator_runtime::testing::{eventually, eventually_within};
+use support::{NAMESPACE, grant_manager_permissions, start_env, start_manager};
 use tutorial::LEASE_NAME;
 
 /// How long a manager may take to exit after SIGTERM: the controllers' grace period, and a

@@ -11,8 +11,6 @@ use kube_envtest::TestEnv;
 use kube_operator_runtime::testing::{ManagerProcess, Permissions, grant_permissions};
 use tutorial::{api, controllers};
 
-pub use kube_operator_runtime::testing::{eventually, eventually_within};
-
 /// The user the controllers and the manager run as.
 pub const MANAGER_USER: &str = "tutorial-manager";
 /// The namespace the tests work in, and where the manager keeps its Lease.
