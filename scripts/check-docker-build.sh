@@ -35,6 +35,8 @@ done < <(sed -n 's/^COPY \([^-].*\) [^ ]*$/\1/p' "$project/Dockerfile")
 echo "build context: $(cd "$context" && find . -maxdepth 2 -mindepth 1 | sort | tr '\n' ' ')"
 
 cd "$context"
+# As in the image: the folder's own target/, whatever the caller's CARGO_TARGET_DIR.
+export CARGO_TARGET_DIR="$context/target"
 build() { cargo build --release --locked --target "$target" --bin manager "$@"; }
 # The Dockerfile's first RUN: dependencies, against stub sources.
 mv src src.real
