@@ -71,6 +71,8 @@ pub struct Request {
 
 pub fn resolve(args: CreateApiArgs, project: &Project) -> Result<Request> {
     let kind: Kind = parse(&args.kind)?;
+    // Checked before anything is asked, so nobody answers questions only to be refused.
+    let plural: Plural = parse(&args.plural.unwrap_or_else(|| plural_of(&kind)))?;
     // As in the article: the group defaults to the project's (or its name), the version to v1.
     let default_group = match project.group() {
         Some(group) => group.to_string(),
@@ -83,7 +85,6 @@ pub fn resolve(args: CreateApiArgs, project: &Project) -> Result<Request> {
     )?)?;
     validate::group(&group, &project.domain)?;
     let version: Version = parse(&ui::input_unless_given(args.version, "Version", "v1")?)?;
-    let plural: Plural = parse(&args.plural.unwrap_or_else(|| plural_of(&kind)))?;
 
     if let Some(project_group) = project.group()
         && *project_group != group

@@ -22,10 +22,7 @@ pub fn run(args: InitArgs, dir: &Path) -> Result<()> {
     plan.apply()?;
     ui::print_changes(&plan);
     ui::print_formatting(&formatting);
-    ui::print_next_steps(&[
-        "cargo operator create api --group tutorial --version v1 --kind Foo",
-        "make test",
-    ]);
+    ui::print_next_steps(&["cargo operator create api --kind Foo", "make test"]);
     Ok(())
 }
 
