@@ -42,6 +42,15 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A certificate for an HTTPS server could not be read or made.
+    #[error("cannot use {what} for TLS: {reason}")]
+    Tls {
+        /// The file, or what was being made.
+        what: String,
+        /// What went wrong.
+        reason: String,
+    },
+
     /// Leader election could not start.
     #[error("cannot take part in leader election for Lease {lease}: {source}")]
     LeaderElection {

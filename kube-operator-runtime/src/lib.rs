@@ -5,7 +5,8 @@
 //! controllers; this crate holds the rest, so that a fix reaches every project through
 //! `cargo update`. It plays the part controller-runtime plays under Kubebuilder:
 //!
-//! - [`Manager`]: Kubebuilder's flags ([`ManagerArgs`]), `/metrics`, `/healthz` and `/readyz`,
+//! - [`Manager`]: Kubebuilder's flags ([`ManagerArgs`]), `/metrics` (HTTPS for callers the API
+//!   server authorizes, unless told otherwise), `/healthz` and `/readyz`,
 //!   leader election on a Lease, and a bounded graceful shutdown;
 //! - [`Shared`] and [`ManagedController`]: a kube `Controller` set up the way every controller
 //!   should be (its own cache with readiness, bounded concurrency, metrics, per-object backoff);
@@ -50,7 +51,8 @@
 //!
 //! # Features
 //! - `rustls-tls` and `ring` (default), `aws-lc-rs`, `openssl-tls`: the client's TLS stack, as
-//!   kube names them. Turn off default features to choose another.
+//!   kube names them. Turn off default features to choose another. The HTTPS servers use rustls
+//!   with `ring` or `aws-lc-rs`, so one of those two is needed even with `openssl-tls`.
 //! - `testing`: the [`testing`] module, for a project's dev-dependencies.
 
 #![warn(missing_docs)]
@@ -65,6 +67,7 @@ pub mod rbac;
 mod readiness;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tls;
 
 pub use controller::{
     ErrorBackoff, MAX_CONCURRENT_RECONCILES, ManagedController, Shared, ensure_served,

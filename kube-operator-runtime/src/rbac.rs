@@ -75,6 +75,26 @@ pub fn leader_election_rules() -> Vec<PolicyRule> {
     )]
 }
 
+/// The rules the secure metrics server needs, cluster-wide since both reviews are: it asks the
+/// API server who a scraper's token belongs to (TokenReview) and whether that user may
+/// `get /metrics` (SubjectAccessReview). The generated `metrics-auth-role` grants them.
+pub fn metrics_auth_rules() -> Vec<PolicyRule> {
+    vec![
+        policy_rule("authentication.k8s.io", "tokenreviews", &["create"]),
+        policy_rule("authorization.k8s.io", "subjectaccessreviews", &["create"]),
+    ]
+}
+
+/// The rule whoever scrapes `/metrics` (such as Prometheus's ServiceAccount) needs: the
+/// generated `metrics-reader` ClusterRole.
+pub fn metrics_reader_rules() -> Vec<PolicyRule> {
+    vec![PolicyRule {
+        non_resource_urls: Some(vec!["/metrics".into()]),
+        verbs: vec!["get".into()],
+        ..Default::default()
+    }]
+}
+
 /// The rules a controller needs to record Kubernetes Events with kube's `Recorder`, which
 /// creates an Event and patches it when it repeats.
 pub fn event_rules() -> Vec<PolicyRule> {

@@ -1,7 +1,7 @@
 //! The manager's command line. Flags carry Kubebuilder's names, so that habits and manifests
 //! written for Go managers carry over.
 
-use std::fmt;
+use std::{fmt, path::PathBuf};
 
 use clap::{Args, ValueEnum};
 
@@ -29,8 +29,48 @@ use clap::{Args, ValueEnum};
 #[non_exhaustive]
 pub struct ManagerArgs {
     /// Where `/metrics` is served: `:PORT` (every interface), `HOST:PORT`, or `0` for nowhere.
-    #[arg(long, value_name = "ADDRESS", default_value = ":8080")]
+    /// Off by default, so that a manager run on a laptop exposes nothing; the generated
+    /// Deployment serves it on `:8443`.
+    #[arg(long, value_name = "ADDRESS", default_value = "0")]
     pub metrics_bind_address: BindAddress,
+
+    /// Serve `/metrics` over HTTPS to callers the API server authenticates (TokenReview) and
+    /// authorizes to `get /metrics` (SubjectAccessReview). `false` serves plain HTTP to anyone
+    /// who can connect, for loopback only.
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_value_t = true,
+        default_missing_value = "true"
+    )]
+    pub metrics_secure: bool,
+
+    /// Folder holding the metrics server's certificate and key, reloaded when they change
+    /// [default: a self-signed certificate made at start].
+    #[arg(long, value_name = "DIR")]
+    pub metrics_cert_path: Option<PathBuf>,
+
+    /// File name of the metrics server's certificate in `--metrics-cert-path`.
+    #[arg(long, value_name = "FILE", default_value = "tls.crt")]
+    pub metrics_cert_name: String,
+
+    /// File name of the metrics server's private key in `--metrics-cert-path`.
+    #[arg(long, value_name = "FILE", default_value = "tls.key")]
+    pub metrics_cert_key: String,
+
+    /// Let the HTTPS servers speak HTTP/2. Off by default, as in Kubebuilder, since HTTP/2's
+    /// stream handling has been the way in for denial-of-service attacks.
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_value_t = false,
+        default_missing_value = "true"
+    )]
+    pub enable_http2: bool,
 
     /// Where `/healthz` and `/readyz` are served: `:PORT`, `HOST:PORT`, or `0` for nowhere.
     #[arg(long, value_name = "ADDRESS", default_value = ":8081")]
@@ -158,10 +198,14 @@ mod tests {
     #[test]
     fn defaults_match_kubebuilder() {
         let options = parse(&[]).unwrap();
+        assert_eq!(options.metrics_bind_address, BindAddress::Disabled);
+        assert!(options.metrics_secure);
+        assert_eq!(options.metrics_cert_path, None);
         assert_eq!(
-            options.metrics_bind_address,
-            BindAddress::At("0.0.0.0:8080".into())
+            (&*options.metrics_cert_name, &*options.metrics_cert_key),
+            ("tls.crt", "tls.key")
         );
+        assert!(!options.enable_http2);
         assert_eq!(
             options.health_probe_bind_address,
             BindAddress::At("0.0.0.0:8081".into())
@@ -174,7 +218,9 @@ mod tests {
     #[test]
     fn flags_are_parsed() {
         let options = parse(&[
-            "--metrics-bind-address=0",
+            "--metrics-bind-address=:8443",
+            "--metrics-secure=false",
+            "--metrics-cert-path=/tmp/k8s-metrics-server/metrics-certs",
             "--health-probe-bind-address",
             "127.0.0.1:9440",
             "--leader-elect",
@@ -182,7 +228,15 @@ mod tests {
             "--log-format=json",
         ])
         .unwrap();
-        assert_eq!(options.metrics_bind_address, BindAddress::Disabled);
+        assert_eq!(
+            options.metrics_bind_address,
+            BindAddress::At("0.0.0.0:8443".into())
+        );
+        assert!(!options.metrics_secure);
+        assert_eq!(
+            options.metrics_cert_path,
+            Some(PathBuf::from("/tmp/k8s-metrics-server/metrics-certs"))
+        );
         assert_eq!(
             options.health_probe_bind_address,
             BindAddress::At("127.0.0.1:9440".into())

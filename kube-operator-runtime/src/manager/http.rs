@@ -6,27 +6,90 @@ use axum::{
     Router,
     extract::State,
     http::{StatusCode, header},
+    middleware,
     response::IntoResponse,
     routing::get,
 };
+use axum_server::tls_rustls::RustlsConfig;
+use kube::Client;
 use tokio::{net::TcpListener, task::JoinHandle};
-use tracing::{error, info};
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
 
-use super::BindAddress;
-use crate::{Error, Readiness, metrics::Metrics};
+use super::{BindAddress, ManagerArgs, SERVER_STOP_TIMEOUT, metrics_auth};
+use crate::{
+    Error, Readiness,
+    metrics::Metrics,
+    tls::{CertFiles, ServingCert},
+};
 
 const OPENMETRICS_TEXT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Serves `/metrics` at `address` until `shutdown` resolves.
+/// Serves `/metrics` as `args` say: over HTTPS to callers the API server authorizes, or over
+/// plain HTTP with `--metrics-secure=false`, until `shutdown` is cancelled.
 pub(super) async fn serve_metrics(
-    address: &BindAddress,
+    args: &ManagerArgs,
     metrics: Arc<Metrics>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    client: Client,
+    shutdown: CancellationToken,
 ) -> Result<Option<JoinHandle<()>>, Error> {
     let router = Router::new()
         .route("/metrics", get(encode_metrics))
         .with_state(metrics);
-    serve("metrics", address, router, shutdown).await
+    if !args.metrics_secure {
+        return serve(
+            "metrics",
+            &args.metrics_bind_address,
+            router,
+            shutdown.cancelled_owned(),
+        )
+        .await;
+    }
+    let BindAddress::At(address) = &args.metrics_bind_address else {
+        info!("metrics server disabled");
+        return Ok(None);
+    };
+    let router = router.layer(middleware::from_fn_with_state(
+        client,
+        metrics_auth::require_authorized,
+    ));
+    let serving = match &args.metrics_cert_path {
+        Some(dir) => {
+            let files = CertFiles::new(dir, &args.metrics_cert_name, &args.metrics_cert_key);
+            let serving = ServingCert::from_files(&files)?;
+            serving.reload_from(files, shutdown.clone());
+            serving
+        }
+        None => {
+            info!("no --metrics-cert-path given, serving metrics with a self-signed certificate");
+            ServingCert::self_signed(&[])?
+        }
+    };
+    let tls = RustlsConfig::from_config(serving.server_config(args.enable_http2)?);
+    let bind_error = |source| Error::Bind {
+        what: "metrics",
+        address: address.clone(),
+        source,
+    };
+    let listener = TcpListener::bind(address).await.map_err(bind_error)?;
+    let local = listener.local_addr().map_err(bind_error)?;
+    let listener = listener.into_std().map_err(bind_error)?;
+    let mut server = axum_server::from_tcp_rustls(listener, tls).map_err(bind_error)?;
+    if !args.enable_http2 {
+        server = server.http1_only();
+    }
+    let handle = axum_server::Handle::new();
+    let server = server.handle(handle.clone());
+    info!(address = %local, "serving metrics over HTTPS, to callers allowed to get /metrics");
+    tokio::spawn(async move {
+        shutdown.cancelled().await;
+        handle.graceful_shutdown(Some(SERVER_STOP_TIMEOUT));
+    });
+    Ok(Some(tokio::spawn(async move {
+        if let Err(err) = server.serve(router.into_make_service()).await {
+            error!(error = %err, "metrics server failed");
+        }
+    })))
 }
 
 /// Serves `/healthz` and `/readyz` at `address` until `shutdown` resolves.
@@ -61,6 +124,9 @@ async fn serve(
     let listener = TcpListener::bind(address).await.map_err(bind_error)?;
     let local = listener.local_addr().map_err(bind_error)?;
     info!(address = %local, "serving {what}");
+    if what == "metrics" && !local.ip().is_loopback() {
+        warn!(address = %local, "serving metrics over plain HTTP to anyone who can connect; drop --metrics-secure=false outside loopback");
+    }
     Ok(Some(tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)

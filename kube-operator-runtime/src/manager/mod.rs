@@ -4,6 +4,7 @@
 mod args;
 mod http;
 mod leader;
+mod metrics_auth;
 mod supervisor;
 
 use std::{future::Future, process::ExitCode, sync::Arc, time::Duration};
@@ -23,7 +24,7 @@ use crate::{Error, Readiness, Shared, metrics::Metrics};
 /// time to release the leader Lease (at most 2 s) and close the HTTP servers (at most 1 s).
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(7);
 /// How long the HTTP servers may take to close their connections.
-const SERVER_STOP_TIMEOUT: Duration = Duration::from_secs(1);
+pub(super) const SERVER_STOP_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The error a controller may stop with, whatever its own error type.
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -121,9 +122,10 @@ impl Manager {
 
         let servers = [
             http::serve_metrics(
-                &args.metrics_bind_address,
+                &args,
                 shared.metrics.clone(),
-                shared.shutdown.clone().cancelled_owned(),
+                shared.client.clone(),
+                shared.shutdown.clone(),
             )
             .await,
             http::serve_probes(

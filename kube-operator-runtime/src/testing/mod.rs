@@ -3,12 +3,14 @@
 //! against a real API server ([`ManagerProcess`]), and the manager's permissions granted to a test
 //! user ([`grant_permissions`]).
 
+mod https;
 mod mock;
 mod permissions;
 mod process;
 
 use std::{future::Future, time::Duration};
 
+pub use https::{ServerTrust, https_get};
 pub use mock::{ApiServer, Received, TIMEOUT, mock_client};
 pub use permissions::{Permissions, grant_permissions};
 pub use process::ManagerProcess;

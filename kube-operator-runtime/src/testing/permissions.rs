@@ -26,7 +26,8 @@ pub struct Permissions {
 }
 
 impl Permissions {
-    /// `manager_rules` cluster-wide, and leader election in `namespace`, for `user`.
+    /// `manager_rules` cluster-wide, leader election in `namespace`, and the secure metrics
+    /// server's reviews ([`rbac::metrics_auth_rules`]), for `user`.
     pub fn new(
         user: impl Into<String>,
         manager_rules: Vec<PolicyRule>,
@@ -107,6 +108,25 @@ pub async fn grant_permissions(
             .create(&pp, &binding)
             .await?;
     }
+
+    // The reviews behind secure metrics are cluster-scoped, so even a namespaced project's
+    // manager holds this ClusterRole.
+    let role = ClusterRole {
+        metadata: meta("metrics-auth-role", None),
+        rules: Some(rbac::metrics_auth_rules()),
+        ..Default::default()
+    };
+    Api::<ClusterRole>::all(admin.clone())
+        .create(&pp, &role)
+        .await?;
+    let binding = ClusterRoleBinding {
+        metadata: meta("metrics-auth-rolebinding", None),
+        role_ref: role_ref("ClusterRole", "metrics-auth-role"),
+        subjects: subjects.clone(),
+    };
+    Api::<ClusterRoleBinding>::all(admin.clone())
+        .create(&pp, &binding)
+        .await?;
 
     let role = Role {
         metadata: meta("leader-election-role", Some(namespace)),

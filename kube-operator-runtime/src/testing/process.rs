@@ -8,12 +8,14 @@ use std::{
 
 use kube_envtest::TestEnv;
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
+    net::TcpListener,
     process::{Child, Command},
 };
 
-use super::STEP_TIMEOUT;
+use super::{
+    STEP_TIMEOUT,
+    https::{ServerTrust, http_get, https_get},
+};
 
 /// A manager binary running as a user of the test's API server, serving metrics and probes on
 /// loopback, with its logs going to a file that is printed when the test fails.
@@ -35,6 +37,7 @@ pub struct ManagerProcess {
     log: PathBuf,
     metrics_address: String,
     probe_address: String,
+    metrics_secure: bool,
 }
 
 impl ManagerProcess {
@@ -58,9 +61,18 @@ impl ManagerProcess {
 
         let metrics_address = free_loopback_address().await;
         let probe_address = free_loopback_address().await;
-        let child = Command::new(binary.as_ref())
+        // Plain HTTP on loopback unless the test asks for secure metrics.
+        let metrics_secure = args
+            .iter()
+            .any(|arg| *arg == "--metrics-secure" || *arg == "--metrics-secure=true");
+        let mut command = Command::new(binary.as_ref());
+        command
             .arg(format!("--metrics-bind-address={metrics_address}"))
-            .arg(format!("--health-probe-bind-address={probe_address}"))
+            .arg(format!("--health-probe-bind-address={probe_address}"));
+        if !args.iter().any(|arg| arg.starts_with("--metrics-secure")) {
+            command.arg("--metrics-secure=false");
+        }
+        let child = command
             .args(args)
             .env("KUBECONFIG", &kubeconfig)
             .env("RUST_LOG", "info")
@@ -76,6 +88,7 @@ impl ManagerProcess {
             log,
             metrics_address,
             probe_address,
+            metrics_secure,
         }
     }
 
@@ -85,12 +98,13 @@ impl ManagerProcess {
         http_get(&self.probe_address, path).await
     }
 
-    /// The body of `/metrics`.
+    /// The body of `/metrics`, served over plain HTTP (the default of a `ManagerProcess`).
     ///
     /// # Panics
     /// If the manager serves no metrics or answers with an error.
     pub async fn metrics(&self) -> String {
-        let (status, body) = http_get(&self.metrics_address, "/metrics")
+        let (status, body) = self
+            .plain_metrics()
             .await
             .unwrap_or_else(|| panic!("{} serves no metrics", self.name));
         assert_eq!(status, 200, "{body}");
@@ -100,7 +114,7 @@ impl ManagerProcess {
     /// The value of the metric sample `series` (name and labels, as in
     /// `controller_runtime_reconcile_total{controller="foo",result="success"}`), if present.
     pub async fn metric(&self, series: &str) -> Option<f64> {
-        let metrics = http_get(&self.metrics_address, "/metrics").await?.1;
+        let metrics = self.plain_metrics().await?.1;
         metrics
             .lines()
             .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
@@ -111,6 +125,31 @@ impl ManagerProcess {
     pub async fn is_leader(&self, lease_name: &str) -> bool {
         let series = format!("leader_election_master_status{{name=\"{lease_name}\"}}");
         self.metric(&series).await == Some(1.0)
+    }
+
+    /// `GET /metrics` over HTTPS with `bearer_token`, from a manager started with
+    /// `--metrics-secure`: the status code and body, or `None` while nothing answers. The
+    /// manager's self-signed certificate is accepted unchecked.
+    ///
+    /// # Panics
+    /// If the manager was started without `--metrics-secure`.
+    pub async fn scrape_securely(&self, bearer_token: Option<&str>) -> Option<(u16, String)> {
+        assert!(
+            self.metrics_secure,
+            "start {} with --metrics-secure to scrape it over HTTPS",
+            self.name
+        );
+        let trust = ServerTrust::AnyCertificate;
+        https_get(&self.metrics_address, "/metrics", bearer_token, &trust).await
+    }
+
+    async fn plain_metrics(&self) -> Option<(u16, String)> {
+        assert!(
+            !self.metrics_secure,
+            "{} serves metrics over HTTPS; use scrape_securely",
+            self.name
+        );
+        http_get(&self.metrics_address, "/metrics").await
     }
 
     /// Waits until `/readyz` answers 200.
@@ -182,16 +221,4 @@ async fn free_loopback_address() -> String {
         .await
         .expect("a free loopback port");
     listener.local_addr().expect("a bound address").to_string()
-}
-
-/// A minimal HTTP/1.1 GET: the status code and body, or `None` if the connection fails.
-async fn http_get(address: &str, path: &str) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(address).await.ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.ok()?;
-    let (head, body) = response.split_once("\r\n\r\n")?;
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, body.to_string()))
 }
