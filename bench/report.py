@@ -392,8 +392,8 @@ class Report:
             "CRD, creates N Foos and M Pods in 4 namespaces (Pods never run: no kubelet; a Foo's friend is "
             "usually in another namespace), then starts the operator with its own client certificate "
             "(user `bench-operator`, group `system:masters`) and "
-            "`--metrics-bind-address`/`--health-probe-bind-address` on loopback (Go: also "
-            "`--metrics-secure=false`). Half of the Foos look for an existing Pod.",
+            "`--metrics-bind-address`/`--health-probe-bind-address` on loopback, with "
+            "`--metrics-secure=false` for both. Half of the Foos look for an existing Pod.",
             "",
             "- **Initial convergence**: from starting the operator process to the watch event that made "
             "the last Foo's `status.happy` right, as seen by the driver's own Foo watch (a missing "

@@ -189,11 +189,10 @@ run_operator() {
   local label=$1 size=$2 rep=$3
   local command=()
   case "$label" in
-    rust) command=("$rust_manager") ;;
-    go-*)
-      # Kubebuilder's scaffold serves metrics over HTTPS with authn/authz by default; plain
-      # HTTP like the Rust manager, so that neither pays for TokenReviews.
-      command=("$CACHE_DIR/$label/manager" --metrics-secure=false) ;;
+    # Both scaffolds serve metrics over HTTPS with authn/authz by default; plain HTTP on
+    # loopback for both, so that neither pays for TokenReviews while the driver samples.
+    rust) command=("$rust_manager" --metrics-secure=false) ;;
+    go-*) command=("$CACHE_DIR/$label/manager" --metrics-secure=false) ;;
   esac
   local workdir="$RESULTS/runs/$label-$size-$rep"
   log "run $rep: $label with $size Foos and $size Pods"
