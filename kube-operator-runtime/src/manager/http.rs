@@ -50,7 +50,7 @@ pub(super) async fn serve_metrics(
         return Ok(None);
     };
     let router = router.layer(middleware::from_fn_with_state(
-        client,
+        metrics_auth::Reviewer::new(client),
         metrics_auth::require_authorized,
     ));
     let serving = match &args.metrics_cert_path {

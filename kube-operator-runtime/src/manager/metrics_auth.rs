@@ -3,6 +3,12 @@
 //! controller-runtime's secure metrics server does. Prometheus scrapes with its ServiceAccount
 //! token once that account is bound to the `metrics-reader` ClusterRole.
 
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+    time::{Duration, Instant},
+};
+
 use axum::{
     extract::{Request, State},
     http::{StatusCode, header},
@@ -16,33 +22,108 @@ use k8s_openapi::api::{
 use kube::{Api, Client, api::PostParams};
 use tracing::{debug, warn};
 
-/// What the manager asks the API server for each scrape: it needs `create` on `tokenreviews`
-/// and `subjectaccessreviews`, which the generated `metrics-auth-role` grants.
+/// How long an answer of the API server about one token is reused: a scraper polling every few
+/// seconds costs two reviews per interval, and a revoked right stops working within it.
+const DECISION_TTL: Duration = Duration::from_secs(10);
+/// At most this many answers are kept, so that callers with ever new tokens cannot grow memory.
+const MAX_DECISIONS: usize = 256;
+
+/// A request as reviewed: bearer token, path and verb.
+type Asked = (String, String, String);
+
+/// Asks the API server about each caller, and remembers its answers for [`DECISION_TTL`].
+pub(super) struct Reviewer {
+    client: Client,
+    decisions: Mutex<HashMap<Asked, (Instant, Decision)>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Decision {
+    Allowed,
+    Forbidden { user: String },
+}
+
+impl Reviewer {
+    pub(super) fn new(client: Client) -> Arc<Self> {
+        Arc::new(Self {
+            client,
+            decisions: Mutex::default(),
+        })
+    }
+
+    fn remembered(&self, key: &Asked) -> Option<Decision> {
+        let decisions = self
+            .decisions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (at, decision) = decisions.get(key)?;
+        (at.elapsed() < DECISION_TTL).then(|| decision.clone())
+    }
+
+    fn remember(&self, key: Asked, decision: Decision) {
+        let mut decisions = self
+            .decisions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if decisions.len() >= MAX_DECISIONS {
+            decisions.retain(|_, (at, _)| at.elapsed() < DECISION_TTL);
+        }
+        if decisions.len() < MAX_DECISIONS {
+            decisions.insert(key, (Instant::now(), decision));
+        }
+    }
+
+    /// Whether the token's user may `verb` `path`; `None` for a token the API server rejects,
+    /// which is never remembered.
+    async fn decide(
+        &self,
+        token: &str,
+        path: &str,
+        verb: &str,
+    ) -> Result<Option<Decision>, Response> {
+        let key = (token.to_string(), path.to_string(), verb.to_string());
+        if let Some(decision) = self.remembered(&key) {
+            return Ok(Some(decision));
+        }
+        let user = match authenticate(&self.client, token).await {
+            Ok(Some(user)) => user,
+            Ok(None) => return Ok(None),
+            Err(err) => return Err(review_failed("TokenReview", &err)),
+        };
+        let name = user.username.clone().unwrap_or_default();
+        let decision = match authorize(&self.client, user, path, verb).await {
+            Ok(true) => Decision::Allowed,
+            Ok(false) => Decision::Forbidden { user: name },
+            Err(err) => return Err(review_failed("SubjectAccessReview", &err)),
+        };
+        self.remember(key, decision.clone());
+        Ok(Some(decision))
+    }
+}
+
+/// What the manager asks the API server for each new caller: it needs `create` on
+/// `tokenreviews` and `subjectaccessreviews`, which the generated `metrics-auth-role` grants.
 pub(super) async fn require_authorized(
-    State(client): State<Client>,
+    State(reviewer): State<Arc<Reviewer>>,
     request: Request,
     next: Next,
 ) -> Response {
     let Some(token) = bearer_token(&request) else {
         return refuse(StatusCode::UNAUTHORIZED, "a bearer token is required");
     };
-    let user = match authenticate(&client, token).await {
-        Ok(Some(user)) => user,
-        Ok(None) => return refuse(StatusCode::UNAUTHORIZED, "the token is not valid"),
-        Err(err) => return review_failed("TokenReview", &err),
-    };
+    let path = request.uri().path();
     let verb = request.method().as_str().to_ascii_lowercase();
-    match authorize(&client, user.clone(), request.uri().path(), &verb).await {
-        Ok(true) => next.run(request).await,
-        Ok(false) => {
-            let name = user.username.unwrap_or_default();
-            debug!(user = %name, path = request.uri().path(), "metrics request forbidden");
+    match reviewer.decide(token, path, &verb).await {
+        Ok(Some(Decision::Allowed)) => next.run(request).await,
+        Ok(Some(Decision::Forbidden { user })) => {
+            debug!(%user, path, "metrics request forbidden");
             refuse(
                 StatusCode::FORBIDDEN,
-                &format!("user {name:?} may not {verb} {}", request.uri().path()),
+                &format!("user {user:?} may not {verb} {path}"),
             )
         }
-        Err(err) => review_failed("SubjectAccessReview", &err),
+        Ok(None) => refuse(StatusCode::UNAUTHORIZED, "the token is not valid"),
+        Err(response) => response,
     }
 }
 
@@ -127,6 +208,80 @@ mod tests {
                 .insert(header::AUTHORIZATION, value.parse().unwrap());
         }
         request
+    }
+
+    /// Answers one review request the way the API server would.
+    async fn answer(
+        handle: &mut tower_test::mock::Handle<
+            http::Request<kube::client::Body>,
+            http::Response<kube::client::Body>,
+        >,
+        expected_path: &str,
+        status: serde_json::Value,
+    ) -> serde_json::Value {
+        let (request, respond) = handle.next_request().await.expect("a review request");
+        assert_eq!(request.uri().path(), expected_path);
+        let body = axum::body::to_bytes(axum::body::Body::new(request.into_body()), usize::MAX)
+            .await
+            .unwrap();
+        let mut review: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let asked = review["spec"].clone();
+        review["status"] = status;
+        respond.send_response(http::Response::new(kube::client::Body::from(
+            serde_json::to_vec(&review).unwrap(),
+        )));
+        asked
+    }
+
+    #[tokio::test]
+    async fn answers_are_reused_for_a_while_and_rejected_tokens_never() {
+        let (service, mut handle) = tower_test::mock::pair();
+        let reviewer = Reviewer::new(Client::new(service, "default"));
+        let asking = {
+            let reviewer = reviewer.clone();
+            tokio::spawn(async move {
+                let first = reviewer.decide("scraper", "/metrics", "get").await.unwrap();
+                let second = reviewer.decide("scraper", "/metrics", "get").await.unwrap();
+                let bad = reviewer.decide("bad", "/metrics", "get").await.unwrap();
+                (first, second, bad)
+            })
+        };
+        let user = serde_json::json!({"authenticated": true, "user": {"username": "prometheus"}});
+        answer(
+            &mut handle,
+            "/apis/authentication.k8s.io/v1/tokenreviews",
+            user,
+        )
+        .await;
+        answer(
+            &mut handle,
+            "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+            serde_json::json!({"allowed": false}),
+        )
+        .await;
+        // The second question about "scraper" reaches no API server; "bad" does.
+        let asked = answer(
+            &mut handle,
+            "/apis/authentication.k8s.io/v1/tokenreviews",
+            serde_json::json!({"authenticated": false}),
+        )
+        .await;
+        assert_eq!(
+            asked["token"], "bad",
+            "the answer about scraper was not reused"
+        );
+        let (first, second, bad) = asking.await.unwrap();
+        let forbidden = Decision::Forbidden {
+            user: "prometheus".into(),
+        };
+        assert_eq!(first, Some(forbidden.clone()));
+        assert_eq!(second, Some(forbidden));
+        assert_eq!(bad, None);
+        assert!(
+            reviewer
+                .remembered(&("bad".into(), "/metrics".into(), "get".into()))
+                .is_none()
+        );
     }
 
     #[test]
