@@ -46,6 +46,17 @@ for project in "${projects[@]}"; do
   kubectl create namespace "$namespace" >/dev/null
   dry_run dist/install.yaml "$name/dist/install.yaml"
   grep -q '^kind: Deployment$' dist/install.yaml || fail "$name/dist/install.yaml has no Deployment"
+  grep -q -- '- --metrics-bind-address=:8443$' dist/install.yaml || fail "$name/dist/install.yaml serves no metrics on :8443"
+  for role in metrics-auth-role metrics-reader; do
+    grep -q "^  name: $name-$role$" dist/install.yaml || fail "$name/dist/install.yaml has no $name-$role ClusterRole"
+  done
+
+  echo "$name: config/default with ../network-policy applies a NetworkPolicy (server-side dry-run)"
+  cp -r config "$work/netpol-$name"
+  sed -i 's|^#- \.\./network-policy$|- ../network-policy|' "$work/netpol-$name/default/kustomization.yaml"
+  kubectl kustomize "$work/netpol-$name/default" >"$work/netpol.yaml"
+  grep -q '^kind: NetworkPolicy$' "$work/netpol.yaml" || fail "$name: uncommenting ../network-policy adds no NetworkPolicy"
+  dry_run "$work/netpol.yaml" "$name: config/default with ../network-policy"
 
   echo "$name: config/default with ../prometheus renders a ServiceMonitor"
   cp -r config "$work/config-$name"
@@ -58,9 +69,9 @@ for project in "${projects[@]}"; do
   echo "$name: helm lint; helm template applied (server-side dry-run)"
   "$helm" lint --strict dist/chart >/dev/null
   "$helm" lint --strict dist/chart --set prometheus.enable=true --set metrics.enable=false --set rbac.enable=false >/dev/null
-  "$helm" template "$name" dist/chart --namespace "$namespace" >"$work/chart.yaml"
+  "$helm" template "$name" dist/chart --namespace "$namespace" --set networkPolicy.enable=true >"$work/chart.yaml"
   dry_run "$work/chart.yaml" "$name: helm template"
-  for kind in CustomResourceDefinition Deployment ServiceAccount RoleBinding Service; do
+  for kind in CustomResourceDefinition Deployment ServiceAccount RoleBinding Service NetworkPolicy ClusterRole; do
     grep -q "^kind: $kind$" "$work/chart.yaml" || fail "$name: the chart renders no $kind"
   done
   # The ServiceMonitor kind exists only with the Prometheus Operator, so it is rendered, not applied.
@@ -70,7 +81,14 @@ for project in "${projects[@]}"; do
   if grep -Eq '^kind: (CustomResourceDefinition|Service)$' "$work/chart.yaml"; then
     fail "$name: crd.enable=false or metrics.enable=false still renders a CRD or the metrics Service"
   fi
-  grep -q -- '--metrics-bind-address=0$' "$work/chart.yaml" || fail "$name: metrics.enable=false leaves the metrics server on"
+  if grep -q -- '--metrics-bind-address' "$work/chart.yaml"; then
+    fail "$name: metrics.enable=false leaves the metrics server on"
+  fi
+  "$helm" template "$name" dist/chart --namespace "$namespace" --set metrics.secure=false >"$work/chart.yaml"
+  grep -q -- '- --metrics-secure=false$' "$work/chart.yaml" || fail "$name: metrics.secure=false still serves HTTPS"
+  if grep -q 'metrics-auth-role$' "$work/chart.yaml"; then
+    fail "$name: metrics.secure=false still grants the metrics-auth role"
+  fi
 done
 
 kill -TERM "$serve_pid"

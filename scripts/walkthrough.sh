@@ -43,10 +43,11 @@ kubectl get crds | grep -q '^foos.tutorial.my.domain ' || fail "kubectl get crds
 
 echo "S9: make run"
 # Its own process group, so SIGTERM reaches make, cargo and the manager together.
-setsid make --no-print-directory run >"$work/manager.log" 2>&1 &
+# Metrics are off in a local run unless asked for; here plain HTTP on loopback, as the README shows.
+setsid make --no-print-directory run ARGS="--metrics-bind-address=127.0.0.1:8080 --metrics-secure=false" >"$work/manager.log" 2>&1 &
 manager_pid=$!
 eventually "the manager starts its controller" grep -q 'starting controller' "$work/manager.log"
-# Kubebuilder's ports: health probes on :8081, metrics on :8080.
+# Kubebuilder's ports: health probes on :8081, metrics on :8080 when asked for.
 eventually "/readyz answers ok on :8081" curl -sf http://127.0.0.1:8081/readyz
 
 echo "S10: kubectl apply -f config/samples"
