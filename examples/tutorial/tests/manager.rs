@@ -19,14 +19,13 @@ use kube::{
     api::{ObjectMeta, PostParams},
 };
 use kube_envtest::TestEnv;
-use kube_operator_runtime::SHUTDOWN_GRACE;
+use kube_operator_runtime::TERMINATION_GRACE_PERIOD;
 use kube_operator_runtime::testing::{eventually, eventually_within};
 use support::{NAMESPACE, grant_manager_permissions, start_env, start_manager};
 use tutorial::LEASE_NAME;
 
-/// How long a manager may take to exit after SIGTERM: the controllers' grace period, and a
-/// little for releasing the Lease and closing servers.
-const EXIT_BOUND: Duration = SHUTDOWN_GRACE.saturating_add(Duration::from_secs(3));
+/// How long a manager may take to exit after SIGTERM: Kubernetes kills it after that.
+const EXIT_BOUND: Duration = TERMINATION_GRACE_PERIOD;
 /// How long a standby may take to lead once the leader died: the Lease must expire first.
 const TAKEOVER_TIMEOUT: Duration = Duration::from_secs(45);
 
@@ -159,6 +158,12 @@ async fn manager_pod_meets_the_restricted_pod_security_standard() {
     };
 
     let spec = manager_deployment().spec.template.spec.unwrap();
+    // The runtime bounds its shutdown to fit this grace period, with headroom.
+    assert_eq!(
+        spec.termination_grace_period_seconds,
+        Some(TERMINATION_GRACE_PERIOD.as_secs() as i64),
+        "config/manager/manager.yaml gives the manager another grace period than the runtime expects"
+    );
     if let Err(err) = pods.create(&dry_run, &pod_of(spec.clone())).await {
         panic!("the manager's Pod is refused in a restricted namespace: {err}");
     }

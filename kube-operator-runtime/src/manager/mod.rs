@@ -5,9 +5,10 @@ mod args;
 mod http;
 mod leader;
 mod metrics_auth;
+mod shutdown;
 mod supervisor;
 
-use std::{future::Future, process::ExitCode, sync::Arc, time::Duration};
+use std::{future::Future, process::ExitCode, sync::Arc};
 
 use futures::{FutureExt, future::BoxFuture};
 use kube::Client;
@@ -15,16 +16,13 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 pub use args::{BindAddress, LogFormat, ManagerArgs};
+pub use shutdown::{
+    LEASE_RELEASE_TIMEOUT, SERVER_STOP_TIMEOUT, SHUTDOWN_BUDGET, SHUTDOWN_GRACE,
+    TERMINATION_GRACE_PERIOD,
+};
 use supervisor::Controllers;
 
 use crate::{Error, Readiness, Shared, metrics::Metrics};
-
-/// How long controllers get to finish their reconciles after a shutdown signal. Kubernetes sends
-/// SIGKILL 10 s after SIGTERM (the Deployment's `terminationGracePeriodSeconds`); this leaves
-/// time to release the leader Lease (at most 2 s) and close the HTTP servers (at most 1 s).
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(7);
-/// How long the HTTP servers may take to close their connections.
-pub(super) const SERVER_STOP_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The error a controller may stop with, whatever its own error type.
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -35,7 +33,7 @@ type StartController = Box<dyn FnOnce(Shared) -> BoxFuture<'static, Result<(), B
 ///
 /// It serves `/metrics` and the health probes, waits for the leader Lease when
 /// `--leader-elect` is on, starts every controller with a [`Shared`] handle, and stops them all
-/// on SIGTERM or SIGINT (gracefully, within [`SHUTDOWN_GRACE`]), when one fails (so that
+/// on SIGTERM or SIGINT (gracefully, within [`SHUTDOWN_BUDGET`]), when one fails (so that
 /// Kubernetes restarts the Pod), or at once when the Lease is lost.
 ///
 /// ```no_run
@@ -159,9 +157,7 @@ impl Manager {
 
         // Stops the HTTP servers too.
         shared.shutdown.cancel();
-        for server in running {
-            let _ = tokio::time::timeout(SERVER_STOP_TIMEOUT, server).await;
-        }
+        let _ = tokio::time::timeout(SERVER_STOP_TIMEOUT, futures::future::join_all(running)).await;
         info!("manager stopped");
         exit
     }
