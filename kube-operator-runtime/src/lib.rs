@@ -73,5 +73,8 @@ pub use controller::{
     ErrorBackoff, MAX_CONCURRENT_RECONCILES, ManagedController, Shared, ensure_served,
 };
 pub use error::Error;
-pub use manager::{BindAddress, LogFormat, Manager, ManagerArgs, SHUTDOWN_GRACE};
+pub use manager::{
+    BindAddress, LEASE_RELEASE_TIMEOUT, LogFormat, Manager, ManagerArgs, SERVER_STOP_TIMEOUT,
+    SHUTDOWN_GRACE, TERMINATION_GRACE_PERIOD,
+};
 pub use readiness::{CacheSync, Readiness};

@@ -10,13 +10,13 @@ use kube_lease_manager::{LeaseManager, LeaseManagerBuilder, LeaseManagerError};
 use tokio::{sync::watch, task::JoinHandle};
 use tracing::warn;
 
+use super::LEASE_RELEASE_TIMEOUT;
+
 /// How long a leader that stopped renewing keeps the Lease: a standby takes over at most this
 /// long after the leader dies. The values are controller-runtime's defaults.
 const LEASE_DURATION_SECONDS: u64 = 15;
 /// The leader renews this long before its Lease would expire.
 const RENEW_BEFORE_EXPIRY_SECONDS: u64 = 5;
-/// How long releasing the Lease may take on shutdown.
-const RELEASE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A running candidacy for the Lease.
 pub(super) struct Candidate {
@@ -57,11 +57,13 @@ impl Candidate {
     pub async fn release(self) {
         // The election task releases the Lease once nobody watches it.
         drop(self.leading);
-        match tokio::time::timeout(RELEASE_TIMEOUT, self.election).await {
+        match tokio::time::timeout(LEASE_RELEASE_TIMEOUT, self.election).await {
             Ok(Ok(Ok(_))) => {}
             Ok(Ok(Err(err))) => warn!(error = %err, "could not release the leader lease"),
             Ok(Err(err)) => warn!(error = %err, "leader election task failed"),
-            Err(_) => warn!(timeout = ?RELEASE_TIMEOUT, "releasing the leader lease timed out"),
+            Err(_) => {
+                warn!(timeout = ?LEASE_RELEASE_TIMEOUT, "releasing the leader lease timed out")
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ mod args;
 mod http;
 mod leader;
 mod metrics_auth;
+mod shutdown;
 mod supervisor;
 
 use std::{future::Future, process::ExitCode, sync::Arc, time::Duration};
@@ -15,16 +16,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 pub use args::{BindAddress, LogFormat, ManagerArgs};
+pub use shutdown::{
+    LEASE_RELEASE_TIMEOUT, SERVER_STOP_TIMEOUT, SHUTDOWN_GRACE, TERMINATION_GRACE_PERIOD,
+};
 use supervisor::Controllers;
 
 use crate::{Error, Readiness, Shared, metrics::Metrics};
-
-/// How long controllers get to finish their reconciles after a shutdown signal. Kubernetes sends
-/// SIGKILL 10 s after SIGTERM (the Deployment's `terminationGracePeriodSeconds`); this leaves
-/// time to release the leader Lease (at most 2 s) and close the HTTP servers (at most 1 s).
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(7);
-/// How long the HTTP servers may take to close their connections.
-pub(super) const SERVER_STOP_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The error a controller may stop with, whatever its own error type.
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
