@@ -8,7 +8,7 @@ mod metrics_auth;
 mod shutdown;
 mod supervisor;
 
-use std::{future::Future, process::ExitCode, sync::Arc, time::Duration};
+use std::{future::Future, process::ExitCode, sync::Arc};
 
 use futures::{FutureExt, future::BoxFuture};
 use kube::Client;
