@@ -141,7 +141,7 @@ pub enum LogFormat {
 /// ```
 /// use kube_operator_runtime::BindAddress;
 ///
-/// assert_eq!(":8080".parse(), Ok(BindAddress::At("0.0.0.0:8080".into())));
+/// assert_eq!(":8080".parse(), Ok(BindAddress::At(":8080".into())));
 /// assert_eq!("0".parse(), Ok(BindAddress::Disabled));
 /// assert!("8080".parse::<BindAddress>().is_err());
 /// ```
@@ -149,7 +149,8 @@ pub enum LogFormat {
 pub enum BindAddress {
     /// `0`: the server is not started.
     Disabled,
-    /// `HOST:PORT`, as `tokio::net::TcpListener::bind` takes it.
+    /// `HOST:PORT` binds exactly that host; `:PORT` every interface, IPv6 and IPv4 on one
+    /// socket, or IPv4 alone where the host has no IPv6.
     At(String),
 }
 
@@ -161,11 +162,9 @@ impl std::str::FromStr for BindAddress {
             return Ok(Self::Disabled);
         }
         let invalid = || format!("expected :PORT, HOST:PORT or 0, got {address:?}");
-        let (host, port) = address.rsplit_once(':').ok_or_else(invalid)?;
+        let (_host, port) = address.rsplit_once(':').ok_or_else(invalid)?;
         port.parse::<u16>().map_err(|_| invalid())?;
-        // As in Go, an empty host means every interface.
-        let host = if host.is_empty() { "0.0.0.0" } else { host };
-        Ok(Self::At(format!("{host}:{port}")))
+        Ok(Self::At(address.to_owned()))
     }
 }
 
@@ -208,7 +207,7 @@ mod tests {
         assert!(!options.enable_http2);
         assert_eq!(
             options.health_probe_bind_address,
-            BindAddress::At("0.0.0.0:8081".into())
+            BindAddress::At(":8081".into())
         );
         assert!(!options.leader_elect);
         assert_eq!(options.leader_election_namespace, None);
@@ -230,7 +229,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             options.metrics_bind_address,
-            BindAddress::At("0.0.0.0:8443".into())
+            BindAddress::At(":8443".into())
         );
         assert!(!options.metrics_secure);
         assert_eq!(

@@ -4,6 +4,7 @@
 mod args;
 mod http;
 mod leader;
+mod listen;
 mod metrics_auth;
 mod shutdown;
 mod supervisor;
