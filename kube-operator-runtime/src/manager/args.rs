@@ -72,6 +72,11 @@ pub struct ManagerArgs {
     )]
     pub enable_http2: bool,
 
+    /// How long a controller may wait for its caches to fill before the manager gives up and
+    /// exits, such as `30s`, `2m` or `1m30s`.
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = super::duration::parse_go_duration)]
+    pub cache_sync_timeout: std::time::Duration,
+
     /// Where `/healthz` and `/readyz` are served: `:PORT`, `HOST:PORT`, or `0` for nowhere.
     #[arg(long, value_name = "ADDRESS", default_value = ":8081")]
     pub health_probe_bind_address: BindAddress,
@@ -198,6 +203,10 @@ mod tests {
     fn defaults_match_kubebuilder() {
         let options = parse(&[]).unwrap();
         assert_eq!(options.metrics_bind_address, BindAddress::Disabled);
+        assert_eq!(
+            options.cache_sync_timeout,
+            std::time::Duration::from_secs(120)
+        );
         assert!(options.metrics_secure);
         assert_eq!(options.metrics_cert_path, None);
         assert_eq!(

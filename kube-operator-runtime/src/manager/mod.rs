@@ -2,6 +2,7 @@
 //! controller until a shutdown signal, a lost Lease or a failed controller.
 
 mod args;
+mod duration;
 mod http;
 mod leader;
 mod listen;
