@@ -1,9 +1,9 @@
 // Copyright 2026 The tutorial Authors.
 // SPDX-License-Identifier: Apache-2.0
 
-//! The manager binary against a real API server: probes, metrics, shutdown and leader
-//! election, as Kubernetes would see them; and its Pod spec against the "restricted" Pod
-//! Security Standard.
+//! The manager binary against a real API server: probes, metrics (plain, and secure behind the
+//! API server's reviews), shutdown and leader election, as Kubernetes would see them; and its
+//! Pod spec against the "restricted" Pod Security Standard.
 
 mod support;
 
@@ -18,14 +18,14 @@ use kube::{
     Api,
     api::{ObjectMeta, PostParams},
 };
-use kube_operator_runtime::SHUTDOWN_GRACE;
+use kube_envtest::TestEnv;
+use kube_operator_runtime::TERMINATION_GRACE_PERIOD;
 use kube_operator_runtime::testing::{eventually, eventually_within};
 use support::{NAMESPACE, grant_manager_permissions, start_env, start_manager};
 use tutorial::LEASE_NAME;
 
-/// How long a manager may take to exit after SIGTERM: the controllers' grace period, and a
-/// little for releasing the Lease and closing servers.
-const EXIT_BOUND: Duration = SHUTDOWN_GRACE.saturating_add(Duration::from_secs(3));
+/// How long a manager may take to exit after SIGTERM: Kubernetes kills it after this.
+const EXIT_BOUND: Duration = TERMINATION_GRACE_PERIOD;
 /// How long a standby may take to lead once the leader died: the Lease must expire first.
 const TAKEOVER_TIMEOUT: Duration = Duration::from_secs(45);
 
@@ -121,6 +121,20 @@ fn manager_deployment() -> Deployment {
     serde_json::from_value(deployment).unwrap()
 }
 
+/// The runtime fits its shutdown in the grace period it assumes; the Deployment must grant it.
+#[test]
+fn deployment_grants_the_termination_grace_period_the_runtime_assumes() {
+    let granted = manager_deployment()
+        .spec
+        .and_then(|spec| spec.template.spec)
+        .and_then(|pod| pod.termination_grace_period_seconds);
+    assert_eq!(
+        granted,
+        Some(TERMINATION_GRACE_PERIOD.as_secs() as i64),
+        "terminationGracePeriodSeconds in config/manager/manager.yaml"
+    );
+}
+
 #[tokio::test]
 async fn manager_pod_meets_the_restricted_pod_security_standard() {
     let env = start_env().await;
@@ -167,4 +181,74 @@ async fn manager_pod_meets_the_restricted_pod_security_standard() {
     as_root.security_context.as_mut().unwrap().run_as_non_root = None;
     let refused = pods.create(&dry_run, &pod_of(as_root)).await.unwrap_err();
     assert!(refused.to_string().contains("PodSecurity"), "{refused}");
+}
+
+#[tokio::test]
+async fn secure_metrics_are_served_only_to_a_token_bound_to_metrics_reader() {
+    let env = start_env().await;
+    grant_manager_permissions(&env).await;
+    // Prometheus's side, as config/rbac sets it up: a ServiceAccount bound to metrics-reader.
+    let reader_role = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/rbac/metrics_reader_role.yaml"
+    );
+    kubectl(&env, &["apply", "-f", reader_role]);
+    for account in ["prometheus", "stranger"] {
+        kubectl(
+            &env,
+            &[
+                "create",
+                "serviceaccount",
+                account,
+                "--namespace",
+                NAMESPACE,
+            ],
+        );
+    }
+    let prometheus = format!("--serviceaccount={NAMESPACE}:prometheus");
+    kubectl(
+        &env,
+        &[
+            "create",
+            "clusterrolebinding",
+            "prometheus-metrics",
+            "--clusterrole=metrics-reader",
+            &prometheus,
+        ],
+    );
+    let reader_token = kubectl(
+        &env,
+        &["create", "token", "prometheus", "--namespace", NAMESPACE],
+    );
+    let stranger_token = kubectl(
+        &env,
+        &["create", "token", "stranger", "--namespace", NAMESPACE],
+    );
+
+    let manager = start_manager(&env, "manager", &["--metrics-secure"]).await;
+    manager.wait_until_ready().await;
+    let status = |answer: Option<(u16, String)>| answer.map(|(status, _)| status);
+    assert_eq!(status(manager.scrape_securely(None).await), Some(401));
+    assert_eq!(
+        status(manager.scrape_securely(Some(stranger_token.trim())).await),
+        Some(403)
+    );
+    let (status, body) = manager
+        .scrape_securely(Some(reader_token.trim()))
+        .await
+        .expect("metrics over HTTPS");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("process_resident_memory_bytes "), "{body}");
+}
+
+/// Runs kubectl against `env` and returns what it printed.
+fn kubectl(env: &TestEnv, args: &[&str]) -> String {
+    let output = env.kubectl().unwrap().args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "kubectl {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
 }
