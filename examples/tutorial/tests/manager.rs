@@ -126,7 +126,8 @@ fn manager_deployment() -> Deployment {
 fn deployment_grants_the_termination_grace_period_the_runtime_assumes() {
     let granted = manager_deployment()
         .spec
-        .and_then(|spec| spec.template.spec)
+        .template
+        .spec
         .and_then(|pod| pod.termination_grace_period_seconds);
     assert_eq!(
         granted,
