@@ -72,6 +72,11 @@ pub struct ManagerArgs {
     )]
     pub enable_http2: bool,
 
+    /// How long a controller may wait for its caches to fill before the manager gives up and
+    /// exits, such as `30s`, `2m` or `1m30s`.
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = super::duration::parse_go_duration)]
+    pub cache_sync_timeout: std::time::Duration,
+
     /// Where `/healthz` and `/readyz` are served: `:PORT`, `HOST:PORT`, or `0` for nowhere.
     #[arg(long, value_name = "ADDRESS", default_value = ":8081")]
     pub health_probe_bind_address: BindAddress,
@@ -141,7 +146,7 @@ pub enum LogFormat {
 /// ```
 /// use kube_operator_runtime::BindAddress;
 ///
-/// assert_eq!(":8080".parse(), Ok(BindAddress::At("0.0.0.0:8080".into())));
+/// assert_eq!(":8080".parse(), Ok(BindAddress::At(":8080".into())));
 /// assert_eq!("0".parse(), Ok(BindAddress::Disabled));
 /// assert!("8080".parse::<BindAddress>().is_err());
 /// ```
@@ -149,7 +154,8 @@ pub enum LogFormat {
 pub enum BindAddress {
     /// `0`: the server is not started.
     Disabled,
-    /// `HOST:PORT`, as `tokio::net::TcpListener::bind` takes it.
+    /// `HOST:PORT` binds exactly that host; `:PORT` every interface, IPv6 and IPv4 on one
+    /// socket, or IPv4 alone where the host has no IPv6.
     At(String),
 }
 
@@ -161,11 +167,9 @@ impl std::str::FromStr for BindAddress {
             return Ok(Self::Disabled);
         }
         let invalid = || format!("expected :PORT, HOST:PORT or 0, got {address:?}");
-        let (host, port) = address.rsplit_once(':').ok_or_else(invalid)?;
+        let (_host, port) = address.rsplit_once(':').ok_or_else(invalid)?;
         port.parse::<u16>().map_err(|_| invalid())?;
-        // As in Go, an empty host means every interface.
-        let host = if host.is_empty() { "0.0.0.0" } else { host };
-        Ok(Self::At(format!("{host}:{port}")))
+        Ok(Self::At(address.to_owned()))
     }
 }
 
@@ -199,6 +203,10 @@ mod tests {
     fn defaults_match_kubebuilder() {
         let options = parse(&[]).unwrap();
         assert_eq!(options.metrics_bind_address, BindAddress::Disabled);
+        assert_eq!(
+            options.cache_sync_timeout,
+            std::time::Duration::from_secs(120)
+        );
         assert!(options.metrics_secure);
         assert_eq!(options.metrics_cert_path, None);
         assert_eq!(
@@ -208,7 +216,7 @@ mod tests {
         assert!(!options.enable_http2);
         assert_eq!(
             options.health_probe_bind_address,
-            BindAddress::At("0.0.0.0:8081".into())
+            BindAddress::At(":8081".into())
         );
         assert!(!options.leader_elect);
         assert_eq!(options.leader_election_namespace, None);
@@ -230,7 +238,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             options.metrics_bind_address,
-            BindAddress::At("0.0.0.0:8443".into())
+            BindAddress::At(":8443".into())
         );
         assert!(!options.metrics_secure);
         assert_eq!(

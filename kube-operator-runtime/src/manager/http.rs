@@ -12,11 +12,11 @@ use axum::{
 };
 use axum_server::tls_rustls::RustlsConfig;
 use kube::Client;
-use tokio::{net::TcpListener, task::JoinHandle};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use super::{BindAddress, ManagerArgs, SERVER_STOP_TIMEOUT, metrics_auth};
+use super::{BindAddress, ManagerArgs, SERVER_STOP_TIMEOUT, listen, metrics_auth};
 use crate::{
     Error, Readiness,
     metrics::Metrics,
@@ -71,7 +71,7 @@ pub(super) async fn serve_metrics(
         address: address.clone(),
         source,
     };
-    let listener = TcpListener::bind(address).await.map_err(bind_error)?;
+    let listener = listen::bind(address).await.map_err(bind_error)?;
     let local = listener.local_addr().map_err(bind_error)?;
     let listener = listener.into_std().map_err(bind_error)?;
     let mut server = axum_server::from_tcp_rustls(listener, tls).map_err(bind_error)?;
@@ -121,7 +121,7 @@ async fn serve(
         address: address.clone(),
         source,
     };
-    let listener = TcpListener::bind(address).await.map_err(bind_error)?;
+    let listener = listen::bind(address).await.map_err(bind_error)?;
     let local = listener.local_addr().map_err(bind_error)?;
     info!(address = %local, "serving {what}");
     if what == "metrics" && !local.ip().is_loopback() {

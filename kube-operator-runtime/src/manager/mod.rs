@@ -2,13 +2,15 @@
 //! controller until a shutdown signal, a lost Lease or a failed controller.
 
 mod args;
+mod duration;
 mod http;
 mod leader;
+mod listen;
 mod metrics_auth;
 mod shutdown;
 mod supervisor;
 
-use std::{future::Future, process::ExitCode, sync::Arc};
+use std::{future::Future, process::ExitCode, sync::Arc, time::Duration};
 
 use futures::{FutureExt, future::BoxFuture};
 use kube::Client;
@@ -149,10 +151,24 @@ impl Manager {
             let namespace = args
                 .leader_election_namespace
                 .unwrap_or_else(|| shared.client.default_namespace().to_string());
-            run_when_leading(&shared, controllers, &lease_name, &namespace).await
+            run_when_leading(
+                &shared,
+                controllers,
+                &lease_name,
+                &namespace,
+                args.cache_sync_timeout,
+            )
+            .await
         } else {
             shared.readiness.started();
-            run_controllers(&shared, controllers, std::future::pending()).await
+            let cache_sync_timeout = args.cache_sync_timeout;
+            run_controllers(
+                &shared,
+                controllers,
+                cache_sync_timeout,
+                std::future::pending(),
+            )
+            .await
         };
 
         // Stops the HTTP servers too.
@@ -169,6 +185,7 @@ async fn run_when_leading(
     controllers: Vec<(&'static str, StartController)>,
     lease_name: &str,
     namespace: &str,
+    cache_sync_timeout: Duration,
 ) -> ExitCode {
     // A standby is ready: it is doing its job, waiting.
     shared.readiness.started();
@@ -200,7 +217,7 @@ async fn run_when_leading(
     info!(%lease, "acquired the leader lease");
     shared.metrics.set_leader(lease_name, true);
 
-    let exit = run_controllers(shared, controllers, candidate.lost()).await;
+    let exit = run_controllers(shared, controllers, cache_sync_timeout, candidate.lost()).await;
 
     shared.metrics.set_leader(lease_name, false);
     candidate.release().await;
@@ -214,9 +231,10 @@ async fn run_when_leading(
 async fn run_controllers(
     shared: &Shared,
     registered: Vec<(&'static str, StartController)>,
+    cache_sync_timeout: Duration,
     leadership_lost: impl Future<Output = ()>,
 ) -> ExitCode {
-    let mut controllers = Controllers::new(shared.clone());
+    let mut controllers = Controllers::new(shared.clone(), cache_sync_timeout);
     for (name, start) in registered {
         controllers.spawn(name, start);
     }

@@ -1,6 +1,6 @@
 //! The running controllers, each on its own task and known by name.
 
-use std::{collections::HashMap, future::Future, process::ExitCode};
+use std::{collections::HashMap, future::Future, process::ExitCode, time::Duration};
 
 use tokio::task::{Id, JoinError, JoinSet};
 use tracing::{error, info};
@@ -13,14 +13,17 @@ type Exit = Result<Result<(), BoxError>, JoinError>;
 
 pub(super) struct Controllers {
     shared: Shared,
+    /// How long a controller may take to fill its caches before it counts as failed.
+    cache_sync_timeout: Duration,
     tasks: JoinSet<Result<(), BoxError>>,
     names: HashMap<Id, &'static str>,
 }
 
 impl Controllers {
-    pub(super) fn new(shared: Shared) -> Self {
+    pub(super) fn new(shared: Shared, cache_sync_timeout: Duration) -> Self {
         Self {
             shared,
+            cache_sync_timeout,
             tasks: JoinSet::new(),
             names: HashMap::new(),
         }
@@ -35,6 +38,16 @@ impl Controllers {
         let readiness = self.shared.readiness.clone();
         let shutdown = self.shared.shutdown.clone();
         readiness.starting(name);
+        // Caches that never fill (RBAC refusing the list, a CRD not installed) would otherwise
+        // leave the manager unready for ever, with nothing saying why.
+        let cache_sync_timeout = self.cache_sync_timeout;
+        let sync_readiness = readiness.clone();
+        let caches_never_synced = async move {
+            tokio::time::sleep(cache_sync_timeout).await;
+            if sync_readiness.is_synced(name) {
+                std::future::pending::<()>().await;
+            }
+        };
         let running = run(self.shared.clone());
         // A kube Controller waits for its cache before reconciling, and a graceful shutdown
         // waits for that too, forever once its watch has stopped. Before the caches are synced
@@ -52,6 +65,11 @@ impl Controllers {
                     info!(controller = name, "stopped before its caches were synced");
                     Ok(())
                 }
+                () = caches_never_synced => Err(BoxError::from(format!(
+                    "caches not synced within {cache_sync_timeout:?} (--cache-sync-timeout): \
+                     check that the manager's RBAC allows list and watch on every kind this \
+                     controller watches, and that its CRDs are installed (`make install`)"
+                ))),
             }
         });
         self.names.insert(task.id(), name);
@@ -102,7 +120,6 @@ impl Controllers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     /// A client no test request reaches.
     fn offline_client() -> kube::Client {
@@ -116,7 +133,7 @@ mod tests {
     #[tokio::test]
     async fn shutdown_drops_a_controller_still_syncing_and_waits_for_one_that_runs() {
         let shared = Shared::new(offline_client());
-        let mut controllers = Controllers::new(shared.clone());
+        let mut controllers = Controllers::new(shared.clone(), Duration::from_secs(120));
         // Its cache never fills, and it never returns by itself.
         controllers.spawn("syncing", |shared| async move {
             let _cache = shared.readiness.cache("syncing");
@@ -149,8 +166,39 @@ mod tests {
     #[tokio::test]
     async fn a_failed_controller_fails_the_manager() {
         let shared = Shared::new(offline_client());
-        let mut controllers = Controllers::new(shared);
+        let mut controllers = Controllers::new(shared, Duration::from_secs(120));
         controllers.spawn("broken", |_| async { Err(BoxError::from("no CRD")) });
         assert_eq!(controllers.supervise().await, ExitCode::FAILURE);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_controller_whose_caches_never_sync_fails_after_the_timeout() {
+        let shared = Shared::new(offline_client());
+        let mut controllers = Controllers::new(shared, Duration::from_secs(120));
+        controllers.spawn("pods-forbidden", |shared| async move {
+            let _cache = shared.readiness.cache("pods-forbidden");
+            std::future::pending::<Result<(), BoxError>>().await
+        });
+        let started = tokio::time::Instant::now();
+        let (name, exit) = controllers.join_next().await.unwrap();
+        assert_eq!(name, "pods-forbidden");
+        assert_eq!(started.elapsed(), Duration::from_secs(120));
+        let message = exit.unwrap().unwrap_err().to_string();
+        assert!(
+            message.contains("RBAC") && message.contains("make install"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_controller_whose_caches_synced_outlives_the_timeout() {
+        let shared = Shared::new(offline_client());
+        let mut controllers = Controllers::new(shared, Duration::from_secs(120));
+        controllers.spawn("synced", |shared| async move {
+            shared.readiness.cache("synced").mark_synced();
+            std::future::pending::<Result<(), BoxError>>().await
+        });
+        let outcome = tokio::time::timeout(Duration::from_secs(600), controllers.join_next()).await;
+        assert!(outcome.is_err(), "the synced controller stopped");
     }
 }
