@@ -687,8 +687,25 @@ impl TestEnv {
     /// Stops kube-apiserver and starts it again on the same port with the same etcd, e.g. to
     /// test that watches recover. Existing clients keep working once it is back.
     pub async fn restart_apiserver(&mut self) -> Result<()> {
-        let started = Instant::now();
+        self.stop_apiserver().await;
+        self.start_apiserver().await
+    }
+
+    /// Stops kube-apiserver and leaves etcd running, so a test can keep the API server away
+    /// for as long as it likes; requests fail with connection errors until
+    /// [`TestEnv::start_apiserver`]. Does nothing if it is already stopped.
+    pub async fn stop_apiserver(&mut self) {
         self.apiserver.stop().await;
+    }
+
+    /// Starts kube-apiserver again after [`TestEnv::stop_apiserver`], on the same port and with
+    /// the same etcd, and waits until it is healthy. The data is kept and existing clients
+    /// (and the kubeconfig) keep working. Does nothing if it is already running.
+    pub async fn start_apiserver(&mut self) -> Result<()> {
+        if self.apiserver.pid().is_some() {
+            return Ok(());
+        }
+        let started = Instant::now();
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -703,7 +720,7 @@ impl TestEnv {
                 Err(e) => return Err(e),
             }
         }
-        tracing::debug!(elapsed = ?started.elapsed(), "kube-apiserver restarted");
+        tracing::debug!(elapsed = ?started.elapsed(), "kube-apiserver started again");
         Ok(())
     }
 

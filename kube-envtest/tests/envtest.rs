@@ -511,6 +511,42 @@ async fn restart_apiserver_keeps_data_and_watches_recover() {
     assert_eq!(seen, Ok(true));
 }
 
+#[tokio::test]
+async fn stopped_apiserver_refuses_requests_until_started_again() {
+    let (mut env, _) = started().await;
+    let etcd_pid = env.etcd_pid().unwrap();
+    let cms: Api<ConfigMap> = Api::namespaced(env.client(), "default");
+    let cm = ConfigMap {
+        metadata: ObjectMeta {
+            name: Some("kept".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    cms.create(&PostParams::default(), &cm).await.unwrap();
+
+    let old_pid = env.apiserver_pid().unwrap();
+    env.stop_apiserver().await;
+    assert_eq!(env.apiserver_pid(), None);
+    assert!(!proc_alive(old_pid));
+    assert!(proc_alive(etcd_pid));
+    // Stopping twice is harmless.
+    env.stop_apiserver().await;
+    let refused = cms.get("kept").await;
+    assert!(refused.is_err(), "API server answered while stopped");
+
+    let t = Instant::now();
+    env.start_apiserver().await.unwrap();
+    eprintln!("start_apiserver: {:?}", t.elapsed());
+    let pid = env.apiserver_pid().unwrap();
+    assert_ne!(pid, old_pid);
+    assert_eq!(env.etcd_pid(), Some(etcd_pid));
+    // Starting a running server changes nothing.
+    env.start_apiserver().await.unwrap();
+    assert_eq!(env.apiserver_pid(), Some(pid));
+    assert_eq!(cms.get("kept").await.unwrap().name_any(), "kept");
+}
+
 const CHILD_ENV: &str = "KUBE_ENVTEST_TEST_CHILD";
 
 /// Helper for `killed_test_process_takes_children_along`: a no-op unless run as its child.

@@ -201,6 +201,11 @@ impl ManagerProcess {
         }
     }
 
+    /// Whether the manager has not exited yet.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// What the manager logged so far.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
