@@ -29,8 +29,8 @@ echo "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS"
 
 step "workspace tests: cargo-operator (unit, snapshots, CLI), kube-operator-runtime, kube-envtest (real API servers)"
 # insta must compare, never write, so a changed template fails until its snapshot is reviewed.
-# The fault tests run the example's manager binary, built further down.
-INSTA_UPDATE=no cargo test --locked --workspace --all-features --exclude fault-tests
+# The fault tests in fault-tests/ are long and run by hand (`-- --ignored`); here they only build.
+INSTA_UPDATE=no cargo test --locked --workspace --all-features
 
 step "crates.io packages: kube-envtest, kube-operator-runtime, cargo-operator (each built from its package)"
 cargo package --locked --allow-dirty --list -p cargo-operator | grep -q '^templates/init/Cargo.toml.jinja$'
@@ -59,11 +59,6 @@ step "examples/tutorial: format, lint, unit tests, the walkthrough on a real API
   kubectl kustomize config/samples >/dev/null
   kubectl kustomize config/prometheus >/dev/null
 )
-
-step "fault tests: the example's manager while the API server is away for 30 s"
-# `cargo test` in examples/tutorial built the manager into its target folder.
-TUTORIAL_MANAGER="${CARGO_TARGET_DIR:-$PWD/examples/tutorial/target}/debug/manager" \
-  cargo test --locked -p fault-tests
 
 step "the article's walkthrough out of process: make manifests install run, kubectl, on a real API server"
 scripts/walkthrough.sh
