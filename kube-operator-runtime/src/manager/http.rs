@@ -1,6 +1,6 @@
 //! The manager's HTTP servers: `/metrics` for Prometheus, `/healthz` and `/readyz` for the kubelet.
 
-use std::{future::Future, sync::Arc};
+use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use axum::{
     Router,
@@ -12,7 +12,7 @@ use axum::{
 };
 use axum_server::tls_rustls::RustlsConfig;
 use kube::Client;
-use tokio::task::JoinHandle;
+use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
@@ -33,22 +33,24 @@ pub(super) async fn serve_metrics(
     client: Client,
     shutdown: CancellationToken,
 ) -> Result<Option<JoinHandle<()>>, Error> {
+    let Some((listener, local)) = bind("metrics", &args.metrics_bind_address).await? else {
+        return Ok(None);
+    };
     let router = Router::new()
         .route("/metrics", get(encode_metrics))
         .with_state(metrics);
     if !args.metrics_secure {
-        return serve(
+        info!(address = %local, "serving metrics");
+        if !local.ip().is_loopback() {
+            warn!(address = %local, "serving metrics over plain HTTP to anyone who can connect; drop --metrics-secure=false outside loopback");
+        }
+        return Ok(Some(serve_plain(
             "metrics",
-            &args.metrics_bind_address,
+            listener,
             router,
             shutdown.cancelled_owned(),
-        )
-        .await;
+        )));
     }
-    let BindAddress::At(address) = &args.metrics_bind_address else {
-        info!("metrics server disabled");
-        return Ok(None);
-    };
     let router = router.layer(middleware::from_fn_with_state(
         metrics_auth::Reviewer::new(client),
         metrics_auth::require_authorized,
@@ -68,11 +70,9 @@ pub(super) async fn serve_metrics(
     let tls = RustlsConfig::from_config(serving.server_config(args.enable_http2)?);
     let bind_error = |source| Error::Bind {
         what: "metrics",
-        address: address.clone(),
+        address: args.metrics_bind_address.to_string(),
         source,
     };
-    let listener = listen::bind(address).await.map_err(bind_error)?;
-    let local = listener.local_addr().map_err(bind_error)?;
     let listener = listener.into_std().map_err(bind_error)?;
     let mut server = axum_server::from_tcp_rustls(listener, tls).map_err(bind_error)?;
     if !args.enable_http2 {
@@ -98,20 +98,27 @@ pub(super) async fn serve_probes(
     readiness: Readiness,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<Option<JoinHandle<()>>, Error> {
+    let Some((listener, local)) = bind("health probes", address).await? else {
+        return Ok(None);
+    };
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(check_ready))
         .with_state(readiness);
-    serve("health probes", address, router, shutdown).await
+    info!(address = %local, "serving health probes");
+    Ok(Some(serve_plain(
+        "health probes",
+        listener,
+        router,
+        shutdown,
+    )))
 }
 
-/// Binds now, so that a taken port fails the start, then serves on a task of its own.
-async fn serve(
+/// Binds `address` now, so that a taken port fails the start; `None` if the server is off.
+async fn bind(
     what: &'static str,
     address: &BindAddress,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<Option<JoinHandle<()>>, Error> {
+) -> Result<Option<(TcpListener, SocketAddr)>, Error> {
     let BindAddress::At(address) = address else {
         info!("{what} server disabled");
         return Ok(None);
@@ -123,18 +130,24 @@ async fn serve(
     };
     let listener = listen::bind(address).await.map_err(bind_error)?;
     let local = listener.local_addr().map_err(bind_error)?;
-    info!(address = %local, "serving {what}");
-    if what == "metrics" && !local.ip().is_loopback() {
-        warn!(address = %local, "serving metrics over plain HTTP to anyone who can connect; drop --metrics-secure=false outside loopback");
-    }
-    Ok(Some(tokio::spawn(async move {
+    Ok(Some((listener, local)))
+}
+
+/// Serves `router` over plain HTTP on a task of its own.
+fn serve_plain(
+    what: &'static str,
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await
         {
             error!(error = %err, "{what} server failed");
         }
-    })))
+    })
 }
 
 async fn encode_metrics(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
