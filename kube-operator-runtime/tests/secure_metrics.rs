@@ -17,7 +17,7 @@ use kube::{
 use kube_envtest::TestEnv;
 use kube_operator_runtime::{
     Manager, ManagerArgs, rbac,
-    testing::{ServerTrust, eventually, https_get},
+    testing::{ServerTrust, eventually, http_get, https_get},
 };
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, KeyUsagePurpose};
 
@@ -116,10 +116,10 @@ async fn plain_http_metrics_are_available_when_asked_for() {
         Manager::new(args.manager, "metrics-test").run_with_client(Client::new(service, NAMESPACE)),
     );
     eventually("the plain metrics server answers", || async {
-        plain_get(&address, "/metrics").await.is_some()
+        http_get(&address, "/metrics").await.is_some()
     })
     .await;
-    let (status, body) = plain_get(&address, "/metrics").await.unwrap();
+    let (status, body) = http_get(&address, "/metrics").await.unwrap();
     assert_eq!(status, 200, "{body}");
     // Secure clients get nowhere: it does not speak TLS.
     assert!(
@@ -233,18 +233,4 @@ fn write_serving_cert(dir: &std::path::Path) -> String {
 fn free_loopback_address() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().to_string()
-}
-
-async fn plain_get(address: &str, path: &str) -> Option<(u16, String)> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(address).await.ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.ok()?;
-    let (head, body) = response.split_once("\r\n\r\n")?;
-    Some((
-        head.split_whitespace().nth(1)?.parse().ok()?,
-        body.to_string(),
-    ))
 }

@@ -67,7 +67,7 @@ pub async fn https_get(
 }
 
 /// `GET path` over plain HTTP: the status code and body, or `None` if the connection fails.
-pub(super) async fn http_get(address: &str, path: &str) -> Option<(u16, String)> {
+pub async fn http_get(address: &str, path: &str) -> Option<(u16, String)> {
     send_get(TcpStream::connect(address).await.ok()?, address, path, None).await
 }
 

@@ -10,7 +10,7 @@ mod process;
 
 use std::{future::Future, time::Duration};
 
-pub use https::{ServerTrust, https_get};
+pub use https::{ServerTrust, http_get, https_get};
 pub use mock::{ApiServer, Received, TIMEOUT, mock_client};
 pub use permissions::{Permissions, grant_permissions};
 pub use process::ManagerProcess;

@@ -56,88 +56,96 @@ pub async fn grant_permissions(
     admin: &Client,
     permissions: &Permissions,
 ) -> Result<(), kube::Error> {
-    let pp = PostParams::default();
     let namespace = permissions.namespace.as_str();
-    let meta = |name: &str, namespace: Option<&str>| ObjectMeta {
-        name: Some(name.into()),
-        namespace: namespace.map(Into::into),
-        ..Default::default()
-    };
-    let role_ref = |kind: &str, name: &str| RoleRef {
-        api_group: Some("rbac.authorization.k8s.io".into()),
-        kind: kind.into(),
-        name: name.into(),
-    };
-    let subjects = Some(vec![Subject {
+    let user = Subject {
         kind: "User".into(),
         name: permissions.user.clone(),
         api_group: Some("rbac.authorization.k8s.io".into()),
         ..Default::default()
-    }]);
-    let roles = Api::<Role>::namespaced(admin.clone(), namespace);
-    let bindings = Api::<RoleBinding>::namespaced(admin.clone(), namespace);
-
-    let rules = Some(permissions.manager_rules.clone());
-    if permissions.namespaced {
-        let role = Role {
-            metadata: meta("manager-role", Some(namespace)),
-            rules,
-        };
-        roles.create(&pp, &role).await?;
-        let binding = RoleBinding {
-            metadata: meta("manager-rolebinding", Some(namespace)),
-            role_ref: role_ref("Role", "manager-role"),
-            subjects: subjects.clone(),
-        };
-        bindings.create(&pp, &binding).await?;
-    } else {
-        let role = ClusterRole {
-            metadata: meta("manager-role", None),
-            rules,
-            ..Default::default()
-        };
-        Api::<ClusterRole>::all(admin.clone())
-            .create(&pp, &role)
-            .await?;
-        let binding = ClusterRoleBinding {
-            metadata: meta("manager-rolebinding", None),
-            role_ref: role_ref("ClusterRole", "manager-role"),
-            subjects: subjects.clone(),
-        };
-        Api::<ClusterRoleBinding>::all(admin.clone())
-            .create(&pp, &binding)
-            .await?;
-    }
-
+    };
+    let manager_scope = permissions.namespaced.then_some(namespace);
+    let manager_rules = permissions.manager_rules.clone();
+    grant_role(admin, "manager", manager_rules, manager_scope, &user).await?;
     // The reviews behind secure metrics are cluster-scoped, so even a namespaced project's
     // manager holds this ClusterRole.
-    let role = ClusterRole {
-        metadata: meta("metrics-auth-role", None),
-        rules: Some(rbac::metrics_auth_rules()),
+    grant_role(
+        admin,
+        "metrics-auth",
+        rbac::metrics_auth_rules(),
+        None,
+        &user,
+    )
+    .await?;
+    let leader_election = rbac::leader_election_rules();
+    grant_role(
+        admin,
+        "leader-election",
+        leader_election,
+        Some(namespace),
+        &user,
+    )
+    .await
+}
+
+/// Creates `<name>-role` with `rules` and binds it to `subject` as `<name>-rolebinding`: a Role
+/// and RoleBinding in `namespace`, or cluster-wide ones for `None`.
+async fn grant_role(
+    admin: &Client,
+    name: &str,
+    rules: Vec<PolicyRule>,
+    namespace: Option<&str>,
+    subject: &Subject,
+) -> Result<(), kube::Error> {
+    let pp = PostParams::default();
+    let meta = |name: String| ObjectMeta {
+        name: Some(name),
+        namespace: namespace.map(Into::into),
         ..Default::default()
     };
-    Api::<ClusterRole>::all(admin.clone())
-        .create(&pp, &role)
-        .await?;
-    let binding = ClusterRoleBinding {
-        metadata: meta("metrics-auth-rolebinding", None),
-        role_ref: role_ref("ClusterRole", "metrics-auth-role"),
-        subjects: subjects.clone(),
+    let role_name = format!("{name}-role");
+    let binding_name = format!("{name}-rolebinding");
+    let role_ref = |kind: &str| RoleRef {
+        api_group: Some("rbac.authorization.k8s.io".into()),
+        kind: kind.into(),
+        name: role_name.clone(),
     };
-    Api::<ClusterRoleBinding>::all(admin.clone())
-        .create(&pp, &binding)
-        .await?;
-
-    let role = Role {
-        metadata: meta("leader-election-role", Some(namespace)),
-        rules: Some(rbac::leader_election_rules()),
-    };
-    roles.create(&pp, &role).await?;
-    let binding = RoleBinding {
-        metadata: meta("leader-election-rolebinding", Some(namespace)),
-        role_ref: role_ref("Role", "leader-election-role"),
-        subjects,
-    };
-    bindings.create(&pp, &binding).await?;
+    let subjects = Some(vec![subject.clone()]);
+    match namespace {
+        Some(namespace) => {
+            let role = Role {
+                metadata: meta(role_name.clone()),
+                rules: Some(rules),
+            };
+            Api::<Role>::namespaced(admin.clone(), namespace)
+                .create(&pp, &role)
+                .await?;
+            let binding = RoleBinding {
+                metadata: meta(binding_name),
+                role_ref: role_ref("Role"),
+                subjects,
+            };
+            Api::<RoleBinding>::namespaced(admin.clone(), namespace)
+                .create(&pp, &binding)
+                .await?;
+        }
+        None => {
+            let role = ClusterRole {
+                metadata: meta(role_name.clone()),
+                rules: Some(rules),
+                ..Default::default()
+            };
+            Api::<ClusterRole>::all(admin.clone())
+                .create(&pp, &role)
+                .await?;
+            let binding = ClusterRoleBinding {
+                metadata: meta(binding_name),
+                role_ref: role_ref("ClusterRole"),
+                subjects,
+            };
+            Api::<ClusterRoleBinding>::all(admin.clone())
+                .create(&pp, &binding)
+                .await?;
+        }
+    }
     Ok(())
 }
