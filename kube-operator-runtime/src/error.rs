@@ -51,14 +51,14 @@ pub enum Error {
         reason: String,
     },
 
-    /// Leader election could not start.
-    #[error("cannot take part in leader election for Lease {lease}: {source}")]
+    /// A request of leader election failed.
+    #[error("leader election on Lease {lease}: {source}")]
     LeaderElection {
         /// `namespace/name` of the Lease.
         lease: String,
-        /// What the lease manager reported.
+        /// What the API server answered.
         #[source]
-        source: kube_lease_manager::LeaseManagerError,
+        source: kube::Error,
     },
 
     /// The versions of one CRD could not be merged into one CRD.

@@ -65,7 +65,8 @@ pub fn merge_rules(rules: impl IntoIterator<Item = PolicyRule>) -> Vec<PolicyRul
 }
 
 /// The rules of leader election, granted in the Lease's namespace: the manager gets the Lease,
-/// creates it the first time, and takes or renews it by server-side apply. Listing, watching or
+/// creates it the first time, and takes, renews or releases it by a patch guarded by its
+/// `resourceVersion`. Listing, watching or
 /// deleting Leases would reach other programs' locks, so they are not granted.
 pub fn leader_election_rules() -> Vec<PolicyRule> {
     vec![policy_rule(

@@ -191,15 +191,7 @@ async fn run_when_leading(
     shared.readiness.started();
     shared.metrics.set_leader(lease_name, false);
     let lease = format!("{namespace}/{lease_name}");
-    let mut candidate = match leader::Candidate::start(shared.client.clone(), lease_name, namespace)
-        .await
-    {
-        Ok(candidate) => candidate,
-        Err(source) => {
-            error!(error = %Error::LeaderElection { lease, source }, "cannot start the manager");
-            return ExitCode::FAILURE;
-        }
-    };
+    let mut candidate = leader::Candidate::start(shared.client.clone(), lease_name, namespace);
     info!(%lease, "waiting to acquire the leader lease");
     tokio::select! {
         acquired = candidate.acquired() => {
@@ -232,7 +224,7 @@ async fn run_controllers(
     shared: &Shared,
     registered: Vec<(&'static str, StartController)>,
     cache_sync_timeout: Duration,
-    leadership_lost: impl Future<Output = ()>,
+    leadership_lost: impl Future<Output = String>,
 ) -> ExitCode {
     let mut controllers = Controllers::new(shared.clone(), cache_sync_timeout);
     for (name, start) in registered {
@@ -262,8 +254,8 @@ async fn run_controllers(
                 }
             }
         }
-        () = leadership_lost => {
-            error!("lost the leader lease, stopping controllers at once");
+        reason = leadership_lost => {
+            error!(%reason, "lost the leader lease, stopping controllers at once");
             controllers.shutdown().await;
             ExitCode::FAILURE
         }
