@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule};
 use kube::api::{Api, ApiResource, DynamicObject, PostParams};
 use kube::core::GroupVersionKind;
@@ -13,6 +14,10 @@ use kube_operator_runtime::testing::{ManagerProcess, Permissions, grant_permissi
 pub const MANAGER_USER: &str = "tutorial-manager";
 /// Where the Foos live and the manager keeps its Lease.
 pub const NAMESPACE: &str = "default";
+/// The tutorial's leader Lease (`LEASE_NAME` in its `lib.rs`).
+pub const LEASE_NAME: &str = "tutorial.my.domain";
+/// Flags that make the manager compete for the Lease in `NAMESPACE`.
+pub const LEADER_ELECT: [&str; 3] = ["--leader-elect", "--leader-election-namespace", NAMESPACE];
 
 fn tutorial_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/tutorial")
@@ -87,4 +92,20 @@ pub async fn happiness(foos: &Api<DynamicObject>) -> Vec<(String, Option<bool>)>
             (object.metadata.name.unwrap_or_default(), happy)
         })
         .collect()
+}
+
+/// Creates a Pod named `name` in `NAMESPACE`: a Foo's friend.
+pub async fn create_pod(pods: &Api<Pod>, name: &str) {
+    let pod: Pod = serde_json::from_value(serde_json::json!({
+        "metadata": { "name": name },
+        "spec": { "containers": [{ "name": "main", "image": "busybox" }] },
+    }))
+    .unwrap();
+    pods.create(&PostParams::default(), &pod).await.unwrap();
+}
+
+/// Whether every Foo is reconciled and happy, and there are `count` of them.
+pub async fn all_happy(foos: &Api<DynamicObject>, count: usize) -> bool {
+    let all = happiness(foos).await;
+    all.len() == count && all.iter().all(|(_, happy)| *happy == Some(true))
 }

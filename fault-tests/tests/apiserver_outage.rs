@@ -6,10 +6,11 @@
 use std::time::{Duration, Instant};
 
 use fault_tests::{
-    NAMESPACE, create_foo, foos, grant_manager_permissions, happiness, start_env, start_manager,
+    NAMESPACE, all_happy, create_foo, create_pod, foos, grant_manager_permissions, start_env,
+    start_manager,
 };
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, PostParams};
+use kube::api::Api;
 use kube_operator_runtime::testing::eventually_within;
 
 const FOOS: usize = 20;
@@ -17,15 +18,6 @@ const OUTAGE: Duration = Duration::from_secs(30);
 /// Watches back off while the server is away (kube's watcher backoff is capped at 30 s), and
 /// failed reconciles are retried after up to 32 s by then; then a re-list and a reconcile.
 const RECOVERY_BOUND: Duration = Duration::from_secs(90);
-
-async fn create_pod(pods: &Api<Pod>, name: &str) {
-    let pod: Pod = serde_json::from_value(serde_json::json!({
-        "metadata": { "name": name },
-        "spec": { "containers": [{ "name": "main", "image": "busybox" }] },
-    }))
-    .unwrap();
-    pods.create(&PostParams::default(), &pod).await.unwrap();
-}
 
 // Without `--leader-elect`: with it, the leader cannot renew its 15 s Lease during the outage,
 // so it gives up leading and exits, and Kubernetes restarts the Pod; that path is the
@@ -68,9 +60,8 @@ async fn manager_survives_a_30s_apiserver_outage_and_converges() {
     for i in (1..FOOS).step_by(2) {
         create_pod(&pods, &format!("friend-{i}")).await;
     }
-    eventually_within(RECOVERY_BOUND, "every Foo is happy", || async {
-        let all = happiness(&foos).await;
-        all.len() == FOOS && all.iter().all(|(_, happy)| *happy == Some(true))
+    eventually_within(RECOVERY_BOUND, "every Foo is happy", || {
+        all_happy(&foos, FOOS)
     })
     .await;
     eprintln!(
