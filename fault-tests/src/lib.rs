@@ -3,12 +3,17 @@
 
 use std::path::{Path, PathBuf};
 
+use futures::StreamExt;
+
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule};
 use kube::api::{Api, ApiResource, DynamicObject, PostParams};
 use kube::core::GroupVersionKind;
 use kube_envtest::TestEnv;
 use kube_operator_runtime::testing::{ManagerProcess, Permissions, grant_permissions};
+
+/// How many requests a test's setup sends at once.
+const CONCURRENT_REQUESTS: usize = 16;
 
 /// The user the manager runs as.
 pub const MANAGER_USER: &str = "tutorial-manager";
@@ -108,4 +113,36 @@ pub async fn create_pod(pods: &Api<Pod>, name: &str) {
 pub async fn all_happy(foos: &Api<DynamicObject>, count: usize) -> bool {
     let all = happiness(foos).await;
     all.len() == count && all.iter().all(|(_, happy)| *happy == Some(true))
+}
+
+/// Creates the Foos `foo-<i>` for every `i` in `indices`, each looking for `friend-<i>`, a few
+/// at a time.
+pub async fn create_foos(foos: &Api<DynamicObject>, indices: impl IntoIterator<Item = usize>) {
+    futures::stream::iter(indices)
+        .for_each_concurrent(CONCURRENT_REQUESTS, |i| async move {
+            create_foo(foos, &format!("foo-{i}"), &format!("friend-{i}")).await;
+        })
+        .await;
+}
+
+/// Creates the Pods `friend-<i>` for every `i` in `indices`, a few at a time.
+pub async fn create_friends(pods: &Api<Pod>, indices: impl IntoIterator<Item = usize>) {
+    futures::stream::iter(indices)
+        .for_each_concurrent(CONCURRENT_REQUESTS, |i| async move {
+            create_pod(pods, &format!("friend-{i}")).await;
+        })
+        .await;
+}
+
+/// How many reconciles the manager's `foo` controller has failed, from its own metrics. A
+/// failed Foo reconcile is one refused request: the reconcile reads the caches and writes once.
+pub async fn failed_reconciles(manager: &ManagerProcess) -> u64 {
+    let metrics = manager.metrics().await;
+    metrics
+        .lines()
+        .filter(|line| {
+            line.starts_with("controller_runtime_reconcile_errors_total{controller=\"foo\"")
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
 }

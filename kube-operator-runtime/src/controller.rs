@@ -27,6 +27,7 @@ use tracing::{debug, info, warn};
 use crate::{
     Error, Readiness,
     metrics::{ErrorReason, Metrics},
+    watch_backoff::backoff_unless_expired,
 };
 
 /// At most this many reconciles at once per controller: enough to keep the API server busy, few
@@ -105,17 +106,17 @@ impl Shared {
         );
         let (cache, writer) = reflector::store();
         let synced = self.readiness.cache(name);
-        let events = watcher(api, watcher::Config::default().any_semantic())
-            .default_backoff()
-            // Nothing here reads managed fields, and they are often most of an object's size.
-            .modify(|obj| obj.managed_fields_mut().clear())
-            .reflect(writer)
-            .inspect(move |event| {
-                if let Ok(watcher::Event::InitDone) = event {
-                    synced.mark_synced();
-                }
-            })
-            .applied_objects();
+        let events =
+            backoff_unless_expired(watcher(api, watcher::Config::default().any_semantic()))
+                // Nothing here reads managed fields, and they are often most of an object's size.
+                .modify(|obj| obj.managed_fields_mut().clear())
+                .reflect(writer)
+                .inspect(move |event| {
+                    if let Ok(watcher::Event::InitDone) = event {
+                        synced.mark_synced();
+                    }
+                })
+                .applied_objects();
         let controller = Controller::for_stream(events, cache.clone())
             .with_config(controller::Config::default().concurrency(MAX_CONCURRENT_RECONCILES))
             .graceful_shutdown_on(self.shutdown.clone().cancelled_owned());

@@ -68,6 +68,7 @@ mod readiness;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tls;
+mod watch_backoff;
 
 pub use controller::{
     ErrorBackoff, MAX_CONCURRENT_RECONCILES, ManagedController, Shared, ensure_served,

@@ -20,7 +20,7 @@ use kube::{
 use serde::de::DeserializeOwned;
 use tracing::info;
 
-use crate::{CacheSync, Shared};
+use crate::{CacheSync, Shared, watch_backoff::backoff_unless_expired};
 
 /// A metadata-only cache of one kind, and the stream of its objects that appeared or
 /// disappeared. Made by [`Shared::watch_presence`].
@@ -62,18 +62,19 @@ impl Shared {
             "starting event source"
         );
         let (cache, writer) = reflector::store();
-        let events = watcher(api, watcher::Config::default().any_semantic())
-            .default_backoff()
-            .modify(|obj| {
-                // Only names matter; dropping labels, annotations and managed fields keeps the
-                // cache small in large clusters.
-                let meta = &mut obj.metadata;
-                *meta = ObjectMeta {
-                    name: meta.name.take(),
-                    namespace: meta.namespace.take(),
-                    ..Default::default()
-                };
-            });
+        let events =
+            backoff_unless_expired(watcher(api, watcher::Config::default().any_semantic())).modify(
+                |obj| {
+                    // Only names matter; dropping labels, annotations and managed fields keeps the
+                    // cache small in large clusters.
+                    let meta = &mut obj.metadata;
+                    *meta = ObjectMeta {
+                        name: meta.name.take(),
+                        namespace: meta.namespace.take(),
+                        ..Default::default()
+                    };
+                },
+            );
         let synced = self.readiness.cache(controller);
         let changes = presence_changes(events, writer, synced.clone()).boxed();
         PresenceWatch {

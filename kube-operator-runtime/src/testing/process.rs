@@ -201,6 +201,11 @@ impl ManagerProcess {
         }
     }
 
+    /// The manager's process id, while it runs.
+    pub fn id(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Whether the manager has not exited yet.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

@@ -1,0 +1,85 @@
+//! Ten rounds of creating 1,000 Foos, waiting for every status, and deleting them all: the
+//! manager's memory should not grow round after round, and deleted Foos must not leave warnings
+//! behind (a pending requeue of a deleted Foo used to log "controller error").
+//!
+//! Long (a few minutes), so not in `scripts/test.sh`. Run with
+//! `TUTORIAL_MANAGER=$PWD/examples/tutorial/target/release/manager cargo test -p fault-tests
+//! --test churn -- --ignored --nocapture`; it prints the manager's RSS after each round.
+
+use std::time::{Duration, Instant};
+
+use fault_tests::{
+    NAMESPACE, create_foos, create_friends, foos, grant_manager_permissions, happiness, start_env,
+    start_manager,
+};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, DeleteParams, ListParams};
+use kube_operator_runtime::testing::eventually_within;
+
+const ROUNDS: usize = 10;
+const FOOS: usize = 1_000;
+/// Creating 1,000 Foos and reconciling them all, on a small machine with a debug build.
+const ROUND_BOUND: Duration = Duration::from_secs(180);
+
+#[tokio::test]
+#[ignore = "takes minutes; run by hand, see the module docs"]
+async fn memory_stays_flat_and_logs_stay_quiet_over_ten_rounds_of_1000_foos() {
+    let env = start_env().await;
+    grant_manager_permissions(&env).await;
+    let foos = foos(&env);
+    let pods: Api<Pod> = Api::namespaced(env.client(), NAMESPACE);
+    create_friends(&pods, (0..FOOS).step_by(2)).await;
+    let mut manager = start_manager(&env, "manager", &[]).await;
+    manager.wait_until_ready().await;
+    let pid = manager.id().expect("a running manager");
+    let mut samples = vec![rss_kib(pid)];
+
+    for round in 1..=ROUNDS {
+        let started = Instant::now();
+        create_foos(&foos, 0..FOOS).await;
+        eventually_within(ROUND_BOUND, "every Foo has a status", || async {
+            let all = happiness(&foos).await;
+            all.len() == FOOS && all.iter().all(|(_, happy)| happy.is_some())
+        })
+        .await;
+        foos.delete_collection(&DeleteParams::default(), &ListParams::default())
+            .await
+            .unwrap();
+        eventually_within(ROUND_BOUND, "every Foo is gone", || async {
+            happiness(&foos).await.is_empty()
+        })
+        .await;
+        // Let the manager see the deletions and drop what it held.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let rss = rss_kib(pid);
+        eprintln!(
+            "round {round}: {FOOS} Foos created, reconciled and deleted in {:?}; RSS {} KiB",
+            started.elapsed(),
+            rss
+        );
+        samples.push(rss);
+    }
+
+    assert!(manager.is_running(), "manager exited:\n{}", manager.logs());
+    let logs = manager.logs();
+    let noisy: Vec<_> = logs
+        .lines()
+        .filter(|line| line.contains("WARN") || line.contains("ERROR"))
+        .collect();
+    assert!(
+        noisy.is_empty(),
+        "warnings while Foos came and went:\n{}",
+        noisy.join("\n")
+    );
+    eprintln!("RSS in KiB, at start and after each round: {samples:?}");
+}
+
+/// The resident set size of process `pid`, from `/proc`.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/<pid>/status")
+}
