@@ -27,7 +27,7 @@ use tracing::{debug, info, warn};
 use crate::{
     Error, Readiness,
     metrics::{ErrorReason, Metrics},
-    watch_backoff::backoff_unless_expired,
+    watch_backoff::{SourcesPauseThemselves, backoff_unless_expired},
 };
 
 /// At most this many reconciles at once per controller: enough to keep the API server busy, few
@@ -119,6 +119,7 @@ impl Shared {
                 .applied_objects();
         let controller = Controller::for_stream(events, cache.clone())
             .with_config(controller::Config::default().concurrency(MAX_CONCURRENT_RECONCILES))
+            .trigger_backoff(SourcesPauseThemselves)
             .graceful_shutdown_on(self.shutdown.clone().cancelled_owned());
         ManagedController {
             name,
