@@ -1,18 +1,23 @@
-//! The manager's ClusterRoleBinding is removed while it runs, then restored.
+//! The manager's rights go missing.
 //!
-//! Expected: the manager keeps running; the reconciles it cannot finish fail and back off, so the
-//! API server sees a bounded number of refused requests (one per failed reconcile) rather than a
-//! storm; and once the binding is back, every Foo converges without a restart.
+//! - Its ClusterRoleBinding is removed while it runs, then restored. Expected: the manager keeps
+//!   running; the reconciles it cannot finish fail and back off, so the API server sees a bounded
+//!   number of refused requests (one per failed reconcile) rather than a storm; and once the
+//!   binding is back, every Foo converges without a restart.
+//! - It starts without the right to watch Pods. Expected: once `--cache-sync-timeout` passes it
+//!   exits non-zero with one line naming the kind, the API server's refusal and the fix.
 
 use std::time::{Duration, Instant};
 
 use fault_tests::{
-    NAMESPACE, all_happy, create_foos, create_friends, failed_reconciles, foos,
-    grant_manager_permissions, start_env, start_manager,
+    MANAGER_USER, NAMESPACE, all_happy, create_foos, create_friends, failed_reconciles, foos,
+    grant_manager_permissions, manager_rules, start_env, start_manager,
 };
 use k8s_openapi::api::{core::v1::Pod, rbac::v1::ClusterRoleBinding};
 use kube::api::{Api, DeleteParams, PostParams};
-use kube_operator_runtime::testing::{eventually, eventually_within};
+use kube_operator_runtime::testing::{
+    Permissions, eventually, eventually_within, grant_permissions,
+};
 
 /// The binding `grant_permissions` makes for the manager's own rules.
 const BINDING: &str = "manager-rolebinding";
@@ -86,4 +91,42 @@ async fn losing_rbac_mid_run_backs_off_and_recovers_when_it_returns() {
         restored.elapsed()
     );
     assert!(manager.is_running(), "manager exited:\n{}", manager.logs());
+}
+
+#[tokio::test]
+#[ignore = "needs TUTORIAL_MANAGER; scripts/test.sh runs it"]
+async fn a_manager_that_may_not_watch_pods_exits_naming_pods_and_the_fix() {
+    let env = start_env().await;
+    let without_pods = manager_rules()
+        .into_iter()
+        .filter(|rule| {
+            !rule
+                .resources
+                .iter()
+                .flatten()
+                .any(|resource| resource == "pods")
+        })
+        .collect();
+    grant_permissions(
+        &env.client(),
+        &Permissions::new(MANAGER_USER, without_pods, NAMESPACE),
+    )
+    .await
+    .unwrap();
+    let mut manager = start_manager(&env, "manager", &["--cache-sync-timeout=3s"]).await;
+    let clean = manager.wait_for_exit(Duration::from_secs(20)).await;
+    assert!(!clean, "the manager exited 0:\n{}", manager.logs());
+    let logs = manager.logs();
+    let line = logs
+        .lines()
+        .find(|line| line.contains("caches not synced within 3s"))
+        .unwrap_or_else(|| panic!("no line about the caches:\n{logs}"));
+    assert!(
+        line.contains("ERROR")
+            && line.contains("Pod (last error:")
+            && line.contains("forbidden")
+            && line.contains("make manifests"),
+        "{line}"
+    );
+    eprintln!("without the right to watch Pods: {line}");
 }

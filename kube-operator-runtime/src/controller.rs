@@ -105,18 +105,21 @@ impl Shared {
             "starting event source"
         );
         let (cache, writer) = reflector::store();
-        let synced = self.readiness.cache(name);
+        let synced = self.readiness.cache(name, K::kind(&()));
         let events =
             backoff_unless_expired(watcher(api, watcher::Config::default().any_semantic()))
                 // Nothing here reads managed fields, and they are often most of an object's size.
                 .modify(|obj| obj.managed_fields_mut().clear())
                 .reflect(writer)
-                .inspect(move |event| {
-                    if let Ok(watcher::Event::InitDone) = event {
-                        synced.mark_synced();
-                    }
+                .inspect(move |event| match event {
+                    Ok(watcher::Event::InitDone) => synced.mark_synced(),
+                    Err(err) => synced.record_error(err),
+                    Ok(_) => {}
                 })
-                .applied_objects();
+                // Deleted objects trigger too: a deleted object's pending requeue (often minutes
+                // away) then comes due at once and is dropped as `ObjectNotFound`, instead of
+                // holding memory until it fires. The reconciler never sees them.
+                .touched_objects();
         let controller = Controller::for_stream(events, cache.clone())
             .with_config(controller::Config::default().concurrency(MAX_CONCURRENT_RECONCILES))
             .trigger_backoff(SourcesPauseThemselves)

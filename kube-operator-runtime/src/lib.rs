@@ -78,4 +78,4 @@ pub use manager::{
     BindAddress, LogFormat, Manager, ManagerArgs, SHUTDOWN_BUDGET, SHUTDOWN_GRACE,
     TERMINATION_GRACE_PERIOD,
 };
-pub use readiness::{CacheSync, Readiness};
+pub use readiness::{CacheSync, Readiness, UnsyncedCache, WatchError};

@@ -75,7 +75,7 @@ impl Shared {
                     };
                 },
             );
-        let synced = self.readiness.cache(controller);
+        let synced = self.readiness.cache(controller, K::kind(&()));
         let changes = presence_changes(events, writer, synced.clone()).boxed();
         PresenceWatch {
             cache,
@@ -108,7 +108,10 @@ where
     events.flat_map(move |event| {
         let event = match event {
             Ok(event) => event,
-            Err(err) => return stream::iter(vec![Err(err)]),
+            Err(err) => {
+                synced.record_error(&err);
+                return stream::iter(vec![Err(err)]);
+            }
         };
         let mut changes = Vec::new();
         match &event {
@@ -172,7 +175,7 @@ mod tests {
         let (cache, writer) = reflector::store();
         let readiness = Readiness::default();
         readiness.started();
-        let synced = readiness.cache("foo");
+        let synced = readiness.cache("foo", "Pod");
         let events = [
             // The first list triggers nothing: every object is reconciled anyway.
             Ok(Init),

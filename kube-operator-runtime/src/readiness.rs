@@ -5,6 +5,7 @@ use std::{
     sync::{Arc, Mutex, MutexGuard, PoisonError},
 };
 
+use kube::runtime::watcher;
 use tokio::sync::watch;
 
 /// Which controllers are still filling their caches: what `/readyz` reports. Cheap to clone;
@@ -15,7 +16,7 @@ use tokio::sync::watch;
 ///
 /// let readiness = Readiness::default();
 /// readiness.started();
-/// let pods = readiness.cache("widget");
+/// let pods = readiness.cache("widget", "Pod");
 /// assert!(readiness.check().is_err());
 /// pods.mark_synced();
 /// assert_eq!(readiness.check(), Ok(()));
@@ -31,36 +32,83 @@ pub struct Readiness {
 #[derive(Debug, Default)]
 struct State {
     started: bool,
-    /// Per controller, how many of its caches have not received their first list yet; `None`
-    /// until it registers the first one.
-    unsynced_caches: BTreeMap<&'static str, Option<usize>>,
+    /// Per controller, its caches; none until it registers the first one.
+    caches: BTreeMap<&'static str, Vec<Cache>>,
+}
+
+/// One cache, as the watch filling it left it.
+#[derive(Debug)]
+struct Cache {
+    kind: String,
+    synced: bool,
+    /// The watch's last error while the cache waited for its first list.
+    last_error: Option<WatchError>,
+}
+
+/// Why a cache has not been filled yet, as the API server answered its watch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchError {
+    /// The HTTP status the API server gave, if it answered at all.
+    pub code: Option<u16>,
+    /// The error, as the watch reported it.
+    pub message: String,
+}
+
+/// A cache of a controller's that has not received its first list yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnsyncedCache {
+    /// The kind it holds.
+    pub kind: String,
+    /// The watch's last error, if any.
+    pub last_error: Option<WatchError>,
 }
 
 impl Readiness {
     /// Counts `controller` as not ready until it registers its caches with `cache` and each of
     /// them is synced.
     pub fn starting(&self, controller: &'static str) {
-        self.lock()
-            .unsynced_caches
-            .entry(controller)
-            .or_insert(None);
+        self.lock().caches.entry(controller).or_default();
     }
 
-    /// A new cache of `controller`, not synced yet.
-    pub fn cache(&self, controller: &'static str) -> CacheSync {
+    /// A new cache of `controller`, holding objects of `kind`, not synced yet.
+    pub fn cache(&self, controller: &'static str, kind: impl Into<String>) -> CacheSync {
         let mut state = self.lock();
-        let unsynced = state.unsynced_caches.entry(controller).or_insert(None);
-        *unsynced = Some(unsynced.unwrap_or(0) + 1);
+        let caches = state.caches.entry(controller).or_default();
+        caches.push(Cache {
+            kind: kind.into(),
+            synced: false,
+            last_error: None,
+        });
         CacheSync {
             synced: Arc::new(watch::Sender::new(false)),
             readiness: self.clone(),
             controller,
+            index: caches.len() - 1,
         }
+    }
+
+    /// The caches of `controller` still waiting for their first list, with the last error each
+    /// one's watch met.
+    pub fn unsynced(&self, controller: &str) -> Vec<UnsyncedCache> {
+        let state = self.lock();
+        let caches = state.caches.get(controller).map(Vec::as_slice);
+        caches
+            .unwrap_or_default()
+            .iter()
+            .filter(|cache| !cache.synced)
+            .map(|cache| UnsyncedCache {
+                kind: cache.kind.clone(),
+                last_error: cache.last_error.clone(),
+            })
+            .collect()
     }
 
     /// Whether every cache `controller` registered holds its first list.
     pub fn is_synced(&self, controller: &str) -> bool {
-        self.lock().unsynced_caches.get(controller) == Some(&Some(0))
+        self.lock()
+            .caches
+            .get(controller)
+            .is_some_and(|caches| all_synced(caches))
     }
 
     /// Marks the end of startup: from now on, only syncing controllers keep the manager unready.
@@ -75,9 +123,9 @@ impl Readiness {
             return Err("manager is starting".into());
         }
         let syncing: Vec<&str> = state
-            .unsynced_caches
+            .caches
             .iter()
-            .filter(|(_, unsynced)| **unsynced != Some(0))
+            .filter(|(_, caches)| !all_synced(caches))
             .map(|(controller, _)| *controller)
             .collect();
         if syncing.is_empty() {
@@ -92,6 +140,11 @@ impl Readiness {
     }
 }
 
+/// Whether a controller has registered its caches and each holds its first list.
+fn all_synced(caches: &[Cache]) -> bool {
+    !caches.is_empty() && caches.iter().all(|cache| cache.synced)
+}
+
 /// Whether one cache holds its first full list. Clones share the flag.
 ///
 /// Unlike `Store::wait_until_ready`, which wakes only the last of several waiters, any number
@@ -101,16 +154,51 @@ pub struct CacheSync {
     synced: Arc<watch::Sender<bool>>,
     readiness: Readiness,
     controller: &'static str,
+    index: usize,
 }
 
 impl CacheSync {
     /// Records that the cache holds its first full list; later calls change nothing.
     pub fn mark_synced(&self) {
         if !self.synced.send_replace(true) {
-            let mut state = self.readiness.lock();
-            if let Some(Some(unsynced)) = state.unsynced_caches.get_mut(self.controller) {
-                *unsynced = unsynced.saturating_sub(1);
-            }
+            self.update(|cache| {
+                cache.synced = true;
+                cache.last_error = None;
+            });
+        }
+    }
+
+    /// Records why the watch filling the cache failed, while it has no first list yet: what the
+    /// manager reports if the cache never syncs.
+    pub fn record_error(&self, error: &watcher::Error) {
+        if *self.synced.borrow() {
+            return;
+        }
+        // The API server's own words when it answered: kube's rendering adds the whole Status.
+        let error = match error {
+            watcher::Error::WatchError(status)
+            | watcher::Error::InitialListFailed(kube::Error::Api(status))
+            | watcher::Error::WatchStartFailed(kube::Error::Api(status))
+            | watcher::Error::WatchFailed(kube::Error::Api(status)) => WatchError {
+                code: Some(status.code),
+                message: format!("{} ({})", status.message, status.code),
+            },
+            other => WatchError {
+                code: None,
+                message: other.to_string(),
+            },
+        };
+        self.update(|cache| cache.last_error = Some(error));
+    }
+
+    fn update(&self, change: impl FnOnce(&mut Cache)) {
+        let mut state = self.readiness.lock();
+        if let Some(cache) = state
+            .caches
+            .get_mut(self.controller)
+            .and_then(|caches| caches.get_mut(self.index))
+        {
+            change(cache);
         }
     }
 
@@ -139,8 +227,8 @@ mod tests {
             readiness.check(),
             Err("caches not synced yet: example".into())
         );
-        let objects = readiness.cache("example");
-        let pods = readiness.cache("example");
+        let objects = readiness.cache("example", "Widget");
+        let pods = readiness.cache("example", "Pod");
         assert_eq!(
             readiness.check(),
             Err("caches not synced yet: example".into())
@@ -154,9 +242,39 @@ mod tests {
         assert_eq!(readiness.check(), Ok(()));
     }
 
+    #[test]
+    fn unsynced_caches_name_their_kind_and_last_watch_error() {
+        let readiness = Readiness::default();
+        let objects = readiness.cache("example", "Widget");
+        let pods = readiness.cache("example", "Pod");
+        let forbidden = kube::core::Status::failure(
+            "pods is forbidden: User \"manager\" cannot list resource \"pods\"",
+            "Forbidden",
+        )
+        .with_code(403);
+        pods.record_error(&watcher::Error::InitialListFailed(kube::Error::Api(
+            forbidden.boxed(),
+        )));
+        objects.mark_synced();
+        let unsynced = readiness.unsynced("example");
+        assert_eq!(unsynced.len(), 1, "{unsynced:?}");
+        assert_eq!(unsynced[0].kind, "Pod");
+        let error = unsynced[0].last_error.as_ref().expect("the 403 is kept");
+        assert_eq!(error.code, Some(403));
+        assert_eq!(
+            error.message,
+            "pods is forbidden: User \"manager\" cannot list resource \"pods\" (403)"
+        );
+
+        // Once synced, the cache is no longer reported and later errors are not kept.
+        pods.mark_synced();
+        pods.record_error(&watcher::Error::NoResourceVersion);
+        assert_eq!(readiness.unsynced("example"), []);
+    }
+
     #[tokio::test]
     async fn every_waiter_wakes_when_the_cache_syncs() {
-        let cache = Readiness::default().cache("example");
+        let cache = Readiness::default().cache("example", "Pod");
         let waiters: Vec<_> = (0..3)
             .map(|_| {
                 let cache = cache.clone();

@@ -6,7 +6,7 @@ use tokio::task::{Id, JoinError, JoinSet};
 use tracing::{error, info};
 
 use super::BoxError;
-use crate::Shared;
+use crate::{Shared, UnsyncedCache};
 
 /// What a controller task ends with: an error, or a panic/cancellation.
 type Exit = Result<Result<(), BoxError>, JoinError>;
@@ -47,6 +47,7 @@ impl Controllers {
             if sync_readiness.is_synced(name) {
                 std::future::pending::<()>().await;
             }
+            never_synced(&sync_readiness.unsynced(name), cache_sync_timeout)
         };
         let running = run(self.shared.clone());
         // A kube Controller waits for its cache before reconciling, and a graceful shutdown
@@ -65,11 +66,7 @@ impl Controllers {
                     info!(controller = name, "stopped before its caches were synced");
                     Ok(())
                 }
-                () = caches_never_synced => Err(BoxError::from(format!(
-                    "caches not synced within {cache_sync_timeout:?} (--cache-sync-timeout): \
-                     check that the manager's RBAC allows list and watch on every kind this \
-                     controller watches, and that its CRDs are installed (`make install`)"
-                ))),
+                message = caches_never_synced => Err(BoxError::from(message)),
             }
         });
         self.names.insert(task.id(), name);
@@ -117,6 +114,35 @@ impl Controllers {
     }
 }
 
+/// The one line a controller fails with when its caches did not sync in time: which kinds, what
+/// their watches last met, and what to do about it.
+fn never_synced(unsynced: &[UnsyncedCache], timeout: Duration) -> String {
+    let kinds: Vec<String> = unsynced
+        .iter()
+        .map(|cache| match &cache.last_error {
+            Some(error) => format!("{} (last error: {})", cache.kind, error.message),
+            None => cache.kind.clone(),
+        })
+        .collect();
+    let codes: Vec<Option<u16>> = unsynced
+        .iter()
+        .map(|cache| cache.last_error.as_ref().and_then(|error| error.code))
+        .collect();
+    let hint = if codes.contains(&Some(403)) {
+        "the manager's RBAC does not allow list and watch on them: regenerate \
+         config/rbac/role.yaml (`make manifests`) and deploy it"
+    } else if codes.contains(&Some(404)) {
+        "the API server does not serve them: install their CRDs (`make install`)"
+    } else {
+        "check that the manager's RBAC allows list and watch on them, that their CRDs are \
+         installed (`make install`), and that the API server is reachable"
+    };
+    format!(
+        "caches not synced within {timeout:?} (--cache-sync-timeout): {}; {hint}",
+        kinds.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,13 +162,13 @@ mod tests {
         let mut controllers = Controllers::new(shared.clone(), Duration::from_secs(120));
         // Its cache never fills, and it never returns by itself.
         controllers.spawn("syncing", |shared| async move {
-            let _cache = shared.readiness.cache("syncing");
+            let _cache = shared.readiness.cache("syncing", "Pod");
             std::future::pending::<Result<(), BoxError>>().await
         });
         // Synced, it finishes its work after the shutdown signal, as kube's graceful shutdown does.
         let (finished, finish) = tokio::sync::oneshot::channel::<()>();
         controllers.spawn("running", |shared| async move {
-            shared.readiness.cache("running").mark_synced();
+            shared.readiness.cache("running", "Pod").mark_synced();
             shared.shutdown.cancelled().await;
             let _ = finish.await;
             Ok(())
@@ -176,7 +202,7 @@ mod tests {
         let shared = Shared::new(offline_client());
         let mut controllers = Controllers::new(shared, Duration::from_secs(120));
         controllers.spawn("pods-forbidden", |shared| async move {
-            let _cache = shared.readiness.cache("pods-forbidden");
+            let _cache = shared.readiness.cache("pods-forbidden", "Pod");
             std::future::pending::<Result<(), BoxError>>().await
         });
         let started = tokio::time::Instant::now();
@@ -185,7 +211,40 @@ mod tests {
         assert_eq!(started.elapsed(), Duration::from_secs(120));
         let message = exit.unwrap().unwrap_err().to_string();
         assert!(
-            message.contains("RBAC") && message.contains("make install"),
+            message.contains("120s") && message.contains(": Pod;") && message.contains("RBAC"),
+            "{message}"
+        );
+    }
+
+    fn unsynced(kind: &str, code: Option<u16>) -> UnsyncedCache {
+        UnsyncedCache {
+            kind: kind.into(),
+            last_error: code.map(|code| crate::WatchError {
+                code: Some(code),
+                message: format!("the API server said {code}"),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_cache_refused_by_rbac_is_named_with_its_error_and_the_rbac_hint() {
+        let message = never_synced(
+            &[unsynced("Pod", Some(403)), unsynced("Widget", None)],
+            Duration::from_secs(120),
+        );
+        assert_eq!(
+            message,
+            "caches not synced within 120s (--cache-sync-timeout): Pod (last error: the API \
+             server said 403), Widget; the manager's RBAC does not allow list and watch on them: \
+             regenerate config/rbac/role.yaml (`make manifests`) and deploy it"
+        );
+    }
+
+    #[test]
+    fn a_kind_the_api_server_does_not_serve_points_at_its_crd() {
+        let message = never_synced(&[unsynced("Widget", Some(404))], Duration::from_secs(5));
+        assert!(
+            message.ends_with("install their CRDs (`make install`)"),
             "{message}"
         );
     }
@@ -195,7 +254,7 @@ mod tests {
         let shared = Shared::new(offline_client());
         let mut controllers = Controllers::new(shared, Duration::from_secs(120));
         controllers.spawn("synced", |shared| async move {
-            shared.readiness.cache("synced").mark_synced();
+            shared.readiness.cache("synced", "Pod").mark_synced();
             std::future::pending::<Result<(), BoxError>>().await
         });
         let outcome = tokio::time::timeout(Duration::from_secs(600), controllers.join_next()).await;
