@@ -8,6 +8,8 @@ use std::{
 use kube::runtime::watcher;
 use tokio::sync::watch;
 
+use crate::watch_backoff::api_status;
+
 /// Which controllers are still filling their caches: what `/readyz` reports. Cheap to clone;
 /// clones share the state.
 ///
@@ -175,17 +177,14 @@ impl CacheSync {
             return;
         }
         // The API server's own words when it answered: kube's rendering adds the whole Status.
-        let error = match error {
-            watcher::Error::WatchError(status)
-            | watcher::Error::InitialListFailed(kube::Error::Api(status))
-            | watcher::Error::WatchStartFailed(kube::Error::Api(status))
-            | watcher::Error::WatchFailed(kube::Error::Api(status)) => WatchError {
+        let error = match api_status(error) {
+            Some(status) => WatchError {
                 code: Some(status.code),
                 message: format!("{} ({})", status.message, status.code),
             },
-            other => WatchError {
+            None => WatchError {
                 code: None,
-                message: other.to_string(),
+                message: error.to_string(),
             },
         };
         self.update(|cache| cache.last_error = Some(error));

@@ -18,7 +18,10 @@ use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use futures::{Stream, StreamExt};
-use kube::runtime::{utils::Backoff, watcher};
+use kube::{
+    core::Status,
+    runtime::{utils::Backoff, watcher},
+};
 
 /// The first pause after an error, as kube's and client-go's.
 const FIRST_PAUSE: Duration = Duration::from_millis(800);
@@ -111,12 +114,17 @@ impl Waiting {
 }
 
 fn is_expired(err: &watcher::Error) -> bool {
+    api_status(err).is_some_and(|status| status.code == 410)
+}
+
+/// What the API server answered, when a watch's error is its answer.
+pub(crate) fn api_status(err: &watcher::Error) -> Option<&Status> {
     match err {
-        watcher::Error::WatchError(status) => status.code == 410,
-        watcher::Error::InitialListFailed(kube::Error::Api(status))
+        watcher::Error::WatchError(status)
+        | watcher::Error::InitialListFailed(kube::Error::Api(status))
         | watcher::Error::WatchStartFailed(kube::Error::Api(status))
-        | watcher::Error::WatchFailed(kube::Error::Api(status)) => status.code == 410,
-        _ => false,
+        | watcher::Error::WatchFailed(kube::Error::Api(status)) => Some(status),
+        _ => None,
     }
 }
 
