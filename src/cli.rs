@@ -31,7 +31,7 @@ pub enum Command {
     /// Add an option to the project: `--helm` for a Helm chart
     Edit(EditArgs),
     /// Write the CRDs and roles (config/, and the Helm chart if any) from the project's Rust code
-    Manifests,
+    Manifests(ManifestsArgs),
     /// Print the version of cargo-operator and of the crates it generates for
     Version,
     /// Print a shell completion script
@@ -67,6 +67,10 @@ pub struct InitArgs {
     /// Make the manager watch only its own namespace (Role instead of ClusterRole)
     #[arg(long)]
     pub namespaced: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+    #[command(flatten)]
+    pub kubebuilder: KubebuilderInitFlags,
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +103,10 @@ pub struct CreateApiArgs {
     /// Regenerate the API's files even if it exists (your edits to them are lost)
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+    #[command(flatten)]
+    pub kubebuilder: KubebuilderCreateApiFlags,
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +117,114 @@ pub struct EditArgs {
     /// Overwrite chart templates you have edited (values.yaml and Chart.yaml are still kept)
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+    #[command(flatten)]
+    pub kubebuilder: KubebuilderPluginsFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestsArgs {
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// What every command that writes files takes.
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    /// Print a unified diff of what would change, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Kubebuilder's `--plugins`, accepted so that its scripts run unchanged.
+#[derive(Debug, Args)]
+pub struct KubebuilderPluginsFlag {
+    /// Kubebuilder's plugin list, such as `go/v4`; ignored, with a note
+    #[arg(long, hide = true, value_name = "PLUGINS")]
+    pub plugins: Option<String>,
+}
+
+/// Kubebuilder's `init` flags that mean nothing here.
+#[derive(Debug, Args)]
+pub struct KubebuilderInitFlags {
+    #[command(flatten)]
+    pub plugins: KubebuilderPluginsFlag,
+    /// Kubebuilder's PROJECT file version; ignored, with a note
+    #[arg(long, hide = true, value_name = "VERSION")]
+    pub project_version: Option<String>,
+    /// Kubebuilder's Go version check; ignored, with a note
+    #[arg(long, hide = true)]
+    pub skip_go_version_check: bool,
+    /// Kubebuilder's `go mod tidy` switch; ignored, with a note
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub fetch_deps: Option<bool>,
+}
+
+/// Kubebuilder's `create api` flags that mean nothing here.
+#[derive(Debug, Args)]
+pub struct KubebuilderCreateApiFlags {
+    #[command(flatten)]
+    pub plugins: KubebuilderPluginsFlag,
+    /// Kubebuilder's `make generate` after scaffolding; ignored, with a note
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub make: Option<bool>,
+    /// Kubebuilder's server-side-apply scaffold; ignored, with a note
+    #[arg(long, hide = true)]
+    pub ssa: bool,
+}
+
+impl KubebuilderPluginsFlag {
+    /// One line per Kubebuilder flag given, saying why it changes nothing.
+    pub fn notes(&self) -> Vec<String> {
+        self.plugins
+            .iter()
+            .map(|plugins| {
+                format!(
+                    "`--plugins={plugins}` is Kubebuilder's plugin list; cargo-operator has one layout (Rust on kube-rs), so it is ignored"
+                )
+            })
+            .collect()
+    }
+}
+
+impl KubebuilderInitFlags {
+    /// One line per Kubebuilder flag given, saying why it changes nothing.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = self.plugins.notes();
+        if let Some(version) = &self.project_version {
+            notes.push(format!(
+                "`--project-version={version}` is Kubebuilder's PROJECT file version; `PROJECT.toml` has its own `layout`, so it is ignored"
+            ));
+        }
+        if self.skip_go_version_check {
+            notes.push("`--skip-go-version-check` is ignored: there is no Go to check".into());
+        }
+        if self.fetch_deps.is_some() {
+            notes.push(
+                "`--fetch-deps` is ignored: cargo fetches dependencies at the first build".into(),
+            );
+        }
+        notes
+    }
+}
+
+impl KubebuilderCreateApiFlags {
+    /// One line per Kubebuilder flag given, saying why it changes nothing.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = self.plugins.notes();
+        if self.make.is_some() {
+            notes.push(
+                "`--make` is ignored: cargo-operator never runs make; run `make manifests` when you are ready".into(),
+            );
+        }
+        if self.ssa {
+            notes.push(
+                "`--ssa` is ignored: the generated controllers already write status by server-side apply".into(),
+            );
+        }
+        notes
+    }
 }
 
 /// Lets `cargo-operator init …` work as well as `cargo operator init …`: cargo passes the

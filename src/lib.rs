@@ -24,7 +24,7 @@ pub fn run(cli: Cargo) -> Result<()> {
         Command::Init(args) => commands::init::run(args, &current_dir()?),
         Command::Create(Create::Api(args)) => commands::create_api::run(args, &current_dir()?),
         Command::Edit(args) => commands::edit::run(args, &current_dir()?),
-        Command::Manifests => commands::manifests::run(&current_dir()?),
+        Command::Manifests(args) => commands::manifests::run(args, &current_dir()?),
         Command::Version => {
             commands::version::run();
             Ok(())

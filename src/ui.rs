@@ -37,6 +37,50 @@ pub fn print_changes(plan: &Plan) {
     }
 }
 
+/// `--dry-run`: a unified diff of every file the plan would write, on stdout (`git apply` takes
+/// it), then a count on stderr. A vendored crate is one line, as in `print_changes`: its files
+/// are this binary's copy of the runtime, not something to review.
+pub fn print_dry_run(plan: &Plan) {
+    let vendor_prefix = format!("{}/", crate::vendor::VENDOR_DIR);
+    let (mut created, mut updated, mut vendored) = (0, 0, 0);
+    for (path, original, content) in plan.writes() {
+        match original {
+            None => created += 1,
+            Some(_) => updated += 1,
+        }
+        if path.starts_with(&vendor_prefix) {
+            vendored += 1;
+            continue;
+        }
+        let old_name = match original {
+            Some(_) => format!("a/{path}"),
+            None => "/dev/null".to_string(),
+        };
+        let diff = similar::TextDiff::from_lines(original.unwrap_or_default(), content);
+        print!(
+            "{}",
+            diff.unified_diff()
+                .context_radius(3)
+                .header(&old_name, &format!("b/{path}"))
+        );
+    }
+    if vendored > 0 {
+        eprintln!(
+            "note: {vendored} files of the runtime crates in `{vendor_prefix}` would be written too (not shown)"
+        );
+    }
+    eprintln!(
+        "dry run: {created} files would be created and {updated} updated; nothing was written"
+    );
+}
+
+/// Prints each note on stderr, such as why a Kubebuilder flag changes nothing.
+pub fn print_notes(notes: &[String]) {
+    for note in notes {
+        eprintln!("note: {note}");
+    }
+}
+
 fn verb(change: Change) -> &'static str {
     match change {
         Change::Create => "created",

@@ -804,3 +804,105 @@ fn edit_helm_again_keeps_values_and_needs_force_for_edited_templates() {
             .unwrap()
     );
 }
+
+/// The `+++ b/<path>` files of a unified diff.
+fn diffed_paths(diff: &str) -> Vec<String> {
+    diff.lines()
+        .filter_map(|line| line.strip_prefix("+++ b/"))
+        .map(String::from)
+        .collect()
+}
+
+/// The paths a command's summary says it created or updated, vendored crates aside.
+fn written_paths(summary: &str) -> Vec<String> {
+    summary
+        .lines()
+        .filter_map(|line| match words(line).as_slice() {
+            ["created" | "updated", path] => Some(path.to_string()),
+            _ => None,
+        })
+        .filter(|path| !path.starts_with("vendor/"))
+        .collect()
+}
+
+#[test]
+fn dry_run_prints_the_diff_of_what_the_command_would_write_and_writes_nothing() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    let create = "create api --group tutorial --version v1 --kind Foo";
+    let before = tree(&dir);
+    let dry = cargo_operator(&dir)
+        .args(words(create))
+        .arg("--dry-run")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "dry run: 7 files would be created and 6 updated; nothing was written",
+        ));
+    assert_eq!(tree(&dir), before, "--dry-run changed files");
+    let diff = String::from_utf8(dry.get_output().stdout.clone()).unwrap();
+    assert!(
+        diff.contains("--- /dev/null\n+++ b/src/api/v1/foo.rs\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("--- a/src/controllers/mod.rs\n+++ b/src/controllers/mod.rs\n"),
+        "{diff}"
+    );
+
+    // The diff names exactly what the real command then writes.
+    let real = cargo_operator(&dir).args(words(create)).assert().success();
+    let summary = String::from_utf8(real.get_output().stdout.clone()).unwrap();
+    assert_eq!(diffed_paths(&diff), written_paths(&summary));
+}
+
+#[test]
+fn dry_run_of_init_in_an_empty_folder_writes_nothing() {
+    let (_tmp, dir) = project_dir();
+    cargo_operator(&dir)
+        .args(words("init --domain my.domain --dry-run"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("+++ b/PROJECT.toml"))
+        .stderr(predicate::str::contains("nothing was written"));
+    assert!(tree(&dir).is_empty(), "{:?}", tree(&dir).keys());
+}
+
+#[test]
+fn dry_run_still_refuses_what_the_command_would_refuse() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    fails_cleanly(
+        &dir,
+        &words("create api --group tutorial --version v1 --kind Foo --dry-run"),
+        "API `tutorial/v1, Kind=Foo` already exists; pass `--force` to regenerate its files (your edits to them are lost)",
+    );
+}
+
+#[test]
+fn kubebuilder_flags_that_mean_nothing_here_are_accepted_with_a_note() {
+    let (_tmp, dir) = project_dir();
+    cargo_operator(&dir)
+        .args(words(
+            "init --domain my.domain --plugins=go/v4 --project-version 3 --skip-go-version-check",
+        ))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "note: `--plugins=go/v4` is Kubebuilder's plugin list; cargo-operator has one layout (Rust on kube-rs), so it is ignored\n",
+        ))
+        .stderr(predicate::str::contains("`--project-version=3`"))
+        .stderr(predicate::str::contains("`--skip-go-version-check` is ignored"));
+    cargo_operator(&dir)
+        .args(words(
+            "create api --group tutorial --version v1 --kind Foo --resource --controller --make=false --ssa",
+        ))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("created src/api/v1/foo.rs"))
+        .stderr(predicate::str::contains(
+            "note: `--make` is ignored: cargo-operator never runs make; run `make manifests` when you are ready\n",
+        ))
+        .stderr(predicate::str::contains("note: `--ssa` is ignored"));
+}

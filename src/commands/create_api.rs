@@ -43,10 +43,16 @@ const RESOURCE_INSERTIONS: &[Insertion] = &[
 ];
 
 pub fn run(args: CreateApiArgs, dir: &Path) -> Result<()> {
+    ui::print_notes(&args.kubebuilder.notes());
+    let dry_run = args.write.dry_run;
     let project = Project::load(dir)?;
     let request = resolve(args, &project)?;
     let mut plan = plan(&project, &request, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
+    if dry_run {
+        ui::print_dry_run(&plan);
+        return Ok(());
+    }
     plan.apply()?;
     ui::print_changes(&plan);
     ui::print_formatting(&formatting);

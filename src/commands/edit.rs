@@ -17,6 +17,7 @@ use crate::scaffold::{IfExists, Plan, rustfmt, templates};
 use crate::ui;
 
 pub fn run(args: EditArgs, dir: &Path) -> Result<()> {
+    ui::print_notes(&args.kubebuilder.notes());
     let project = Project::load(dir)?;
     if !args.helm {
         bail!("nothing to change; pass `--helm` to add a Helm chart in `{CHART_DIR}`");
@@ -30,6 +31,10 @@ pub fn run(args: EditArgs, dir: &Path) -> Result<()> {
         true,
         "then run `cargo operator edit --helm` again",
     )?;
+    if args.write.dry_run {
+        ui::print_dry_run(&plan);
+        return Ok(());
+    }
     plan.apply()?;
     ui::print_changes(&plan);
     ui::print_formatting(&formatting);

@@ -16,9 +16,15 @@ pub fn run(args: InitArgs, dir: &Path) -> Result<()> {
             "this directory already holds an operator project (`{PROJECT_FILE}` exists); add an API with `cargo operator create api`"
         );
     }
+    ui::print_notes(&args.kubebuilder.notes());
+    let dry_run = args.write.dry_run;
     let project = resolve(args, dir)?;
     let mut plan = plan(&project, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
+    if dry_run {
+        ui::print_dry_run(&plan);
+        return Ok(());
+    }
     plan.apply()?;
     ui::print_changes(&plan);
     ui::print_formatting(&formatting);

@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Result, anyhow, bail};
 use serde::Deserialize;
 
+use crate::cli::ManifestsArgs;
 use crate::project::Project;
 use crate::scaffold::{IfExists, Plan};
 use crate::ui;
@@ -17,7 +18,7 @@ use crate::ui;
 /// Where `edit --helm` puts the chart, as Kubebuilder does; the generated Makefile agrees.
 pub const CHART_DIR: &str = "dist/chart";
 
-pub fn run(dir: &Path) -> Result<()> {
+pub fn run(args: ManifestsArgs, dir: &Path) -> Result<()> {
     let project = Project::load(dir)?;
     if project.helm && !dir.join(CHART_DIR).join("Chart.yaml").is_file() {
         bail!(
@@ -31,6 +32,10 @@ pub fn run(dir: &Path) -> Result<()> {
         project.helm,
         "then run `cargo operator manifests` again",
     )?;
+    if args.write.dry_run {
+        ui::print_dry_run(&plan);
+        return Ok(());
+    }
     plan.apply()?;
     ui::print_changes(&plan);
     Ok(())

@@ -131,6 +131,21 @@ impl Plan {
             .collect()
     }
 
+    /// Every file that applying creates or changes: its path, what is on disk now (`None` for a
+    /// new file) and what will be.
+    pub fn writes(&self) -> impl Iterator<Item = (&str, Option<&str>, &str)> {
+        self.files
+            .iter()
+            .filter(|(_, planned)| matches!(planned.change, Change::Create | Change::Update))
+            .map(|(path, planned)| {
+                (
+                    path.as_str(),
+                    planned.original.as_deref(),
+                    planned.content.as_str(),
+                )
+            })
+    }
+
     /// The content of every file that applying creates or changes.
     pub fn changed_contents(&self) -> impl Iterator<Item = (&str, &str)> {
         self.files
