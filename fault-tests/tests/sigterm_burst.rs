@@ -81,5 +81,5 @@ async fn sigterm_during_a_burst_of_reconciles_exits_in_time_and_loses_nothing() 
 /// `foo-<i>` is happy when `i` is even.
 fn should_be_happy(name: &str) -> bool {
     let index: usize = name.trim_start_matches("foo-").parse().unwrap();
-    index % 2 == 0
+    index.is_multiple_of(2)
 }
