@@ -105,7 +105,7 @@ impl Shared {
             "starting event source"
         );
         let (cache, writer) = reflector::store();
-        let synced = self.readiness.cache(name, K::kind(&()));
+        let synced = self.readiness.cache_of(name, K::kind(&()));
         let events =
             backoff_unless_expired(watcher(api, watcher::Config::default().any_semantic()))
                 // Nothing here reads managed fields, and they are often most of an object's size.

@@ -75,7 +75,7 @@ impl Shared {
                     };
                 },
             );
-        let synced = self.readiness.cache(controller, K::kind(&()));
+        let synced = self.readiness.cache_of(controller, K::kind(&()));
         let changes = presence_changes(events, writer, synced.clone()).boxed();
         PresenceWatch {
             cache,
@@ -175,7 +175,7 @@ mod tests {
         let (cache, writer) = reflector::store();
         let readiness = Readiness::default();
         readiness.started();
-        let synced = readiness.cache("foo", "Pod");
+        let synced = readiness.cache_of("foo", "Pod");
         let events = [
             // The first list triggers nothing: every object is reconciled anyway.
             Ok(Init),

@@ -18,7 +18,7 @@ use crate::watch_backoff::api_status;
 ///
 /// let readiness = Readiness::default();
 /// readiness.started();
-/// let pods = readiness.cache("widget", "Pod");
+/// let pods = readiness.cache_of("widget", "Pod");
 /// assert!(readiness.check().is_err());
 /// pods.mark_synced();
 /// assert_eq!(readiness.check(), Ok(()));
@@ -72,8 +72,14 @@ impl Readiness {
         self.lock().caches.entry(controller).or_default();
     }
 
+    /// A new cache of `controller`, not synced yet. Prefer [`cache_of`](Self::cache_of), which
+    /// lets a cache that never syncs be reported by its kind.
+    pub fn cache(&self, controller: &'static str) -> CacheSync {
+        self.cache_of(controller, "(a cache of unknown kind)")
+    }
+
     /// A new cache of `controller`, holding objects of `kind`, not synced yet.
-    pub fn cache(&self, controller: &'static str, kind: impl Into<String>) -> CacheSync {
+    pub fn cache_of(&self, controller: &'static str, kind: impl Into<String>) -> CacheSync {
         let mut state = self.lock();
         let caches = state.caches.entry(controller).or_default();
         caches.push(Cache {
@@ -226,8 +232,8 @@ mod tests {
             readiness.check(),
             Err("caches not synced yet: example".into())
         );
-        let objects = readiness.cache("example", "Widget");
-        let pods = readiness.cache("example", "Pod");
+        let objects = readiness.cache_of("example", "Widget");
+        let pods = readiness.cache_of("example", "Pod");
         assert_eq!(
             readiness.check(),
             Err("caches not synced yet: example".into())
@@ -244,8 +250,8 @@ mod tests {
     #[test]
     fn unsynced_caches_name_their_kind_and_last_watch_error() {
         let readiness = Readiness::default();
-        let objects = readiness.cache("example", "Widget");
-        let pods = readiness.cache("example", "Pod");
+        let objects = readiness.cache_of("example", "Widget");
+        let pods = readiness.cache_of("example", "Pod");
         let forbidden = kube::core::Status::failure(
             "pods is forbidden: User \"manager\" cannot list resource \"pods\"",
             "Forbidden",
@@ -273,7 +279,7 @@ mod tests {
 
     #[tokio::test]
     async fn every_waiter_wakes_when_the_cache_syncs() {
-        let cache = Readiness::default().cache("example", "Pod");
+        let cache = Readiness::default().cache("example");
         let waiters: Vec<_> = (0..3)
             .map(|_| {
                 let cache = cache.clone();

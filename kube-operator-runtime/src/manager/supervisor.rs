@@ -162,13 +162,13 @@ mod tests {
         let mut controllers = Controllers::new(shared.clone(), Duration::from_secs(120));
         // Its cache never fills, and it never returns by itself.
         controllers.spawn("syncing", |shared| async move {
-            let _cache = shared.readiness.cache("syncing", "Pod");
+            let _cache = shared.readiness.cache_of("syncing", "Pod");
             std::future::pending::<Result<(), BoxError>>().await
         });
         // Synced, it finishes its work after the shutdown signal, as kube's graceful shutdown does.
         let (finished, finish) = tokio::sync::oneshot::channel::<()>();
         controllers.spawn("running", |shared| async move {
-            shared.readiness.cache("running", "Pod").mark_synced();
+            shared.readiness.cache_of("running", "Pod").mark_synced();
             shared.shutdown.cancelled().await;
             let _ = finish.await;
             Ok(())
@@ -202,7 +202,7 @@ mod tests {
         let shared = Shared::new(offline_client());
         let mut controllers = Controllers::new(shared, Duration::from_secs(120));
         controllers.spawn("pods-forbidden", |shared| async move {
-            let _cache = shared.readiness.cache("pods-forbidden", "Pod");
+            let _cache = shared.readiness.cache_of("pods-forbidden", "Pod");
             std::future::pending::<Result<(), BoxError>>().await
         });
         let started = tokio::time::Instant::now();
@@ -254,7 +254,7 @@ mod tests {
         let shared = Shared::new(offline_client());
         let mut controllers = Controllers::new(shared, Duration::from_secs(120));
         controllers.spawn("synced", |shared| async move {
-            shared.readiness.cache("synced", "Pod").mark_synced();
+            shared.readiness.cache_of("synced", "Pod").mark_synced();
             std::future::pending::<Result<(), BoxError>>().await
         });
         let outcome = tokio::time::timeout(Duration::from_secs(600), controllers.join_next()).await;
