@@ -75,6 +75,11 @@ pub fn foos(env: &TestEnv) -> Api<DynamicObject> {
     Api::namespaced_with(env.client(), NAMESPACE, &resource)
 }
 
+/// The Pods of `NAMESPACE`, where the Foos' friends live.
+pub fn pods(env: &TestEnv) -> Api<Pod> {
+    Api::namespaced(env.client(), NAMESPACE)
+}
+
 /// Creates a Foo named `name` looking for a Pod named `friend`.
 pub async fn create_foo(foos: &Api<DynamicObject>, name: &str, friend: &str) {
     let object: DynamicObject = serde_json::from_value(serde_json::json!({

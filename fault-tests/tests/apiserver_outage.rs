@@ -6,11 +6,9 @@
 use std::time::{Duration, Instant};
 
 use fault_tests::{
-    NAMESPACE, all_happy, create_foo, create_pod, foos, grant_manager_permissions, start_env,
+    all_happy, create_foos, create_friends, foos, grant_manager_permissions, pods, start_env,
     start_manager,
 };
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::Api;
 use kube_operator_runtime::testing::eventually_within;
 
 const FOOS: usize = 20;
@@ -28,17 +26,13 @@ async fn manager_survives_a_30s_apiserver_outage_and_converges() {
     let mut env = start_env().await;
     grant_manager_permissions(&env).await;
     let foos = foos(&env);
-    let pods: Api<Pod> = Api::namespaced(env.client(), NAMESPACE);
+    let pods = pods(&env);
     let mut manager = start_manager(&env, "manager", &[]).await;
     manager.wait_until_ready().await;
 
-    for i in 0..FOOS {
-        create_foo(&foos, &format!("foo-{i}"), &format!("friend-{i}")).await;
-    }
+    create_foos(&foos, 0..FOOS).await;
     // Half the friends exist before the outage, so reconciles are under way when it starts.
-    for i in (0..FOOS).step_by(2) {
-        create_pod(&pods, &format!("friend-{i}")).await;
-    }
+    create_friends(&pods, (0..FOOS).step_by(2)).await;
 
     env.stop_apiserver().await;
     // The fault itself: the server stays away for this long.
@@ -53,9 +47,7 @@ async fn manager_survives_a_30s_apiserver_outage_and_converges() {
 
     // The other friends appear only after the outage: their Foos turn happy only if the
     // manager watches and reconciles again.
-    for i in (1..FOOS).step_by(2) {
-        create_pod(&pods, &format!("friend-{i}")).await;
-    }
+    create_friends(&pods, (1..FOOS).step_by(2)).await;
     eventually_within(RECOVERY_BOUND, "every Foo is happy", || {
         all_happy(&foos, FOOS)
     })

@@ -15,11 +15,10 @@
 use std::time::{Duration, Instant};
 
 use fault_tests::{
-    NAMESPACE, create_foos, create_friends, foos, grant_manager_permissions, happiness, start_env,
+    create_foos, create_friends, foos, grant_manager_permissions, happiness, pods, start_env,
     start_manager,
 };
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, DeleteParams, ListParams};
+use kube::api::{DeleteParams, ListParams};
 use kube_operator_runtime::testing::eventually_within;
 
 /// Rounds unless `CHURN_ROUNDS` says otherwise: more show better whether memory levels off.
@@ -36,7 +35,7 @@ async fn memory_stays_flat_and_logs_stay_quiet_over_rounds_of_1000_foos() {
     let env = start_env().await;
     grant_manager_permissions(&env).await;
     let foos = foos(&env);
-    let pods: Api<Pod> = Api::namespaced(env.client(), NAMESPACE);
+    let pods = pods(&env);
     create_friends(&pods, (0..FOOS).step_by(2)).await;
     let mut manager = start_manager(&env, "manager", &[]).await;
     manager.wait_until_ready().await;

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use fault_tests::{
     LEADER_ELECT, LEASE_NAME, NAMESPACE, all_happy, create_foo, create_pod, foos,
-    grant_manager_permissions, start_env, start_manager,
+    grant_manager_permissions, pods, start_env, start_manager,
 };
-use k8s_openapi::api::{coordination::v1::Lease, core::v1::Pod};
+use k8s_openapi::api::coordination::v1::Lease;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use kube_operator_runtime::testing::{eventually, eventually_within};
 
@@ -41,7 +41,7 @@ async fn lease_fault(fault: Fault) {
     grant_manager_permissions(&env).await;
     let leases: Api<Lease> = Api::namespaced(env.client(), NAMESPACE);
     let foos = foos(&env);
-    let pods: Api<Pod> = Api::namespaced(env.client(), NAMESPACE);
+    let pods = pods(&env);
 
     let mut leader = start_manager(&env, "leader", &LEADER_ELECT).await;
     eventually("the first manager leads", || leader.is_leader(LEASE_NAME)).await;

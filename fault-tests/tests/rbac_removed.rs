@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use fault_tests::{
     MANAGER_USER, NAMESPACE, all_happy, create_foos, create_friends, failed_reconciles, foos,
-    grant_manager_permissions, manager_rules, start_env, start_manager,
+    grant_manager_permissions, manager_rules, pods, start_env, start_manager,
 };
-use k8s_openapi::api::{core::v1::Pod, rbac::v1::ClusterRoleBinding};
+use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
 use kube::api::{Api, DeleteParams, PostParams};
 use kube_operator_runtime::testing::{
     Permissions, eventually, eventually_within, grant_permissions,
@@ -37,7 +37,7 @@ async fn losing_rbac_mid_run_backs_off_and_recovers_when_it_returns() {
     let env = start_env().await;
     grant_manager_permissions(&env).await;
     let foos = foos(&env);
-    let pods: Api<Pod> = Api::namespaced(env.client(), NAMESPACE);
+    let pods = pods(&env);
     let bindings: Api<ClusterRoleBinding> = Api::all(env.client());
     let mut manager = start_manager(&env, "manager", &[]).await;
     manager.wait_until_ready().await;

@@ -7,11 +7,9 @@
 use std::time::{Duration, Instant};
 
 use fault_tests::{
-    NAMESPACE, create_foos, create_friends, foos, grant_manager_permissions, happiness, start_env,
+    create_foos, create_friends, foos, grant_manager_permissions, happiness, pods, start_env,
     start_manager,
 };
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::Api;
 use kube_operator_runtime::{
     TERMINATION_GRACE_PERIOD,
     testing::{eventually, eventually_within},
@@ -29,7 +27,7 @@ async fn sigterm_during_a_burst_of_reconciles_exits_in_time_and_loses_nothing() 
     let env = start_env().await;
     grant_manager_permissions(&env).await;
     let foos = foos(&env);
-    let pods: Api<Pod> = Api::namespaced(env.client(), NAMESPACE);
+    let pods = pods(&env);
     // Every even Foo has a friend: half the Foos turn happy, half stay sad.
     create_friends(&pods, (0..FOOS).step_by(2)).await;
     create_foos(&foos, 0..FOOS).await;

@@ -146,14 +146,6 @@ impl Plan {
             })
     }
 
-    /// The content of every file that applying creates or changes.
-    pub fn changed_contents(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.files
-            .iter()
-            .filter(|(_, planned)| matches!(planned.change, Change::Create | Change::Update))
-            .map(|(path, planned)| (path.as_str(), planned.content.as_str()))
-    }
-
     /// Replaces the planned content of `path` (after formatting), keeping what it replaces on disk.
     pub fn replace_content(&mut self, path: &str, content: String) {
         if let Some(planned) = self.files.get_mut(path) {

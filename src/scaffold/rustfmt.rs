@@ -26,10 +26,10 @@ pub enum Outcome {
 /// Formats every Rust file the plan creates or changes.
 pub fn format_plan(plan: &mut Plan) -> Result<Outcome> {
     let files: Vec<(String, String)> = plan
-        .changed_contents()
+        .writes()
         // The vendored crates are formatted where they come from.
-        .filter(|(path, _)| path.ends_with(".rs") && !path.starts_with("vendor/"))
-        .map(|(path, content)| (path.to_string(), content.to_string()))
+        .filter(|(path, _, _)| path.ends_with(".rs") && !path.starts_with("vendor/"))
+        .map(|(path, _, content)| (path.to_string(), content.to_string()))
         .collect();
     let program = rustfmt_program();
     let mut children = Vec::with_capacity(files.len());
