@@ -72,14 +72,15 @@ TUTORIAL_MANAGER="${CARGO_TARGET_DIR:-$PWD/examples/tutorial/target}/debug/manag
   cargo test --locked -p fault-tests --test apiserver_outage --test leader_election \
   --test rbac_removed --test sigterm_burst -- --ignored
 
-step "variants: namespaced project with a skeleton kind and a Helm chart; cluster-scoped kinds with two versions"
+step "variants: namespaced with a Helm chart; cluster-scoped with two versions; two groups with core and external kinds; an API added then deleted"
 # Each variant is scaffolded with the CLI, then formatted, linted and tested like the example.
 # They share the example's target folder, so only their own crate is compiled again.
 cli="${CARGO_TARGET_DIR:-$PWD/target}/debug/cargo-operator"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/examples/tutorial/target}"
 variants=$(mktemp -d)
 trap 'rm -rf "$variants"' EXIT
-check_variant() {
+# Runs each command (one argument each) in a new project folder.
+scaffold_variant() {
   local dir="$variants/$1"; shift
   mkdir -p "$dir" && cp examples/tutorial/Cargo.lock "$dir/"
   (
@@ -90,6 +91,12 @@ check_variant() {
       "$cli" operator $1 >/dev/null
       shift
     done
+  )
+}
+check_variant() {
+  scaffold_variant "$@"
+  (
+    cd "$variants/$1"
     cargo fmt --check
     cargo clippy --quiet --all-targets -- -D warnings
     cargo test --quiet
@@ -114,6 +121,45 @@ check_variant cluster-operator \
   "create api --group infra --version v2 --kind Foo --namespaced=false --controller=false" \
   "create api --group infra --version v1 --kind Gateway --namespaced=false --skeleton" \
   "create api --group infra --version v1 --kind Service --namespaced=false"
+# Two groups, a cluster-scoped kind, a second controller for a kind, controllers over a
+# Deployment and over cert-manager's Certificate (types generated from its CRD).
+fixtures="$PWD/tests/fixtures/external-crds"
+check_variant fleet-operator \
+  "init --domain example.com --multigroup" \
+  "create api --group ship --version v1 --kind Frigate --skeleton" \
+  "create api --group sea --version v1 --kind Whale --namespaced=false --skeleton" \
+  "create api --group ship --version v1 --kind Frigate --resource=false --controller-name frigate-audit" \
+  "create api --group apps --version v1 --kind Deployment --resource=false --controller" \
+  "create api --kind Certificate --external-api-crd $fixtures/certificates.cert-manager.io.yaml" \
+  "edit --helm"
+grep -q '^  name: frigates.ship.example.com$' "$variants/fleet-operator/crds.yaml"
+grep -q '^  name: whales.sea.example.com$' "$variants/fleet-operator/crds.yaml"
+if grep -q 'name: certificates.cert-manager.io$' "$variants/fleet-operator/crds.yaml"; then
+  echo "error: the project wrote a CRD for cert-manager's Certificate, which it does not own" >&2
+  exit 1
+fi
+# Every API added and deleted again: the tree is the one where they were never added, and it
+# builds and passes its tests.
+check_variant added-then-deleted \
+  "init --domain example.com --project-name scratch" \
+  "create api --group infra --version v1 --kind Foo" \
+  "create api --group infra --version v1 --kind Bar --skeleton" \
+  "create api --group infra --version v2 --kind Foo --controller=false" \
+  "create api --group infra --version v1 --kind Foo --resource=false --controller-name foo-audit" \
+  "create api --group apps --version v1 --kind Deployment --resource=false" \
+  "create api --kind Certificate --external-api-crd $fixtures/certificates.cert-manager.io.yaml" \
+  "delete api --group cert-manager.io --version v1 --kind Certificate" \
+  "delete api --group apps --version v1 --kind Deployment" \
+  "delete api --group infra --version v2 --kind Foo" \
+  "delete api --group infra --version v1 --kind Bar"
+scaffold_variant never-added \
+  "init --domain example.com --project-name scratch" \
+  "create api --group infra --version v1 --kind Foo" \
+  "create api --group infra --version v1 --kind Foo --resource=false --controller-name foo-audit"
+diff -r --exclude=crds.yaml --exclude=Cargo.lock "$variants/never-added" "$variants/added-then-deleted" || {
+  echo "error: deleting the APIs did not give back the tree of a project that never had them" >&2
+  exit 1
+}
 # The manager's own role is a Role in the namespaced project, a ClusterRole otherwise.
 manager_role_kind() { grep -B2 '^  name: manager-role$' "$variants/$1/crds.yaml" | sed -n 's/^kind: //p'; }
 [ "$(manager_role_kind team-operator)" = Role ] || { echo "error: the namespaced project's manager role is not a Role" >&2; exit 1; }
@@ -127,7 +173,7 @@ if grep -q '^  scope: Namespaced$' "$variants/cluster-operator/crds.yaml"; then
 fi
 
 step "install: make build-installer, dist/install.yaml and the Helm chart on a real API server (server-side dry-run)"
-scripts/check-install.sh examples/tutorial "$variants/team-operator" "$variants/cluster-operator"
+scripts/check-install.sh examples/tutorial "$variants/team-operator" "$variants/cluster-operator" "$variants/fleet-operator"
 # `make build-installer` ran `make manifests` again: the committed manifests and chart must be
 # what the Rust code generates, and what it writes to dist/ must stay out of git.
 if ! git diff --exit-code --stat -- examples/tutorial || [ -n "$(git status --porcelain -- examples/tutorial)" ]; then

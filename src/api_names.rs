@@ -95,6 +95,12 @@ api_name!(
     Plural,
     validate::plural
 );
+api_name!(
+    /// The name of a second controller for a kind (`--controller-name`), a DNS-1035 label such
+    /// as `foo-backup`; its module is the snake-case form.
+    ControllerName,
+    validate::controller_name
+);
 
 #[cfg(test)]
 mod tests {

@@ -28,7 +28,10 @@ pub enum Command {
     /// Add a piece to the project (`create api`)
     #[command(subcommand)]
     Create(Create),
-    /// Add an option to the project: `--helm` for a Helm chart
+    /// Take a piece out of the project (`delete api`)
+    #[command(subcommand)]
+    Delete(Delete),
+    /// Change the project: `--helm` adds a Helm chart, `--multigroup` a layout by API group
     Edit(EditArgs),
     /// Write the CRDs and roles (config/, and the Helm chart if any) from the project's Rust code
     Manifests(ManifestsArgs),
@@ -45,6 +48,30 @@ pub enum Command {
 pub enum Create {
     /// Add a custom resource type and its controller
     Api(CreateApiArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Delete {
+    /// Remove an API: its type, controllers, manifests, samples, tests and registry entries
+    Api(DeleteApiArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteApiArgs {
+    /// API group, as given to `create api` (`tutorial`, `apps`, `cert-manager.io`)
+    #[arg(long)]
+    pub group: String,
+    /// API version, such as `v1`
+    #[arg(long)]
+    pub version: String,
+    /// Kind, such as `Foo`
+    #[arg(long)]
+    pub kind: String,
+    /// Delete files you changed since they were generated, too
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 #[derive(Debug, Args)]
@@ -67,6 +94,9 @@ pub struct InitArgs {
     /// Make the manager watch only its own namespace (Role instead of ClusterRole)
     #[arg(long)]
     pub namespaced: bool,
+    /// Lay APIs out by group (`src/api/<group>/<version>/`), so the project can hold several
+    #[arg(long)]
+    pub multigroup: bool,
     #[command(flatten)]
     pub write: WriteArgs,
     #[command(flatten)]
@@ -100,6 +130,19 @@ pub struct CreateApiArgs {
     /// Start from a minimal reconcile loop instead of the Pod-friend example
     #[arg(long)]
     pub skeleton: bool,
+    /// Add a second controller for the kind, named this (such as `foo-backup`)
+    #[arg(long, value_name = "NAME")]
+    pub controller_name: Option<String>,
+    /// A kind another project owns: the path of its CRD's YAML file, from which its Rust types
+    /// are generated
+    #[arg(long, value_name = "FILE")]
+    pub external_api_crd: Option<std::path::PathBuf>,
+    /// Kubebuilder's Go import path of an external API; refused with a hint
+    #[arg(long, hide = true, value_name = "PATH")]
+    pub external_api_path: Option<String>,
+    /// Kubebuilder's domain of an external API; the CRD names its group, so it is ignored
+    #[arg(long, hide = true, value_name = "DOMAIN")]
+    pub external_api_domain: Option<String>,
     /// Regenerate the API's files even if it exists (your edits to them are lost)
     #[arg(long)]
     pub force: bool,
@@ -114,6 +157,9 @@ pub struct EditArgs {
     /// Add a Helm chart in dist/chart, or refresh the one there (values.yaml and Chart.yaml are kept)
     #[arg(long)]
     pub helm: bool,
+    /// Move the APIs to a layout by group (`src/api/<group>/<version>/`), keeping your edits
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub multigroup: Option<bool>,
     /// Overwrite chart templates you have edited (values.yaml and Chart.yaml are still kept)
     #[arg(long)]
     pub force: bool,

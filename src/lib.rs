@@ -6,6 +6,8 @@
 pub mod api_names;
 pub mod cli;
 pub mod commands;
+pub mod core_kinds;
+pub mod external_crd;
 pub mod names;
 pub mod project;
 pub mod scaffold;
@@ -15,7 +17,7 @@ pub mod vendor;
 
 use anyhow::{Context as _, Result};
 
-use cli::{Cargo, Command, Create};
+use cli::{Cargo, Command, Create, Delete};
 
 /// Runs one parsed command in the current directory.
 pub fn run(cli: Cargo) -> Result<()> {
@@ -23,6 +25,7 @@ pub fn run(cli: Cargo) -> Result<()> {
     match operator.command {
         Command::Init(args) => commands::init::run(args, &current_dir()?),
         Command::Create(Create::Api(args)) => commands::create_api::run(args, &current_dir()?),
+        Command::Delete(Delete::Api(args)) => commands::delete_api::run(args, &current_dir()?),
         Command::Edit(args) => commands::edit::run(args, &current_dir()?),
         Command::Manifests(args) => commands::manifests::run(args, &current_dir()?),
         Command::Version => {

@@ -6,7 +6,7 @@
 use heck::ToSnakeCase;
 use serde::Serialize;
 
-use crate::project::{Example, License, Project, Resource};
+use crate::project::{Example, License, Project, Resource, Source};
 
 /// Kubernetes-style plural of a kind, lower-cased: `Foo` → `foos`, `Policy` → `policies`,
 /// `Ingress` → `ingresses`. The same rules as Kubernetes' resource-name guess, except that a
@@ -47,6 +47,8 @@ pub struct ProjectNames {
     pub domain: String,
     pub repo: Option<String>,
     pub namespaced: bool,
+    /// APIs are laid out by group (`src/api/<group>/<version>/`).
+    pub multigroup: bool,
     /// `Apache-2.0`, or `None` for `--license none`.
     pub license_spdx: Option<&'static str>,
     /// The comment every generated Rust file starts with (empty for `--license none`).
@@ -78,6 +80,7 @@ impl ProjectNames {
             domain: project.domain.clone(),
             repo: project.repo.clone(),
             namespaced: project.namespaced,
+            multigroup: project.multigroup,
             license_spdx,
             rust_header,
             cli_version: env!("CARGO_PKG_VERSION"),
@@ -113,9 +116,15 @@ fn year_of_unix_time(seconds: i64) -> i64 {
     if month_index >= 10 { year + 1 } else { year }
 }
 
+/// The Rust module of an API group: `tutorial`, `networking_k8s_io`, `cert_manager_io`.
+pub fn group_module(group: &str) -> String {
+    group.replace(['.', '-'], "_")
+}
+
 /// Names of one API resource (group, version, kind) as the templates use them.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResourceNames {
+    /// As given: `tutorial` (this project's, without the domain), `apps`, `cert-manager.io`.
     pub group: String,
     pub version: String,
     pub kind: String,
@@ -124,39 +133,198 @@ pub struct ResourceNames {
     /// `foo` for `Foo`, `cronjob` for `CronJob`: what Kubernetes uses in names.
     pub kind_lower: String,
     pub plural: String,
-    /// `tutorial.my.domain`.
+    /// `tutorial.my.domain`; `apps` for a core kind, empty for the core group itself.
     pub api_group: String,
-    /// `tutorial.my.domain/v1`.
+    /// `tutorial.my.domain/v1`, `apps/v1`, `v1`.
     pub api_version: String,
+    /// The path of one object's API: `/apis/tutorial.my.domain/v1`, `/api/v1`.
+    pub api_path: String,
     pub namespaced: bool,
     pub controller: bool,
     /// `true` for the Pod-friend example, `false` for the minimal skeleton.
     pub friend_example: bool,
-    /// Path of the version's module file: `src/api/v1/mod.rs`.
-    pub version_module_file: String,
+    /// The project defines the type (a custom resource of its own).
+    pub owned: bool,
+    /// A kind Kubernetes serves itself.
+    pub core: bool,
+    /// A custom resource another project owns.
+    pub external: bool,
+    /// The type's module under `crate::api`: `v1`, `tutorial::v1`, `external::cert_manager_io::v1`.
+    pub api_module: String,
+    /// The type's module as the crate's code names it: `crate::api::v1`, `k8s_openapi::api::apps::v1`.
+    pub type_module: String,
+    /// The same module as tests under `tests/` name it: `tutorial::api::v1`.
+    pub type_module_in_tests: String,
+    /// The file of the type (empty for a core kind): `src/api/v1/foo.rs`.
+    pub type_file: String,
+    /// How the editor and viewer roles' files start: `foo`, or `tutorial_foo` with several groups.
+    pub role_prefix: String,
     /// `tutorial.my.domain_foos.yaml`, as written under `config/crd/bases`.
     pub crd_file_name: String,
+    /// Where the CRD of an external kind is kept: `config/crd/external/cert-manager.io_certificates.yaml`.
+    pub external_crd_file: String,
+    /// `config/samples/tutorial_v1_foo.yaml`.
+    pub sample_file: String,
+    /// The module of the group in layouts by group: `tutorial`, `networking_k8s_io`.
+    pub group_module: String,
 }
 
 impl ResourceNames {
-    pub fn new(resource: &Resource, domain: &str) -> Self {
+    pub fn new(resource: &Resource, project: &Project) -> Self {
         let kind_snake = kind_module(&resource.kind);
-        let api_group = format!("{}.{}", resource.group, domain);
+        let group = resource.group.to_string();
+        let version = resource.version.to_string();
+        let group_module = group_module(&group);
+        let (api_group, api_module) = match resource.source {
+            Source::Project => {
+                let module = if project.multigroup {
+                    format!("{group_module}::{version}")
+                } else {
+                    version.clone()
+                };
+                (format!("{group}.{}", project.domain), module)
+            }
+            Source::Core if group == "core" => (String::new(), String::new()),
+            Source::Core => (group.clone(), String::new()),
+            Source::External => (
+                group.clone(),
+                format!("external::{group_module}::{version}"),
+            ),
+        };
+        let api_version = if api_group.is_empty() {
+            version.clone()
+        } else {
+            format!("{api_group}/{version}")
+        };
+        let api_path = if api_group.is_empty() {
+            format!("/api/{version}")
+        } else {
+            format!("/apis/{api_version}")
+        };
+        let (type_module, type_module_in_tests, type_file) = match resource.source {
+            Source::Core => {
+                let module = format!("k8s_openapi::api::{}::{version}", core_module(&group));
+                (module.clone(), module, String::new())
+            }
+            _ => (
+                format!("crate::api::{api_module}"),
+                format!("{}::api::{api_module}", project.crate_name()),
+                format!("src/api/{}/{kind_snake}.rs", api_module.replace("::", "/")),
+            ),
+        };
+        let role_prefix = if project.multigroup {
+            format!("{group_module}_{kind_snake}")
+        } else {
+            kind_snake.clone()
+        };
         ResourceNames {
-            group: resource.group.to_string(),
-            version: resource.version.to_string(),
-            kind: resource.kind.to_string(),
             kind_lower: resource.kind.to_ascii_lowercase(),
             plural: resource.plural.to_string(),
-            api_version: format!("{api_group}/{}", resource.version),
             crd_file_name: format!("{api_group}_{}.yaml", resource.plural),
+            external_crd_file: format!("config/crd/external/{group}_{}.yaml", resource.plural),
+            sample_file: format!("config/samples/{group}_{version}_{kind_snake}.yaml"),
             namespaced: resource.namespaced,
             controller: resource.controller,
             friend_example: resource.example == Example::PodFriend,
-            version_module_file: format!("src/api/{}/mod.rs", resource.version),
+            owned: resource.source == Source::Project,
+            core: resource.source == Source::Core,
+            external: resource.source == Source::External,
+            kind: resource.kind.to_string(),
+            api_version,
+            api_path,
+            api_module,
+            type_module,
+            type_module_in_tests,
+            type_file,
+            role_prefix,
             kind_snake,
             api_group,
+            group_module,
+            group,
+            version,
         }
+    }
+}
+
+impl ResourceNames {
+    /// The API group as people say it: `core` for the group whose name is empty.
+    pub fn api_group_or_core(&self) -> &str {
+        if self.api_group.is_empty() {
+            "core"
+        } else {
+            &self.api_group
+        }
+    }
+}
+
+/// k8s-openapi's module of a Kubernetes group: `core`, `apps`, `networking` (for
+/// `networking.k8s.io`), `rbac` (for `rbac.authorization.k8s.io`).
+pub fn core_module(group: &str) -> String {
+    let first = group.split('.').next().unwrap_or(group);
+    first.replace('-', "_")
+}
+
+/// Names of one controller: a kind's own one, or a second one given `--controller-name`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ControllerNames {
+    /// Its name in logs, metrics and `/readyz`: `foo`, or the name given (`foo-backup`).
+    pub name: String,
+    /// Its module: `foo`, `foo_backup`.
+    pub module: String,
+    /// Its path under `crate::controllers`: `foo`, or `tutorial::foo` with several groups.
+    pub path: String,
+    /// `src/controllers/foo.rs`, `src/controllers/tutorial/foo.rs`.
+    pub file: String,
+    /// Its envtest test: `tests/foo_controller.rs`, `tests/tutorial_foo_controller.rs`.
+    pub test_file: String,
+    /// The template set it is generated from.
+    pub template: &'static str,
+    /// Added with `--controller-name`, rather than the kind's own.
+    pub named: bool,
+    pub resource: ResourceNames,
+}
+
+impl ControllerNames {
+    /// The controllers of `resource`: its own (if it has one), then the named ones.
+    pub fn of(resource: &Resource, project: &Project) -> Vec<ControllerNames> {
+        let names = ResourceNames::new(resource, project);
+        let own = resource.controller.then(|| {
+            let template = match (resource.source, resource.example) {
+                (Source::Project, Example::PodFriend) => "controller-pod-friend",
+                (Source::Project, Example::Skeleton) => "controller-skeleton",
+                _ => "controller-observer",
+            };
+            (names.kind_snake.clone(), template, false)
+        });
+        own.into_iter()
+            .chain(
+                resource
+                    .named_controllers
+                    .iter()
+                    .map(|name| (name.to_string(), "controller-observer", true)),
+            )
+            .map(|(name, template, named)| {
+                let module = name.replace('-', "_");
+                let (path, prefix) = if project.multigroup {
+                    (
+                        format!("{}::{module}", names.group_module),
+                        format!("{}_{module}", names.group_module),
+                    )
+                } else {
+                    (module.clone(), module.clone())
+                };
+                ControllerNames {
+                    file: format!("src/controllers/{}.rs", path.replace("::", "/")),
+                    test_file: format!("tests/{prefix}_controller.rs"),
+                    name,
+                    module,
+                    path,
+                    template,
+                    named,
+                    resource: names.clone(),
+                }
+            })
+            .collect()
     }
 }
 
@@ -182,25 +350,110 @@ mod tests {
         }
     }
 
-    #[test]
-    fn resource_names() {
-        let resource = Resource {
-            group: "batch".parse().unwrap(),
-            version: "v1alpha1".parse().unwrap(),
-            kind: "CronJob".parse().unwrap(),
-            plural: "cronjobs".parse().unwrap(),
+    fn resource(group: &str, kind: &str, source: Source) -> Resource {
+        Resource {
+            group: group.parse().unwrap(),
+            version: "v1".parse().unwrap(),
+            kind: kind.parse().unwrap(),
+            plural: plural_of(kind).parse().unwrap(),
             namespaced: true,
             controller: true,
             example: Example::Skeleton,
-        };
-        let names = ResourceNames::new(&resource, "my.domain");
+            source,
+            named_controllers: vec!["cron-job-audit".parse().unwrap()],
+            files: Default::default(),
+        }
+    }
+
+    fn project(multigroup: bool) -> Project {
+        let mut project = Project::parse(&format!(
+            "layout = \"{}\"\ncli-version = \"0.1.0\"\ndomain = \"my.domain\"\nproject-name = \"tutorial\"\nlicense = \"none\"\n",
+            crate::project::LAYOUT
+        ))
+        .unwrap();
+        project.multigroup = multigroup;
+        project
+    }
+
+    #[test]
+    fn resource_names() {
+        let cron_job = resource("batch", "CronJob", Source::Project);
+        let names = ResourceNames::new(&cron_job, &project(false));
         assert_eq!(names.kind_snake, "cron_job");
         assert_eq!(names.kind_lower, "cronjob");
         assert_eq!(names.api_group, "batch.my.domain");
-        assert_eq!(names.api_version, "batch.my.domain/v1alpha1");
+        assert_eq!(names.api_version, "batch.my.domain/v1");
         assert_eq!(names.crd_file_name, "batch.my.domain_cronjobs.yaml");
-        assert_eq!(names.version_module_file, "src/api/v1alpha1/mod.rs");
+        assert_eq!(names.type_file, "src/api/v1/cron_job.rs");
+        assert_eq!(names.type_module_in_tests, "tutorial::api::v1");
         assert!(!names.friend_example);
+
+        let names = ResourceNames::new(&cron_job, &project(true));
+        assert_eq!(names.type_file, "src/api/batch/v1/cron_job.rs");
+        assert_eq!(names.type_module, "crate::api::batch::v1");
+        assert_eq!(names.role_prefix, "batch_cron_job");
+    }
+
+    #[test]
+    fn core_and_external_names() {
+        let ingress = resource("networking.k8s.io", "Ingress", Source::Core);
+        let names = ResourceNames::new(&ingress, &project(false));
+        assert_eq!(names.type_module, "k8s_openapi::api::networking::v1");
+        assert_eq!(names.api_version, "networking.k8s.io/v1");
+        assert_eq!(names.api_path, "/apis/networking.k8s.io/v1");
+        assert_eq!(names.type_file, "");
+        let config_map = resource("core", "ConfigMap", Source::Core);
+        let names = ResourceNames::new(&config_map, &project(false));
+        assert_eq!(
+            (names.api_group.as_str(), names.api_version.as_str()),
+            ("", "v1")
+        );
+        assert_eq!(names.api_path, "/api/v1");
+        let certificate = resource("cert-manager.io", "Certificate", Source::External);
+        let names = ResourceNames::new(&certificate, &project(false));
+        assert_eq!(
+            names.type_file,
+            "src/api/external/cert_manager_io/v1/certificate.rs"
+        );
+        assert_eq!(
+            names.external_crd_file,
+            "config/crd/external/cert-manager.io_certificates.yaml"
+        );
+    }
+
+    #[test]
+    fn controller_names() {
+        let cron_job = resource("batch", "CronJob", Source::Project);
+        let controllers = ControllerNames::of(&cron_job, &project(true));
+        let paths: Vec<_> = controllers
+            .iter()
+            .map(|c| {
+                (
+                    c.name.as_str(),
+                    c.path.as_str(),
+                    c.file.as_str(),
+                    c.test_file.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                (
+                    "cron_job",
+                    "batch::cron_job",
+                    "src/controllers/batch/cron_job.rs",
+                    "tests/batch_cron_job_controller.rs"
+                ),
+                (
+                    "cron-job-audit",
+                    "batch::cron_job_audit",
+                    "src/controllers/batch/cron_job_audit.rs",
+                    "tests/batch_cron_job_audit_controller.rs"
+                ),
+            ]
+        );
+        assert_eq!(controllers[1].template, "controller-observer");
     }
 
     #[test]

@@ -3,12 +3,13 @@
 //! Every command but `init` reads it first and writes it last, so it is the one record of what the
 //! scaffold contains. Kubebuilder users know it as `PROJECT`; ours is TOML.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::api_names::{Group, Kind, Plural, Version};
+use crate::api_names::{ControllerName, Group, Kind, Plural, Version};
 
 pub const PROJECT_FILE: &str = "PROJECT.toml";
 
@@ -30,6 +31,10 @@ pub struct Project {
     /// The manager watches only its own namespace (Role, not ClusterRole).
     #[serde(default)]
     pub namespaced: bool,
+    /// APIs live under `src/api/<group>/<version>/`, so the project can hold several groups
+    /// (`init --multigroup`, `edit --multigroup`). Written only when true.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub multigroup: bool,
     /// The project has a Helm chart in `dist/chart` (`cargo operator edit --helm`). Written only
     /// when true, so files from before the chart option existed read and write unchanged.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -60,6 +65,37 @@ pub struct Resource {
     pub controller: bool,
     #[serde(default)]
     pub example: Example,
+    /// Who owns the type: this project (written only when it is not).
+    #[serde(default, skip_serializing_if = "Source::is_project")]
+    pub source: Source,
+    /// Controllers added with `--controller-name`, besides the kind's own one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub named_controllers: Vec<ControllerName>,
+    /// The SHA-256 of each file `create api` wrote for this API, as written: `delete api`
+    /// deletes only files that still match, so nobody loses an edit.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, String>,
+}
+
+/// Where an API's Rust type comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// A custom resource this project defines: its type, CRD and samples are generated.
+    #[default]
+    Project,
+    /// A kind Kubernetes serves itself (Deployment, ConfigMap…): the type is k8s-openapi's,
+    /// and `group` is the Kubernetes group (`core`, `apps`, `networking.k8s.io`).
+    Core,
+    /// A custom resource another project owns: its CRD is copied to `config/crd/external/`
+    /// and its types generated from it; `group` is the CRD's group.
+    External,
+}
+
+impl Source {
+    pub fn is_project(&self) -> bool {
+        *self == Source::Project
+    }
 }
 
 /// What the type and controller of a new API start from.
@@ -76,7 +112,16 @@ pub enum Example {
 impl Resource {
     /// The same API: group, version and kind.
     pub fn same_gvk(&self, other: &Resource) -> bool {
-        self.group == other.group && self.version == other.version && self.kind == other.kind
+        self.is(&other.group, &other.version, &other.kind)
+    }
+
+    pub fn is(&self, group: &str, version: &str, kind: &str) -> bool {
+        self.group == group && self.version == version && self.kind == kind
+    }
+
+    /// `group/version, Kind=Kind`, as Kubernetes prints a GVK.
+    pub fn gvk(&self) -> String {
+        format!("{}/{}, Kind={}", self.group, self.version, self.kind)
     }
 }
 
@@ -109,7 +154,7 @@ impl Project {
                 None => anyhow::anyhow!("`{PROJECT_FILE}` is not valid: {message}"),
             }
         })?;
-        for resource in &project.resources {
+        for resource in project.resources.iter().filter(|r| r.source.is_project()) {
             crate::validate::group(&resource.group, &project.domain)
                 .map_err(|err| anyhow::anyhow!("`{PROJECT_FILE}`: {err}"))?;
         }
@@ -134,9 +179,14 @@ impl Project {
         crate::names::crate_name(&self.project_name)
     }
 
-    /// The group every API of this project shares, once one exists.
+    /// The group every API this project defines shares, once one exists (one-group projects).
     pub fn group(&self) -> Option<&Group> {
-        self.resources.first().map(|r| &r.group)
+        self.owned().next().map(|r| &r.group)
+    }
+
+    /// The APIs whose types this project defines.
+    pub fn owned(&self) -> impl Iterator<Item = &Resource> {
+        self.resources.iter().filter(|r| r.source.is_project())
     }
 }
 
@@ -169,6 +219,7 @@ mod tests {
             license: License::Apache2,
             namespaced: false,
             helm: false,
+            multigroup: false,
             resources: vec![Resource {
                 group: "tutorial".parse().unwrap(),
                 version: "v1".parse().unwrap(),
@@ -177,6 +228,9 @@ mod tests {
                 namespaced: true,
                 controller: true,
                 example: Example::PodFriend,
+                source: Source::Project,
+                named_controllers: Vec::new(),
+                files: BTreeMap::new(),
             }],
         }
     }

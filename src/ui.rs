@@ -64,13 +64,29 @@ pub fn print_dry_run(plan: &Plan) {
                 .header(&old_name, &format!("b/{path}"))
         );
     }
+    let mut deleted = 0;
+    for (path, original) in plan.removals() {
+        deleted += 1;
+        let diff = similar::TextDiff::from_lines(original, "");
+        print!(
+            "{}",
+            diff.unified_diff()
+                .context_radius(3)
+                .header(&format!("a/{path}"), "/dev/null")
+        );
+    }
     if vendored > 0 {
         eprintln!(
             "note: {vendored} files of the runtime crates in `{vendor_prefix}` would be written too (not shown)"
         );
     }
+    let deleted = if deleted > 0 {
+        format!(", {deleted} deleted")
+    } else {
+        String::new()
+    };
     eprintln!(
-        "dry run: {created} files would be created and {updated} updated; nothing was written"
+        "dry run: {created} files would be created and {updated} updated{deleted}; nothing was written"
     );
 }
 
@@ -87,6 +103,7 @@ fn verb(change: Change) -> &'static str {
         Change::Update => "updated",
         Change::Unchanged => "unchanged",
         Change::Skip => "kept",
+        Change::Delete => "deleted",
     }
 }
 

@@ -168,9 +168,26 @@ pub fn kind(kind: &str) -> Result<()> {
     if !is_dns1035_label(&kind.to_ascii_lowercase()) {
         bail!("kind `{kind}` is longer than 63 characters; pick a shorter kind");
     }
+    Ok(())
+}
+
+/// A kind this project defines is a Rust type beside the generated code's imports; a built-in
+/// or external kind lives in its own module, so only these are checked.
+pub fn kind_is_not_reserved(kind: &str) -> Result<()> {
     if RESERVED_KINDS.contains(&kind) {
         bail!(
             "kind `{kind}` would clash with a Rust type the generated code uses; pick another kind, such as `{kind}Config`"
+        );
+    }
+    Ok(())
+}
+
+/// In a project laid out by group, a group is a Rust module next to `external`.
+pub fn group_module(group: &str) -> Result<()> {
+    let module = crate::names::group_module(group);
+    if is_rust_keyword(&module) || module == "external" {
+        bail!(
+            "group `{group}` would become the Rust module `{module}`, which is taken; pick another group"
         );
     }
     Ok(())
@@ -181,6 +198,21 @@ pub fn kind_module(kind: &str, module: &str) -> Result<()> {
     if is_rust_keyword(module) {
         bail!(
             "kind `{kind}` would become the Rust module `{module}`, which is a keyword; pick another kind, such as `{kind}Config`"
+        );
+    }
+    Ok(())
+}
+
+pub fn controller_name(name: &str) -> Result<()> {
+    if !is_dns1035_label(name) {
+        bail!(
+            "controller name `{name}` is not a valid DNS-1035 label; use lower-case letters, digits and `-`, starting with a letter, such as `foo-backup`"
+        );
+    }
+    let module = name.replace('-', "_");
+    if is_rust_keyword(&module) {
+        bail!(
+            "controller name `{name}` would become the Rust module `{module}`, which is a keyword; pick another name"
         );
     }
     Ok(())
@@ -266,7 +298,7 @@ mod tests {
         for bad in ["foo", "Foo-Bar", "Foo_Bar", "", "Fö"] {
             assert!(kind(bad).is_err(), "{bad} should be refused");
         }
-        let clash = kind("Context").unwrap_err().to_string();
+        let clash = kind_is_not_reserved("Context").unwrap_err().to_string();
         assert!(clash.contains("clash"), "{clash}");
         assert!(kind(&format!("A{}", "b".repeat(63))).is_err());
         assert!(kind_module("Type", "type").is_err());

@@ -375,8 +375,8 @@ fn a_second_group_is_refused() {
     create_foo(&dir);
     fails_cleanly(
         &dir,
-        &words("create api --group batch --version v1 --kind Job"),
-        "this project's APIs are in group `tutorial`, and projects hold one group; use `--group tutorial`, or start another project for group `batch`",
+        &words("create api --group ship --version v1 --kind Frigate"),
+        "this project's APIs are in group `tutorial`, and one-group projects hold one; use `--group tutorial`, or run `cargo operator edit --multigroup` first to add group `ship`",
     );
 }
 
@@ -388,7 +388,7 @@ fn a_second_controller_for_a_kind_is_refused() {
     fails_cleanly(
         &dir,
         &words("create api --group tutorial --version v2 --kind Foo"),
-        "kind `Foo` already has a controller (for version `v1`); create version `v2` with `--controller=false`",
+        "kind `Foo` already has a controller (for version `v1`); create version `v2` with `--controller=false`, or name a second controller with `--controller-name`",
     );
 }
 
@@ -712,7 +712,7 @@ fn edit_needs_a_project_and_something_to_change() {
     fails_cleanly(
         &dir,
         &["edit"],
-        "nothing to change; pass `--helm` to add a Helm chart in `dist/chart`",
+        "nothing to change; pass `--helm` to add a Helm chart in `dist/chart`, or `--multigroup` to lay the APIs out by group",
     );
 }
 
@@ -905,4 +905,227 @@ fn kubebuilder_flags_that_mean_nothing_here_are_accepted_with_a_note() {
             "note: `--make` is ignored: cargo-operator never runs make; run `make manifests` when you are ready\n",
         ))
         .stderr(predicate::str::contains("note: `--ssa` is ignored"));
+}
+
+#[test]
+fn a_core_kind_has_no_resource_to_create() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    fails_cleanly(
+        &dir,
+        &words("create api --group apps --version v1 --kind Deployment --resource=true"),
+        "`apps/v1, Kind=Deployment` is built into Kubernetes, which serves its type; pass `--resource=false` to add a controller for it",
+    );
+    fails_cleanly(
+        &dir,
+        &words("create api --group apps --version v1 --kind Deploymint --resource=false"),
+        "`apps/v1, Kind=Deploymint` is not a built-in kind cargo-operator knows; it knows DaemonSet (v1), Deployment (v1), ReplicaSet (v1), StatefulSet (v1) in `apps`. For a custom resource of another project, pass `--external-api-crd <its CRD file>`",
+    );
+    cargo_operator(&dir)
+        .args(words(
+            "create api --group apps --version v1 --kind Deployment --resource=false --controller",
+        ))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "created src/controllers/deployment.rs",
+        ))
+        .stdout(predicate::str::contains(
+            "created tests/deployment_controller.rs",
+        ));
+    fails_cleanly(
+        &dir,
+        &words("create api --group apps --version v1 --kind Deployment --resource=false"),
+        "a controller for `apps/v1, Kind=Deployment` already exists; pass `--force` to regenerate it, or name a second one with `--controller-name`",
+    );
+}
+
+#[test]
+fn a_namespaced_project_refuses_cluster_scoped_core_kinds() {
+    let (_tmp, dir) = project_dir();
+    cargo_operator(&dir)
+        .args(words("init --domain my.domain --namespaced"))
+        .assert()
+        .success();
+    fails_cleanly(
+        &dir,
+        &words("create api --group core --version v1 --kind Namespace --resource=false"),
+        "this project's manager watches one namespace, so it cannot control the cluster-scoped kind `Namespace`",
+    );
+}
+
+#[test]
+fn a_named_controller_needs_a_new_name() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    let audit = "create api --group tutorial --version v1 --kind Foo --resource=false --controller-name foo-audit";
+    cargo_operator(&dir)
+        .args(words(audit))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "created src/controllers/foo_audit.rs",
+        ));
+    fails_cleanly(
+        &dir,
+        &words(audit),
+        "controller `foo-audit` already exists; pass `--force` to regenerate its files (your edits to them are lost)",
+    );
+    fails_cleanly(
+        &dir,
+        &words(
+            "create api --group tutorial --version v1 --kind Foo --resource=false --controller-name foo",
+        ),
+        "controller `foo` already exists (for `tutorial.my.domain/v1`); name this one with `--controller-name`",
+    );
+    fails_cleanly(
+        &dir,
+        &words(
+            "create api --group tutorial --version v1 --kind Foo --resource=false --controller-name Foo_Audit",
+        ),
+        "controller name `Foo_Audit` is not a valid DNS-1035 label; use lower-case letters, digits and `-`, starting with a letter, such as `foo-backup`",
+    );
+}
+
+#[test]
+fn multigroup_is_chosen_once() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    cargo_operator(&dir)
+        .args(["edit", "--multigroup"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "created src/api/tutorial/v1/foo.rs",
+        ))
+        .stdout(predicate::str::contains("deleted src/api/v1/foo.rs"));
+    fails_cleanly(
+        &dir,
+        &["edit", "--multigroup"],
+        "this project is already laid out by group (`multigroup = true` in `PROJECT.toml`); add a group with `cargo operator create api --group <group>`",
+    );
+    fails_cleanly(
+        &dir,
+        &["edit", "--multigroup=false"],
+        "cargo-operator does not move a project back to one group; its APIs stay under `src/api/<group>/`",
+    );
+    cargo_operator(&dir)
+        .args(words(
+            "create api --group ship --version v1 --kind Frigate --skeleton",
+        ))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "created src/api/ship/v1/frigate.rs",
+        ));
+}
+
+#[test]
+fn edit_multigroup_keeps_edits_and_refuses_clashes() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    fs::create_dir_all(dir.join("src/controllers/tutorial")).unwrap();
+    fs::write(dir.join("src/controllers/tutorial/foo.rs"), "// mine\n").unwrap();
+    fails_cleanly(
+        &dir,
+        &["edit", "--multigroup"],
+        "`edit --multigroup` would move `src/controllers/foo.rs` to `src/controllers/tutorial/foo.rs`, which exists; move that file away, then run it again",
+    );
+    fs::remove_dir_all(dir.join("src/controllers/tutorial")).unwrap();
+    let controller = dir.join("src/controllers/foo.rs");
+    let edited = format!("{}// my edit\n", fs::read_to_string(&controller).unwrap());
+    fs::write(&controller, &edited).unwrap();
+    cargo_operator(&dir)
+        .args(["edit", "--multigroup"])
+        .assert()
+        .success();
+    let moved = fs::read_to_string(dir.join("src/controllers/tutorial/foo.rs")).unwrap();
+    assert!(moved.ends_with("// my edit\n"), "{moved}");
+    assert!(
+        moved.contains("api::tutorial::v1::{Foo, FooStatus}"),
+        "{moved}"
+    );
+    // The edit still counts as one: deleting the API needs --force.
+    fails_cleanly(
+        &dir,
+        &words("delete api --group tutorial --version v1 --kind Foo"),
+        "`src/controllers/tutorial/foo.rs` changed since cargo-operator generated it, or predates the hashes `PROJECT.toml` keeps; move your changes elsewhere, or pass `--force` to delete it anyway",
+    );
+}
+
+#[test]
+fn delete_api_refuses_what_it_cannot_do() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    fails_cleanly(
+        &dir,
+        &words("delete api --group tutorial --version v1 --kind Bar"),
+        "no API `tutorial/v1, Kind=Bar` in this project; `PROJECT.toml` lists tutorial/v1, Kind=Foo",
+    );
+    cargo_operator(&dir)
+        .args(words(
+            "create api --group tutorial --version v2 --kind Foo --controller=false",
+        ))
+        .assert()
+        .success();
+    fails_cleanly(
+        &dir,
+        &words("delete api --group tutorial --version v1 --kind Foo"),
+        "`v1` is the storage version of kind `Foo`, which its other versions are stored as; delete `v2` first",
+    );
+    let sample = dir.join("config/samples/tutorial_v2_foo.yaml");
+    fs::write(&sample, "# my sample\n").unwrap();
+    fails_cleanly(
+        &dir,
+        &words("delete api --group tutorial --version v2 --kind Foo"),
+        "`config/samples/tutorial_v2_foo.yaml` changed since cargo-operator generated it, or predates the hashes `PROJECT.toml` keeps; move your changes elsewhere, or pass `--force` to delete it anyway",
+    );
+    let before = tree(&dir);
+    cargo_operator(&dir)
+        .args(words(
+            "delete api --group tutorial --version v2 --kind Foo --force --dry-run",
+        ))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "--- a/config/samples/tutorial_v2_foo.yaml\n+++ /dev/null",
+        ));
+    assert_eq!(tree(&dir), before);
+    cargo_operator(&dir)
+        .args(words(
+            "delete api --group tutorial --version v2 --kind Foo --force",
+        ))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "deleted config/samples/tutorial_v2_foo.yaml",
+        ))
+        .stdout(predicate::str::contains("deleted src/api/v2/mod.rs"));
+    assert!(!dir.join("src/api/v2").exists());
+    assert!(dir.join("src/api/v1/foo.rs").exists());
+}
+
+#[test]
+fn a_failed_delete_puts_everything_back() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    // A folder where the controllers' registry is staged makes its write fail, after the
+    // API's type and roles were deleted.
+    fs::create_dir(dir.join("src/controllers/.mod.rs.cargo-operator-tmp")).unwrap();
+    let before = tree(&dir);
+    let project_file = dir.join("PROJECT.toml");
+    let saved = fs::read(&project_file).unwrap();
+    let result = cargo_operator(&dir)
+        .args(words("delete api --group tutorial --version v1 --kind Foo"))
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(result.get_output().stderr.clone()).unwrap();
+    assert!(stderr.starts_with("error: cannot write `"), "{stderr}");
+    assert_eq!(fs::read(&project_file).unwrap(), saved);
+    assert_eq!(tree(&dir), before);
 }

@@ -47,8 +47,30 @@ fn scaffold(commands: &[&[&str]]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// `text` with each `sha256:<hex>` of `PROJECT.toml` shortened to `sha256:…`: which files are
+/// fingerprinted matters in a snapshot, their digests only churn with every template edit.
+fn redact_hashes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("sha256:") {
+        let (before, after) = rest.split_at(at + "sha256:".len());
+        out.push_str(before);
+        out.push('…');
+        rest = after.trim_start_matches(|c: char| c.is_ascii_hexdigit());
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A readable diff of two scaffolds: unified hunks for changed files, whole new files.
 fn diff(base: &BTreeMap<String, String>, variant: &BTreeMap<String, String>) -> String {
+    let redacted = |files: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+        files
+            .iter()
+            .map(|(path, text)| (path.clone(), redact_hashes(text)))
+            .collect()
+    };
+    let (base, variant) = (&redacted(base), &redacted(variant));
     let paths: BTreeSet<&String> = base.keys().chain(variant.keys()).collect();
     let mut out = String::new();
     for path in paths {
@@ -153,4 +175,129 @@ fn init_alone() {
 fn rerunning_create_api_with_force_is_a_no_op() {
     let forced = [CREATE_FOO, &["--force"]].concat();
     assert_eq!(scaffold(&[INIT, CREATE_FOO, &forced]), default_project());
+}
+
+const DEPLOYMENT_CONTROLLER: &[&str] = &[
+    "create",
+    "api",
+    "--group",
+    "apps",
+    "--version",
+    "v1",
+    "--kind",
+    "Deployment",
+    "--resource=false",
+    "--controller",
+];
+
+#[test]
+fn core_kind_controller() {
+    let variant = scaffold(&[INIT, CREATE_FOO, DEPLOYMENT_CONTROLLER]);
+    insta::assert_snapshot!(diff(&default_project(), &variant));
+}
+
+#[test]
+fn named_second_controller() {
+    let audit = [
+        CREATE_FOO,
+        &["--resource=false", "--controller-name", "foo-audit"],
+    ]
+    .concat();
+    let variant = scaffold(&[INIT, CREATE_FOO, &audit]);
+    insta::assert_snapshot!(diff(&default_project(), &variant));
+}
+
+#[test]
+fn multigroup_project() {
+    let frigate = &[
+        "create",
+        "api",
+        "--group",
+        "ship",
+        "--version",
+        "v1beta1",
+        "--kind",
+        "Frigate",
+        "--namespaced=false",
+        "--skeleton",
+    ];
+    let variant = scaffold(&[
+        &[INIT, &["--multigroup"]].concat(),
+        CREATE_FOO,
+        frigate,
+        DEPLOYMENT_CONTROLLER,
+    ]);
+    insta::assert_snapshot!(diff(&default_project(), &variant));
+}
+
+#[test]
+fn edit_multigroup_moves_the_files() {
+    let variant = scaffold(&[INIT, CREATE_FOO, &["edit", "--multigroup"]]);
+    insta::assert_snapshot!(diff(&default_project(), &variant));
+}
+
+#[test]
+fn init_multigroup_then_create_equals_edit_multigroup() {
+    let moved = scaffold(&[INIT, CREATE_FOO, &["edit", "--multigroup"]]);
+    let fresh = scaffold(&[&[INIT, &["--multigroup"]].concat(), CREATE_FOO]);
+    assert_eq!(moved, fresh);
+}
+
+#[test]
+fn an_api_added_then_deleted_leaves_no_trace() {
+    let delete = |group: &'static str, version: &'static str, kind: &'static str| {
+        vec![
+            "delete",
+            "api",
+            "--group",
+            group,
+            "--version",
+            version,
+            "--kind",
+            kind,
+        ]
+    };
+    let bar = &[
+        "create",
+        "api",
+        "--group",
+        "tutorial",
+        "--version",
+        "v1",
+        "--kind",
+        "Bar",
+        "--skeleton",
+    ];
+    let foo_v2 = &[
+        "create",
+        "api",
+        "--group",
+        "tutorial",
+        "--version",
+        "v2",
+        "--kind",
+        "Foo",
+        "--controller=false",
+    ];
+    let audit = [
+        CREATE_FOO,
+        &["--resource=false", "--controller-name", "foo-audit"],
+    ]
+    .concat();
+    let variant = scaffold(&[
+        INIT,
+        CREATE_FOO,
+        bar,
+        foo_v2,
+        DEPLOYMENT_CONTROLLER,
+        &audit,
+        &delete("tutorial", "v2", "Foo"),
+        &delete("tutorial", "v1", "Bar"),
+        &delete("apps", "v1", "Deployment"),
+    ]);
+    // The named controller goes with its kind's entry only when the kind goes; it stays here.
+    let expected = scaffold(&[INIT, CREATE_FOO, &audit]);
+    assert_eq!(variant, expected);
+    let without_foo = scaffold(&[INIT, CREATE_FOO, &delete("tutorial", "v1", "Foo")]);
+    assert_eq!(without_foo, scaffold(&[INIT]));
 }

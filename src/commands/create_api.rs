@@ -5,26 +5,26 @@ use std::path::Path;
 use anyhow::{Result, bail};
 
 use super::TemplateContext;
-use crate::api_names::{Group, Kind, Plural, Version};
+use crate::api_names::{ControllerName, Group, Kind, Plural, Version};
 use crate::cli::CreateApiArgs;
-use crate::names::plural_of;
-use crate::project::{Example, PROJECT_FILE, Project, Resource};
-use crate::scaffold::markers;
-use crate::scaffold::{IfExists, Plan, rustfmt, templates};
-use crate::{ui, validate};
+use crate::external_crd::ExternalCrd;
+use crate::names::{ControllerNames, ResourceNames, plural_of};
+use crate::project::{Example, PROJECT_FILE, Project, Resource, Source};
+use crate::scaffold::{IfExists, Plan, hashes, markers, rustfmt, templates};
+use crate::{core_kinds, ui, validate};
 
 /// A line added above a marker in a file `init` or an earlier `create api` wrote.
-struct Insertion {
+pub struct Insertion {
     /// The file's path, itself a template.
-    file: &'static str,
-    marker: &'static str,
+    pub file: &'static str,
+    pub marker: &'static str,
     /// A template rendered with the same context as the files.
-    fragment: &'static str,
+    pub fragment: &'static str,
 }
 
 /// What registers a new type's manifests in the kustomizations. Its module and CRD are listed
 /// by the registry files, which are rendered whole (see `registry`).
-const RESOURCE_INSERTIONS: &[Insertion] = &[
+pub const RESOURCE_INSERTIONS: &[Insertion] = &[
     Insertion {
         file: "config/crd/kustomization.yaml",
         marker: markers::CRD_KUSTOMIZE,
@@ -33,7 +33,7 @@ const RESOURCE_INSERTIONS: &[Insertion] = &[
     Insertion {
         file: "config/rbac/kustomization.yaml",
         marker: markers::RBAC_KUSTOMIZE,
-        fragment: "- {{ resource.kind_snake }}_editor_role.yaml\n- {{ resource.kind_snake }}_viewer_role.yaml",
+        fragment: "- {{ resource.role_prefix }}_editor_role.yaml\n- {{ resource.role_prefix }}_viewer_role.yaml",
     },
     Insertion {
         file: "config/samples/Kustomization",
@@ -46,9 +46,10 @@ pub fn run(args: CreateApiArgs, dir: &Path) -> Result<()> {
     ui::print_notes(&args.kubebuilder.notes());
     let dry_run = args.write.dry_run;
     let project = Project::load(dir)?;
-    let request = resolve(args, &project)?;
-    let mut plan = plan(&project, &request, dir)?;
+    let request = resolve(args, &project, dir)?;
+    let (mut plan, mut updated) = plan(&project, &request, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
+    record_hashes(&mut plan, &mut updated, &request.resource)?;
     if dry_run {
         ui::print_dry_run(&plan);
         return Ok(());
@@ -65,39 +66,82 @@ pub fn run(args: CreateApiArgs, dir: &Path) -> Result<()> {
 }
 
 /// A validated `create api` request.
-#[derive(Debug, Clone)]
 pub struct Request {
+    /// The API's entry in `PROJECT.toml` after this command.
     pub resource: Resource,
-    /// Generate the type (and its manifests).
+    /// Generate the type (and its manifests): only for kinds the project owns.
     pub with_resource: bool,
-    /// Generate the controller.
-    pub with_controller: bool,
+    /// The controller to generate: the kind's own (`None` name) or a named one.
+    pub controller: Option<Option<ControllerName>>,
+    /// The CRD of a kind another project owns, as read.
+    pub external: Option<(ExternalCrd, String)>,
     pub force: bool,
 }
 
-pub fn resolve(args: CreateApiArgs, project: &Project) -> Result<Request> {
+pub fn resolve(args: CreateApiArgs, project: &Project, dir: &Path) -> Result<Request> {
+    if let Some(path) = &args.external_api_path {
+        bail!(
+            "`--external-api-path {path}` names a Go package; cargo-operator generates Rust types from the CRD itself, so pass `--external-api-crd <the CRD's YAML file>`"
+        );
+    }
     let kind: Kind = parse(&args.kind)?;
+    let controller_name: Option<ControllerName> =
+        args.controller_name.as_deref().map(parse).transpose()?;
+    if let Some(path) = args.external_api_crd.clone() {
+        return resolve_external(args, project, dir, kind, &path, controller_name);
+    }
     // Checked before anything is asked, so nobody answers questions only to be refused.
-    let plural: Plural = parse(&args.plural.unwrap_or_else(|| plural_of(&kind)))?;
+    let plural: Option<Plural> = args.plural.as_deref().map(parse).transpose()?;
     // As in the article: the group defaults to the project's (or its name), the version to v1.
     let default_group = match project.group() {
         Some(group) => group.to_string(),
         None => project.project_name.clone(),
     };
     let group: Group = parse(&ui::input_unless_given(
-        args.group,
+        args.group.clone(),
         "Group",
         &default_group,
     )?)?;
+    let version: Version = parse(&ui::input_unless_given(
+        args.version.clone(),
+        "Version",
+        "v1",
+    )?)?;
+    let existing = project
+        .resources
+        .iter()
+        .find(|r| r.is(&group, &version, &kind))
+        .cloned();
+    let owned_exists = existing.as_ref().is_some_and(|r| r.source.is_project());
+    if !owned_exists && let Some(core) = core_kinds::find(&group, &version, &kind) {
+        return resolve_core(args, project, existing, core, controller_name);
+    }
+    if args.resource == Some(false) && existing.is_none() && core_kinds::is_core_group(&group) {
+        bail!(
+            "`{group}/{version}, Kind={kind}` is not a built-in kind cargo-operator knows; it knows {} in `{group}`. For a custom resource of another project, pass `--external-api-crd <its CRD file>`",
+            match core_kinds::known_in(&group) {
+                known if known.is_empty() => "none".to_string(),
+                known => known,
+            }
+        );
+    }
+    let plural = match plural {
+        Some(plural) => plural,
+        None => parse(&plural_of(&kind))?,
+    };
     validate::group(&group, &project.domain)?;
-    let version: Version = parse(&ui::input_unless_given(args.version, "Version", "v1")?)?;
+    validate::kind_is_not_reserved(&kind)?;
 
-    if let Some(project_group) = project.group()
+    if !project.multigroup
+        && let Some(project_group) = project.group()
         && *project_group != group
     {
         bail!(
-            "this project's APIs are in group `{project_group}`, and projects hold one group; use `--group {project_group}`, or start another project for group `{group}`"
+            "this project's APIs are in group `{project_group}`, and one-group projects hold one; use `--group {project_group}`, or run `cargo operator edit --multigroup` first to add group `{group}`"
         );
+    }
+    if project.multigroup {
+        validate::group_module(&group)?;
     }
     if let Some(built_in) = shadowed_built_in(&plural) {
         ui::warn(&format!(
@@ -120,50 +164,65 @@ pub fn resolve(args: CreateApiArgs, project: &Project) -> Result<Request> {
         );
     }
 
-    let existing = project
-        .resources
-        .iter()
-        .find(|r| r.group == group && r.version == version && r.kind == kind);
     let resource = Resource {
         group,
         version,
         kind,
         plural,
         namespaced,
-        controller: with_controller || existing.is_some_and(|r| r.controller),
+        controller: with_controller && controller_name.is_none(),
         example: if args.skeleton {
             Example::Skeleton
         } else {
             Example::PodFriend
         },
+        source: Source::Project,
+        named_controllers: Vec::new(),
+        files: Default::default(),
     };
-    let api = format!(
-        "{}/{}, Kind={}",
-        resource.group, resource.version, resource.kind
-    );
+    let api = resource.gvk();
 
-    match existing {
-        Some(existing) if !args.force && (with_resource || existing.controller) => bail!(
-            "API `{api}` already exists; pass `--force` to regenerate its files (your edits to them are lost)"
-        ),
+    match &existing {
+        Some(existing)
+            if !args.force
+                && (with_resource || (existing.controller && controller_name.is_none())) =>
+        {
+            bail!(
+                "API `{api}` already exists; pass `--force` to regenerate its files (your edits to them are lost)"
+            )
+        }
         None if !with_resource => bail!(
             "the project has no type for `{api}` to control; leave out `--resource=false` to create it"
         ),
         _ => {}
     }
-    // An existing type keeps its scope and example; `--force` regenerates what it was.
+    // An existing type keeps its scope, example and controllers; `--force` regenerates what it was.
     let resource = match existing {
-        Some(existing) if !with_resource => Resource {
-            controller: true,
-            ..existing.clone()
+        Some(existing) => Resource {
+            controller: existing.controller || resource.controller,
+            ..if with_resource {
+                Resource {
+                    named_controllers: existing.named_controllers.clone(),
+                    files: existing.files.clone(),
+                    ..resource
+                }
+            } else {
+                existing
+            }
         },
-        _ => resource,
+        None => resource,
     };
+    let resource = with_named_controller(resource, controller_name.as_ref(), args.force)?;
 
     for other in project.resources.iter().filter(|r| !r.same_gvk(&resource)) {
-        if with_controller && other.kind == resource.kind && other.controller {
+        if with_controller
+            && controller_name.is_none()
+            && other.kind == resource.kind
+            && other.group == resource.group
+            && other.controller
+        {
             bail!(
-                "kind `{}` already has a controller (for version `{}`); create version `{}` with `--controller=false`",
+                "kind `{}` already has a controller (for version `{}`); create version `{}` with `--controller=false`, or name a second controller with `--controller-name`",
                 resource.kind,
                 other.version,
                 resource.version
@@ -179,7 +238,7 @@ pub fn resolve(args: CreateApiArgs, project: &Project) -> Result<Request> {
                 other.kind
             );
         }
-        if other.version == resource.version {
+        if other.version == resource.version && other.group == resource.group {
             let clashes = |a: &str, b: &str| {
                 ["Spec", "Status"]
                     .iter()
@@ -196,16 +255,255 @@ pub fn resolve(args: CreateApiArgs, project: &Project) -> Result<Request> {
         }
     }
 
+    let controller = with_controller.then_some(controller_name);
+    check_controller_is_new(project, &resource, controller.as_ref())?;
     Ok(Request {
         resource,
         with_resource,
-        with_controller,
+        controller,
+        external: None,
         force: args.force,
     })
 }
 
-/// Every file `create api` writes or changes, in memory.
-pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<Plan> {
+/// Adds `name` to the kind's named controllers (once).
+fn with_named_controller(
+    mut resource: Resource,
+    name: Option<&ControllerName>,
+    force: bool,
+) -> Result<Resource> {
+    if let Some(name) = name {
+        if resource.named_controllers.contains(name) {
+            if !force {
+                bail!(
+                    "controller `{name}` already exists; pass `--force` to regenerate its files (your edits to them are lost)"
+                );
+            }
+        } else {
+            resource.named_controllers.push(name.clone());
+        }
+    }
+    Ok(resource)
+}
+
+/// Refuses a controller whose module or name another controller of the project already has.
+fn check_controller_is_new(
+    project: &Project,
+    resource: &Resource,
+    controller: Option<&Option<ControllerName>>,
+) -> Result<()> {
+    let Some(name) = controller else {
+        return Ok(());
+    };
+    let new = ControllerNames::of(resource, project)
+        .into_iter()
+        .find(|c| match name {
+            Some(name) => c.named && c.name == **name,
+            None => !c.named,
+        });
+    let Some(new) = new else { return Ok(()) };
+    for existing in &project.resources {
+        for other in ControllerNames::of(existing, project) {
+            // Regenerating a controller (`--force`) meets itself.
+            let itself =
+                existing.same_gvk(resource) && other.named == new.named && other.name == new.name;
+            if !itself && (other.path == new.path || other.name == new.name) {
+                bail!(
+                    "controller `{}` already exists (for `{}`); name this one with `--controller-name`",
+                    other.name,
+                    other.resource.api_version
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A controller over a kind Kubernetes serves itself.
+fn resolve_core(
+    args: CreateApiArgs,
+    project: &Project,
+    existing: Option<Resource>,
+    core: &core_kinds::CoreKind,
+    controller_name: Option<ControllerName>,
+) -> Result<Request> {
+    let gvk = format!("{}/{}, Kind={}", core.group, core.version, core.kind);
+    if args.resource == Some(true) {
+        bail!(
+            "`{gvk}` is built into Kubernetes, which serves its type; pass `--resource=false` to add a controller for it"
+        );
+    }
+    if args.controller == Some(false) {
+        bail!(
+            "`{gvk}` is built into Kubernetes, so there is nothing to create without a controller; leave out `--controller=false`"
+        );
+    }
+    if project.namespaced && !core.namespaced {
+        bail!(
+            "this project's manager watches one namespace, so it cannot control the cluster-scoped kind `{}`",
+            core.kind
+        );
+    }
+    let fresh = Resource {
+        group: parse(core.group)?,
+        version: parse(core.version)?,
+        kind: parse(core.kind)?,
+        plural: parse(core.plural)?,
+        namespaced: core.namespaced,
+        controller: controller_name.is_none(),
+        example: Example::Skeleton,
+        source: Source::Core,
+        named_controllers: Vec::new(),
+        files: Default::default(),
+    };
+    let resource = match existing {
+        Some(existing) if controller_name.is_none() && existing.controller && !args.force => bail!(
+            "a controller for `{gvk}` already exists; pass `--force` to regenerate it, or name a second one with `--controller-name`"
+        ),
+        Some(existing) => Resource {
+            controller: existing.controller || controller_name.is_none(),
+            ..existing
+        },
+        None => fresh,
+    };
+    let resource = with_named_controller(resource, controller_name.as_ref(), args.force)?;
+    let controller = Some(controller_name);
+    check_controller_is_new(project, &resource, controller.as_ref())?;
+    Ok(Request {
+        resource,
+        with_resource: false,
+        controller,
+        external: None,
+        force: args.force,
+    })
+}
+
+/// A controller over a custom resource another project owns, from its CRD file.
+fn resolve_external(
+    args: CreateApiArgs,
+    project: &Project,
+    dir: &Path,
+    kind: Kind,
+    path: &Path,
+    controller_name: Option<ControllerName>,
+) -> Result<Request> {
+    if let Some(domain) = &args.external_api_domain {
+        ui::print_notes(&[format!(
+            "`--external-api-domain={domain}` is ignored: the CRD names its group"
+        )]);
+    }
+    if args.resource == Some(true) {
+        bail!(
+            "`--resource=true` creates a type this project owns, but `--external-api-crd` is for a kind another project owns; drop `--resource`"
+        );
+    }
+    if args.controller == Some(false) {
+        bail!(
+            "with `--external-api-crd` there is nothing to create but a controller; leave out `--controller=false`"
+        );
+    }
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(dir.join(path)).map_err(|err| {
+        anyhow::anyhow!("cannot read `{shown}`: {err}; pass the path of the CRD's YAML file")
+    })?;
+    let crd = ExternalCrd::parse(&text, &shown)?;
+    if crd.kind != *kind {
+        bail!(
+            "`{shown}` defines kind `{}`, not `{kind}`; pass `--kind {}`",
+            crd.kind,
+            crd.kind
+        );
+    }
+    if let Some(group) = &args.group
+        && *group != crd.group
+    {
+        bail!(
+            "`{shown}` is in group `{}`, not `{group}`; pass `--group {}` or leave it out",
+            crd.group,
+            crd.group
+        );
+    }
+    let version = args.version.clone().unwrap_or(crd.storage_version.clone());
+    if !crd.versions.contains(&version) {
+        bail!(
+            "`{shown}` serves versions {}, not `{version}`; pass one of them to `--version`",
+            crd.versions.join(", ")
+        );
+    }
+    if args.namespaced.is_some_and(|n| n != crd.namespaced) {
+        bail!(
+            "`{shown}` makes `{}` {}; leave out `--namespaced`",
+            crd.kind,
+            if crd.namespaced {
+                "namespaced"
+            } else {
+                "cluster-scoped"
+            }
+        );
+    }
+    if project.namespaced && !crd.namespaced {
+        bail!(
+            "this project's manager watches one namespace, so it cannot control the cluster-scoped kind `{}`",
+            crd.kind
+        );
+    }
+    if crd.group.ends_with(&format!(".{}", project.domain))
+        && project
+            .owned()
+            .any(|r| format!("{}.{}", r.group, project.domain) == crd.group)
+    {
+        bail!(
+            "`{shown}` is a CRD of this project's own group `{}`; create its kinds with `cargo operator create api` without `--external-api-crd`",
+            crd.group
+        );
+    }
+    let existing = project
+        .resources
+        .iter()
+        .find(|r| r.is(&crd.group, &version, &kind))
+        .cloned();
+    let fresh = Resource {
+        group: parse(&crd.group)?,
+        version: parse(&version)?,
+        kind,
+        plural: parse(&crd.plural)?,
+        namespaced: crd.namespaced,
+        controller: controller_name.is_none(),
+        example: Example::Skeleton,
+        source: Source::External,
+        named_controllers: Vec::new(),
+        files: Default::default(),
+    };
+    let resource = match existing {
+        Some(existing)
+            if !args.force
+                && (controller_name.is_none() || existing.source != Source::External) =>
+        {
+            bail!(
+                "API `{}` already exists; pass `--force` to regenerate its files (your edits to them are lost)",
+                existing.gvk()
+            )
+        }
+        Some(existing) => Resource {
+            controller: existing.controller || controller_name.is_none(),
+            ..existing
+        },
+        None => fresh,
+    };
+    let resource = with_named_controller(resource, controller_name.as_ref(), args.force)?;
+    let controller = Some(controller_name);
+    check_controller_is_new(project, &resource, controller.as_ref())?;
+    Ok(Request {
+        resource,
+        with_resource: false,
+        controller,
+        external: Some((crd, text)),
+        force: args.force,
+    })
+}
+
+/// Every file `create api` writes or changes, in memory, and the project file it leaves.
+pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, Project)> {
     let mut updated = project.clone();
     match updated
         .resources
@@ -215,12 +513,13 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<Plan> {
         Some(slot) => *slot = request.resource.clone(),
         None => updated.resources.push(request.resource.clone()),
     }
-    let context = TemplateContext::new(&updated, Some(&request.resource));
+    let mut context = TemplateContext::new(&updated, Some(&request.resource));
     let mut plan = Plan::new(dir, "move it away, or pass `--force` to overwrite it");
     let policy = |if_exists: IfExists| match if_exists {
         IfExists::Error if request.force => IfExists::Overwrite,
         other => other,
     };
+    let names = context.resource.clone().expect("set above");
 
     if request.with_resource {
         for file in templates::render_set("resource", &context)? {
@@ -228,18 +527,94 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<Plan> {
         }
         insert_all(&mut plan, RESOURCE_INSERTIONS, &context)?;
     }
-    if request.with_controller {
-        let set = match request.resource.example {
-            Example::PodFriend => "controller-pod-friend",
-            Example::Skeleton => "controller-skeleton",
-        };
-        for file in templates::render_set(set, &context)? {
+    if let Some((crd, text)) = &request.external {
+        let version = request.resource.version.to_string();
+        plan.add_file(
+            &names.external_crd_file,
+            text.clone(),
+            policy(IfExists::Error),
+        )?;
+        plan.add_file(
+            &names.type_file,
+            crd.rust_types(&version, &context.project.rust_header)?,
+            policy(IfExists::Error),
+        )?;
+        context.sample = Some(pretty(
+            &crd.sample(&version, &format!("{}-01", names.kind_lower)),
+        )?);
+    }
+    if request.resource.source == Source::Core
+        && let Some(core) = core_kinds::find(&names.group, &names.version, &names.kind)
+    {
+        context.sample = Some(pretty(&core.sample(&format!("{}-01", names.kind_lower)))?);
+    }
+    if let Some(name) = &request.controller {
+        let controller = ControllerNames::of(&request.resource, &updated)
+            .into_iter()
+            .find(|c| match name {
+                Some(name) => c.named && c.name == **name,
+                None => !c.named,
+            })
+            .expect("the request's controller is in its resource");
+        context.controller = Some(controller.clone());
+        for file in templates::render_set(controller.template, &context)? {
             plan.add_file(&file.path, file.content, policy(file.if_exists))?;
         }
     }
     super::plan_project_files(&mut plan, dir, Some(project), &updated, request.force)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
-    Ok(plan)
+    Ok((plan, updated))
+}
+
+/// JSON for a template to put inside `json!(…)`.
+fn pretty(value: &serde_json::Value) -> Result<String> {
+    Ok(serde_json::to_string_pretty(value)?)
+}
+
+/// Records in `PROJECT.toml` the hash of each file planned for this API, as it will be written
+/// (after rustfmt), so `delete api` can tell an untouched file from an edited one.
+pub fn record_hashes(plan: &mut Plan, updated: &mut Project, resource: &Resource) -> Result<()> {
+    let owned_paths = files_of(updated, resource);
+    let slot = updated
+        .resources
+        .iter_mut()
+        .find(|r| r.same_gvk(resource))
+        .expect("the API is in the project file");
+    for path in owned_paths {
+        if let Some(content) = plan.current(&path)? {
+            slot.files.insert(path, hashes::of(&content));
+        }
+    }
+    plan.replace_content(PROJECT_FILE, updated.to_toml());
+    Ok(())
+}
+
+/// Every whole file that belongs to `resource` alone: its type, roles, sample, CRD copy, and
+/// each controller with its test.
+pub fn files_of(project: &Project, resource: &Resource) -> Vec<String> {
+    let names = ResourceNames::new(resource, project);
+    let mut paths = Vec::new();
+    if names.owned {
+        paths.push(names.type_file.clone());
+        paths.push(format!(
+            "config/rbac/{}_editor_role.yaml",
+            names.role_prefix
+        ));
+        paths.push(format!(
+            "config/rbac/{}_viewer_role.yaml",
+            names.role_prefix
+        ));
+        paths.push(names.sample_file.clone());
+    }
+    if names.external {
+        paths.push(names.type_file.clone());
+        paths.push(names.external_crd_file.clone());
+    }
+    for controller in ControllerNames::of(resource, project) {
+        paths.push(controller.file);
+        paths.push(controller.test_file);
+    }
+    paths
 }
 
 /// A flag's value as one of the validated name types, with the type's own message.

@@ -1,5 +1,8 @@
-//! `cargo operator edit`: add an option to an existing project. `--helm` adds a Helm chart in
-//! `dist/chart`, or refreshes the one there.
+//! `cargo operator edit`: change an existing project. `--helm` adds a Helm chart in
+//! `dist/chart`, or refreshes the one there; `--multigroup` moves the APIs to a layout by group.
+//!
+//! Moving to the layout by group moves each API's files as they are (only the module paths in
+//! them change), so the user's edits survive; a move onto an existing file is refused.
 //!
 //! The chart's templates for the Deployment, service account, bindings and metrics come from the
 //! `helm` template set; its CRDs and roles come from the project's Rust code through `crdgen`,
@@ -10,17 +13,26 @@ use std::path::Path;
 use anyhow::{Result, bail};
 
 use super::TemplateContext;
+use super::create_api::{RESOURCE_INSERTIONS, files_of};
 use super::manifests::{self, CHART_DIR};
 use crate::cli::EditArgs;
+use crate::names::{ControllerNames, ResourceNames};
 use crate::project::{PROJECT_FILE, Project};
-use crate::scaffold::{IfExists, Plan, rustfmt, templates};
+use crate::scaffold::{IfExists, Plan, hashes, rustfmt, templates};
 use crate::ui;
 
 pub fn run(args: EditArgs, dir: &Path) -> Result<()> {
     ui::print_notes(&args.kubebuilder.notes());
     let project = Project::load(dir)?;
-    if !args.helm {
-        bail!("nothing to change; pass `--helm` to add a Helm chart in `{CHART_DIR}`");
+    match (args.helm, args.multigroup) {
+        (false, None) => bail!(
+            "nothing to change; pass `--helm` to add a Helm chart in `{CHART_DIR}`, or `--multigroup` to lay the APIs out by group"
+        ),
+        (true, Some(_)) => bail!(
+            "`--helm` and `--multigroup` change different things; run `cargo operator edit` once for each"
+        ),
+        (false, Some(multigroup)) => return run_multigroup(&project, multigroup, &args, dir),
+        (true, None) => {}
     }
     let mut plan = plan(&project, args.force, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
@@ -49,6 +61,174 @@ pub fn run(args: EditArgs, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+fn run_multigroup(project: &Project, multigroup: bool, args: &EditArgs, dir: &Path) -> Result<()> {
+    match (project.multigroup, multigroup) {
+        (true, true) => bail!(
+            "this project is already laid out by group (`multigroup = true` in `{PROJECT_FILE}`); add a group with `cargo operator create api --group <group>`"
+        ),
+        (true, false) => bail!(
+            "cargo-operator does not move a project back to one group; its APIs stay under `src/api/<group>/`"
+        ),
+        (false, false) => bail!("the project already has the one-group layout; nothing to change"),
+        (false, true) => {}
+    }
+    let (mut plan, mut updated) = plan_multigroup(project, dir)?;
+    let formatting = rustfmt::format_plan(&mut plan)?;
+    rehash_moved(&mut plan, project, &mut updated, dir)?;
+    if args.write.dry_run {
+        ui::print_dry_run(&plan);
+        return Ok(());
+    }
+    plan.apply()?;
+    ui::print_changes(&plan);
+    ui::print_formatting(&formatting);
+    ui::print_next_steps(&[
+        "cargo operator create api --group <another group> --version v1 --kind <Kind>",
+        "make test",
+    ]);
+    Ok(())
+}
+
+/// Every file each API has in the one-group layout, paired with its place in the layout by
+/// group, when the two differ.
+fn moves(project: &Project, updated: &Project) -> Vec<(String, String)> {
+    project
+        .resources
+        .iter()
+        .flat_map(|r| files_of(project, r).into_iter().zip(files_of(updated, r)))
+        .filter(|(from, to)| from != to)
+        .collect()
+}
+
+/// The moves, the kustomization lines of the renamed roles, the registries of the new layout
+/// and the project file.
+fn plan_multigroup(project: &Project, dir: &Path) -> Result<(Plan, Project)> {
+    let updated = Project {
+        multigroup: true,
+        ..project.clone()
+    };
+    let mut plan = Plan::new(dir, "move it away first");
+    let renames = module_renames(project, &updated);
+    for (from, to) in moves(project, &updated) {
+        let Some(content) = plan.current(&from)? else {
+            continue; // deleted by its user: nothing to move
+        };
+        if plan.current(&to)?.is_some() {
+            bail!(
+                "`edit --multigroup` would move `{from}` to `{to}`, which exists; move that file away, then run it again"
+            );
+        }
+        let content = if from.ends_with(".rs") {
+            rename_modules(&content, &renames)
+        } else {
+            content
+        };
+        plan.remove_file(&from)?;
+        plan.add_file(&to, content, IfExists::Error)?;
+    }
+    for resource in project.owned() {
+        let before = TemplateContext::new(project, Some(resource));
+        let after = TemplateContext::new(&updated, Some(resource));
+        for insertion in RESOURCE_INSERTIONS {
+            let file = templates::render_fragment(insertion.file, &before)?;
+            let old = templates::render_fragment(insertion.fragment, &before)?;
+            let new = templates::render_fragment(insertion.fragment, &after)?;
+            if old != new {
+                plan.remove_insertion(&file, &old)?;
+                plan.insert_at_marker(&file, insertion.marker, &new)?;
+            }
+        }
+    }
+    super::plan_project_files(&mut plan, dir, Some(project), &updated, false)?;
+    plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
+    Ok((plan, updated))
+}
+
+/// The module paths that change with the layout: `api::v1` becomes `api::tutorial::v1`, and
+/// `controllers::foo` becomes `controllers::tutorial::foo`.
+fn module_renames(project: &Project, updated: &Project) -> Vec<(String, String)> {
+    let mut renames = Vec::new();
+    for resource in &project.resources {
+        let (before, after) = (
+            ResourceNames::new(resource, project),
+            ResourceNames::new(resource, updated),
+        );
+        if before.api_module != after.api_module {
+            renames.push((
+                format!("api::{}", before.api_module),
+                format!("api::{}", after.api_module),
+            ));
+        }
+        for (before, after) in ControllerNames::of(resource, project)
+            .into_iter()
+            .zip(ControllerNames::of(resource, updated))
+        {
+            renames.push((
+                format!("controllers::{}", before.path),
+                format!("controllers::{}", after.path),
+            ));
+        }
+    }
+    renames.sort();
+    renames.dedup();
+    renames
+}
+
+/// `code` with each module path renamed where it is a whole path segment (`api::v1` but not
+/// `api::v1alpha1`), in one pass, so a renamed path is never renamed again.
+fn rename_modules(code: &str, renames: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(code.len() + 64);
+    let mut rest = code;
+    'scan: while !rest.is_empty() {
+        for (from, to) in renames {
+            if let Some(after) = rest.strip_prefix(from.as_str())
+                && !after.starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                && !out.ends_with(|c: char| c.is_alphanumeric() || c == '_')
+            {
+                out.push_str(to);
+                rest = after;
+                continue 'scan;
+            }
+        }
+        let mut chars = rest.chars();
+        out.extend(chars.next());
+        rest = chars.as_str();
+    }
+    out
+}
+
+/// Moved files keep counting as untouched if they were: their recorded hash becomes that of the
+/// moved content. A file edited before the move keeps a hash that matches nothing.
+fn rehash_moved(
+    plan: &mut Plan,
+    project: &Project,
+    updated: &mut Project,
+    dir: &Path,
+) -> Result<()> {
+    for (before, after) in project.resources.iter().zip(updated.resources.iter_mut()) {
+        for (from, to) in files_of(project, before).into_iter().zip(files_of(
+            &Project {
+                multigroup: true,
+                ..project.clone()
+            },
+            before,
+        )) {
+            let Some(hash) = after.files.remove(&from) else {
+                continue;
+            };
+            let untouched = std::fs::read_to_string(dir.join(&from))
+                .is_ok_and(|content| hashes::matches(&hash, &content));
+            let hash = match plan.current(&to)? {
+                Some(moved) if untouched => hashes::of(&moved),
+                _ => hash,
+            };
+            after.files.insert(to, hash);
+        }
+    }
+    plan.replace_content(PROJECT_FILE, updated.to_toml());
+    Ok(())
+}
+
 /// The chart's scaffolded files and the project file, in memory.
 pub fn plan(project: &Project, force: bool, dir: &Path) -> Result<Plan> {
     let updated = Project {
@@ -67,4 +247,25 @@ pub fn plan(project: &Project, force: bool, dir: &Path) -> Result<Plan> {
     super::plan_project_files(&mut plan, dir, Some(project), &updated, force)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_paths_are_renamed_whole_and_once() {
+        let renames = vec![
+            ("api::v1".to_string(), "api::tutorial::v1".to_string()),
+            (
+                "controllers::foo".to_string(),
+                "controllers::tutorial::foo".to_string(),
+            ),
+        ];
+        let code = "use crate::api::v1::{Foo, FooStatus};\nuse tutorial::api::v1alpha1::Bar;\nuse x::controllers::foo::run;\nlet y = myapi::v1::X; controllers::foobar::run;\n";
+        assert_eq!(
+            rename_modules(code, &renames),
+            "use crate::api::tutorial::v1::{Foo, FooStatus};\nuse tutorial::api::v1alpha1::Bar;\nuse x::controllers::tutorial::foo::run;\nlet y = myapi::v1::X; controllers::foobar::run;\n"
+        );
+    }
 }

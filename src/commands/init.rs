@@ -56,6 +56,7 @@ fn resolve(args: InitArgs, dir: &Path) -> Result<Project> {
         license: args.license,
         namespaced: args.namespaced,
         helm: false,
+        multigroup: args.multigroup,
         resources: Vec::new(),
     })
 }

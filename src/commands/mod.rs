@@ -3,6 +3,7 @@
 
 pub mod completion;
 pub mod create_api;
+pub mod delete_api;
 pub mod edit;
 pub mod init;
 pub mod manifests;
@@ -15,7 +16,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::names::{ProjectNames, ResourceNames, copyright_year};
+use crate::names::{ControllerNames, ProjectNames, ResourceNames, copyright_year};
 use crate::project::Project;
 use crate::scaffold::{IfExists, Plan};
 
@@ -42,22 +43,35 @@ pub struct TemplateContext {
     pub project: ProjectNames,
     /// The resource a `create api` is adding; absent for `init`.
     pub resource: Option<ResourceNames>,
+    /// The controller a `create api` is adding.
+    pub controller: Option<ControllerNames>,
+    /// The JSON of the object the new controller's test creates (kinds the project does not own).
+    pub sample: Option<String>,
     /// Every resource of the project, the new one included, in the order they were added.
     pub resources: Vec<ResourceNames>,
-    /// The resources that have a controller.
-    pub controllers: Vec<ResourceNames>,
-    /// Every API version, sorted, with its kinds.
-    pub versions: Vec<VersionNames>,
-    /// The version a per-version template is rendered for.
-    pub version: Option<VersionNames>,
+    /// The resources whose types (and CRDs) this project defines.
+    pub owned: Vec<ResourceNames>,
+    /// Every controller, sorted by module path.
+    pub controllers: Vec<ControllerNames>,
+    /// The modules directly under `crate::controllers`: a controller each, or a group each.
+    pub controller_modules: Vec<String>,
+    /// The modules directly under `crate::api`: a version each, or a group each, and `external`.
+    pub api_modules: Vec<String>,
+    /// A module file that only lists modules, rendered by the `registry-module` set.
+    pub module: Option<ModuleList>,
 }
 
-/// One API version and the kinds it holds, sorted by module.
+/// A `mod.rs` that only declares submodules and re-exports their types.
 #[derive(Debug, Clone, Serialize)]
-pub struct VersionNames {
-    pub name: String,
-    pub api_group: String,
-    pub kinds: Vec<ResourceNames>,
+pub struct ModuleList {
+    pub file: String,
+    /// The module's doc line.
+    pub doc: String,
+    /// Ends "edits here are refused; …": the command that adds to it.
+    pub adds: String,
+    pub mods: Vec<String>,
+    /// `foo::{Foo, FooSpec, FooStatus}`: what `pub use` brings up.
+    pub uses: Vec<String>,
 }
 
 impl TemplateContext {
@@ -65,35 +79,36 @@ impl TemplateContext {
         let resources: Vec<ResourceNames> = project
             .resources
             .iter()
-            .map(|r| ResourceNames::new(r, &project.domain))
+            .map(|r| ResourceNames::new(r, project))
             .collect();
-        let mut versions: Vec<VersionNames> = Vec::new();
-        for r in &resources {
-            match versions.iter_mut().find(|v| v.name == r.version) {
-                Some(version) => version.kinds.push(r.clone()),
-                None => versions.push(VersionNames {
-                    name: r.version.clone(),
-                    api_group: r.api_group.clone(),
-                    kinds: vec![r.clone()],
-                }),
-            }
+        let owned: Vec<ResourceNames> = resources.iter().filter(|r| r.owned).cloned().collect();
+        let mut controllers: Vec<ControllerNames> = project
+            .resources
+            .iter()
+            .flat_map(|r| ControllerNames::of(r, project))
+            .collect();
+        controllers.sort_by(|a, b| a.path.cmp(&b.path));
+        let top = |path: &str| path.split("::").next().unwrap_or(path).to_string();
+        let mut controller_modules: Vec<String> =
+            controllers.iter().map(|c| top(&c.path)).collect();
+        controller_modules.dedup();
+        let mut api_modules: Vec<String> = owned.iter().map(|r| top(&r.api_module)).collect();
+        api_modules.sort();
+        api_modules.dedup();
+        if resources.iter().any(|r| r.external) {
+            api_modules.push("external".into());
         }
-        versions.sort_by(|a, b| a.name.cmp(&b.name));
-        for version in &mut versions {
-            version
-                .kinds
-                .sort_by(|a, b| a.kind_snake.cmp(&b.kind_snake));
-        }
-        let mut controllers: Vec<ResourceNames> =
-            resources.iter().filter(|r| r.controller).cloned().collect();
-        controllers.sort_by(|a, b| a.kind_snake.cmp(&b.kind_snake));
         TemplateContext {
             project: ProjectNames::new(project, copyright_year()),
-            resource: resource.map(|r| ResourceNames::new(r, &project.domain)),
+            resource: resource.map(|r| ResourceNames::new(r, project)),
+            controller: None,
+            sample: None,
             resources,
+            owned,
             controllers,
-            versions,
-            version: None,
+            controller_modules,
+            api_modules,
+            module: None,
         }
     }
 }

@@ -7,11 +7,12 @@
 //! no longer matches what the previous project file renders was edited, and is only replaced
 //! with `--force`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use super::TemplateContext;
+use super::{ModuleList, TemplateContext};
 use crate::project::Project;
 use crate::scaffold::{IfExists, Plan, templates};
 
@@ -28,20 +29,25 @@ pub fn plan(
         Some(before) => render(before)?,
         None => Vec::new(),
     };
-    for (path, content) in render(after)? {
-        let on_disk = match std::fs::read_to_string(dir.join(&path)) {
-            Ok(text) => Some(text),
-            // A file where a folder should be fails the write later, which rolls back.
-            Err(err)
-                if matches!(
-                    err.kind(),
-                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-                ) =>
-            {
-                None
-            }
-            Err(err) => bail!("cannot read `{path}`: {err}"),
-        };
+    let rendered = render(after)?;
+    for (path, old) in &previous {
+        // A list nothing belongs to any more (the last kind of a version was deleted, or the
+        // layout changed) goes, unless someone added code to it.
+        if rendered.iter().any(|(new_path, _)| new_path == path) {
+            continue;
+        }
+        if let Some(on_disk) = read(dir, path)?
+            && !force
+            && !same_code(&on_disk, old)
+        {
+            bail!(
+                "`{path}` was edited by hand, but cargo-operator would delete it now that `PROJECT.toml` lists nothing for it; move your code into another module, or pass `--force`"
+            );
+        }
+        plan.remove_file(path)?;
+    }
+    for (path, content) in rendered {
+        let on_disk = read(dir, &path)?;
         if let Some(on_disk) = &on_disk
             && !force
             && !same_code(on_disk, &content)
@@ -58,20 +64,126 @@ pub fn plan(
     Ok(())
 }
 
+/// The file at `path`, or `None` if there is none.
+fn read(dir: &Path, path: &str) -> Result<Option<String>> {
+    match std::fs::read_to_string(dir.join(path)) {
+        Ok(text) => Ok(Some(text)),
+        // A file where a folder should be fails the write later, which rolls back.
+        Err(err)
+            if matches!(
+                err.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(err) => bail!("cannot read `{path}`: {err}"),
+    }
+}
+
 /// Every registry file of `project`, as rendered (before rustfmt).
-fn render(project: &Project) -> Result<Vec<(String, String)>> {
+pub fn render(project: &Project) -> Result<Vec<(String, String)>> {
     let mut context = TemplateContext::new(project, None);
     let mut files: Vec<(String, String)> = templates::render_set("registry", &context)?
         .into_iter()
         .map(|file| (file.path, file.content))
         .collect();
-    for version in context.versions.clone() {
-        context.version = Some(version);
-        for file in templates::render_set("registry-version", &context)? {
+    for module in module_lists(&context) {
+        context.module = Some(module);
+        for file in templates::render_set("registry-module", &context)? {
             files.push((file.path, file.content));
         }
     }
     Ok(files)
+}
+
+/// The `mod.rs` files between `src/api/mod.rs` (or `src/controllers/mod.rs`) and the files of
+/// the types and controllers: per version, and per group in a project of several groups.
+fn module_lists(context: &TemplateContext) -> Vec<ModuleList> {
+    // Keyed by file, so each folder gets one list whatever the order of the resources.
+    let mut lists: BTreeMap<String, ModuleList> = BTreeMap::new();
+    let mut add = |file: String, doc: String, adds: &str, module: &str, uses: Option<String>| {
+        let list = lists.entry(file.clone()).or_insert_with(|| ModuleList {
+            file,
+            doc,
+            adds: adds.into(),
+            mods: Vec::new(),
+            uses: Vec::new(),
+        });
+        if !list.mods.iter().any(|m| m == module) {
+            list.mods.push(module.into());
+        }
+        list.uses.extend(uses);
+    };
+    let add_kinds = "add kinds with `cargo operator create api`";
+    for r in &context.resources {
+        if r.core {
+            continue;
+        }
+        let version_dir = format!("src/api/{}", r.api_module.replace("::", "/"));
+        let uses = if r.owned {
+            format!("{0}::{{{1}, {1}Spec, {1}Status}}", r.kind_snake, r.kind)
+        } else {
+            format!("{}::{}", r.kind_snake, r.kind)
+        };
+        let version_doc = if r.owned {
+            format!(
+                "Version `{}` of the `{}` API group.",
+                r.version, r.api_group
+            )
+        } else {
+            format!(
+                "Version `{}` of the `{}` API group, generated from its CRD in `config/crd/external/`.",
+                r.version, r.api_group
+            )
+        };
+        add(
+            format!("{version_dir}/mod.rs"),
+            version_doc,
+            add_kinds,
+            &r.kind_snake,
+            Some(uses),
+        );
+        let group_dir = version_dir.rsplit_once('/').map_or("", |(dir, _)| dir);
+        if r.external || context.project.multigroup {
+            add(
+                format!("{group_dir}/mod.rs"),
+                format!("The `{}` API group, one module per version.", r.api_group),
+                add_kinds,
+                &r.version,
+                None,
+            );
+        }
+        if r.external {
+            add(
+                "src/api/external/mod.rs".into(),
+                "Types of custom resources other projects own, one module per API group.".into(),
+                "add kinds with `cargo operator create api --external-api-crd`",
+                &r.group_module,
+                None,
+            );
+        }
+    }
+    for c in &context.controllers {
+        if let Some((group, module)) = c.path.split_once("::") {
+            add(
+                format!("src/controllers/{group}/mod.rs"),
+                format!(
+                    "The controllers of the `{}` API group.",
+                    c.resource.api_group_or_core()
+                ),
+                "add controllers with `cargo operator create api`",
+                module,
+                None,
+            );
+        }
+    }
+    let mut lists: Vec<ModuleList> = lists.into_values().collect();
+    for list in &mut lists {
+        list.mods.sort();
+        list.uses.sort();
+    }
+    lists
 }
 
 /// Whether two versions of a file hold the same code whatever rustfmt did to its layout: line

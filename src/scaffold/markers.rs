@@ -48,6 +48,26 @@ pub fn insert(content: &str, marker: &str, fragment: &str) -> Result<String> {
     Ok(out)
 }
 
+/// Returns `content` without the lines `insert` added for `fragment` (each line once, matched
+/// trimmed), the undoing of an insertion; lines already gone are not looked for again.
+pub fn remove(content: &str, fragment: &str) -> String {
+    let mut wanted: Vec<&str> = fragment
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut out = String::with_capacity(content.len());
+    for line in content.lines() {
+        if let Some(at) = wanted.iter().position(|w| *w == line.trim()) {
+            wanted.remove(at);
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// True when the fragment's non-blank lines appear as consecutive lines of `content`, ignoring
 /// indentation: the test for "this was inserted before".
 fn is_present(content: &str, fragment: &str) -> bool {
@@ -104,6 +124,13 @@ mod tests {
             insert(FILE, CRD_KUSTOMIZE, "  - bases/a.yaml").unwrap(),
             FILE
         );
+    }
+
+    #[test]
+    fn removal_undoes_an_insertion() {
+        let inserted = insert(FILE, CRD_KUSTOMIZE, "- bases/b.yaml").unwrap();
+        assert_eq!(remove(&inserted, "- bases/b.yaml"), FILE);
+        assert_eq!(remove(FILE, "- bases/b.yaml"), FILE);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The scaffolding machinery: render templates, plan file changes in memory, write them once.
 
+pub mod hashes;
 pub mod markers;
 mod plan;
 pub mod rustfmt;

@@ -31,6 +31,7 @@ pub enum Change {
     Update,
     Unchanged,
     Skip,
+    Delete,
 }
 
 #[derive(Debug)]
@@ -115,12 +116,60 @@ impl Plan {
         );
     }
 
+    /// Plans `path` without the lines an insertion of `fragment` added, if it exists.
+    pub fn remove_insertion(&mut self, path: &str, fragment: &str) -> Result<()> {
+        check_relative(path)?;
+        if let Some(current) = self.current(path)? {
+            let content = markers::remove(&current, fragment);
+            self.record(path, Some(current), content, Change::Update);
+        }
+        Ok(())
+    }
+
+    /// Plans the removal of `path`, if it exists on disk (a file only planned is dropped).
+    pub fn remove_file(&mut self, path: &str) -> Result<()> {
+        check_relative(path)?;
+        let original = match self.files.remove(path) {
+            Some(planned) => planned.original,
+            None => read_optional(&self.root.join(path))?,
+        };
+        if original.is_some() {
+            self.files.insert(
+                path.to_string(),
+                PlannedFile {
+                    original,
+                    content: String::new(),
+                    change: Change::Delete,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether `path` is planned for removal.
+    pub fn is_removed(&self, path: &str) -> bool {
+        self.files
+            .get(path)
+            .is_some_and(|planned| planned.change == Change::Delete)
+    }
+
     /// The content `path` will have: planned, or on disk, or `None` if it exists nowhere.
     pub fn current(&self, path: &str) -> Result<Option<String>> {
         if let Some(planned) = self.files.get(path) {
+            if planned.change == Change::Delete {
+                return Ok(None);
+            }
             return Ok(Some(planned.content.clone()));
         }
         read_optional(&self.root.join(path))
+    }
+
+    /// Every file that applying removes, with what it holds now.
+    pub fn removals(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.files
+            .iter()
+            .filter(|(_, planned)| planned.change == Change::Delete)
+            .map(|(path, planned)| (path.as_str(), planned.original.as_deref().unwrap_or("")))
     }
 
     /// Every planned path with what applying will do to it, in path order.
@@ -154,15 +203,20 @@ impl Plan {
         }
     }
 
-    /// Writes every created or updated file. On the first failure, undoes the writes already made
+    /// Writes every created or updated file and removes every file planned for removal (and
+    /// the folders that leaves empty). On the first failure, undoes what it already did
     /// (restoring originals, removing new files and the folders made for them) and returns it.
     pub fn apply(&self) -> Result<()> {
         let mut journal = Journal::default();
         for (path, planned) in &self.files {
-            if !matches!(planned.change, Change::Create | Change::Update) {
-                continue;
-            }
-            if let Err(err) = write_one(&self.root, path, planned, &mut journal) {
+            let done = match planned.change {
+                Change::Create | Change::Update => {
+                    write_one(&self.root, path, planned, &mut journal)
+                }
+                Change::Delete => remove_one(&self.root, path, planned, &mut journal),
+                Change::Unchanged | Change::Skip => Ok(()),
+            };
+            if let Err(err) = done {
                 journal.roll_back();
                 return Err(err);
             }
@@ -211,11 +265,15 @@ struct Journal {
     created_dirs: Vec<PathBuf>,
     created_files: Vec<PathBuf>,
     replaced_files: Vec<(PathBuf, String)>,
+    removed_dirs: Vec<PathBuf>,
 }
 
 impl Journal {
     fn roll_back(&self) {
         // Best effort: the original error is what the user needs to see.
+        for dir in self.removed_dirs.iter().rev() {
+            let _ = fs::create_dir(dir);
+        }
         for (path, original) in self.replaced_files.iter().rev() {
             let _ = fs::write(path, original);
         }
@@ -258,6 +316,23 @@ fn write_one(root: &Path, path: &str, planned: &PlannedFile, journal: &mut Journ
     match &planned.original {
         None => journal.created_files.push(target),
         Some(original) => journal.replaced_files.push((target, original.clone())),
+    }
+    Ok(())
+}
+
+/// Removes one file, then each folder above it that it leaves empty, short of the root.
+fn remove_one(root: &Path, path: &str, planned: &PlannedFile, journal: &mut Journal) -> Result<()> {
+    let target = root.join(path);
+    fs::remove_file(&target).with_context(|| format!("cannot delete `{}`", target.display()))?;
+    // Restoring a removed file is a write of its original content.
+    journal
+        .replaced_files
+        .push((target.clone(), planned.original.clone().unwrap_or_default()));
+    for dir in target.ancestors().skip(1).take_while(|dir| *dir != root) {
+        if fs::remove_dir(dir).is_err() {
+            break; // not empty
+        }
+        journal.removed_dirs.push(dir.to_path_buf());
     }
     Ok(())
 }
@@ -376,6 +451,32 @@ mod tests {
         let err = plan.apply().unwrap_err();
         assert!(format!("{err:#}").starts_with("cannot write `"), "{err:#}");
         assert_eq!(snapshot(dir.path()), before);
+    }
+
+    #[test]
+    fn removals_take_empty_folders_and_roll_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        fs::write(dir.path().join("a/b/gone.txt"), "bye").unwrap();
+        fs::write(dir.path().join("a/kept.txt"), "stay").unwrap();
+        fs::write(dir.path().join("zz"), "in the way").unwrap();
+        let before = snapshot(dir.path());
+
+        let mut plan = Plan::new(dir.path(), HINT);
+        plan.remove_file("a/b/gone.txt").unwrap();
+        plan.remove_file("not/there.txt").unwrap();
+        assert_eq!(plan.changes(), vec![("a/b/gone.txt", Change::Delete)]);
+        assert_eq!(plan.current("a/b/gone.txt").unwrap(), None);
+        plan.add_file("zz/file.txt", "blocked".into(), IfExists::Error)
+            .unwrap();
+        assert!(plan.apply().is_err());
+        assert_eq!(snapshot(dir.path()), before);
+
+        let mut plan = Plan::new(dir.path(), HINT);
+        plan.remove_file("a/b/gone.txt").unwrap();
+        plan.apply().unwrap();
+        assert!(!dir.path().join("a/b").exists());
+        assert!(dir.path().join("a/kept.txt").exists());
     }
 
     #[test]

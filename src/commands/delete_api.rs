@@ -1,0 +1,159 @@
+//! `cargo operator delete api`: take an API back out of the project.
+//!
+//! It removes what `create api` added for the API: the type, its controllers and their tests,
+//! the editor and viewer roles, the sample, an external CRD's copy, the lines in the
+//! kustomizations, the CRD `make manifests` wrote, the registry entries and the `PROJECT.toml`
+//! entry. A file whose content no longer has the hash `PROJECT.toml` recorded was edited, and
+//! is deleted only with `--force`. Everything is one plan, so a failure leaves the tree as it was.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+
+use super::TemplateContext;
+use super::create_api::{RESOURCE_INSERTIONS, files_of};
+use super::manifests::CHART_DIR;
+use crate::cli::DeleteApiArgs;
+use crate::names::ResourceNames;
+use crate::project::{PROJECT_FILE, Project, Resource, Source};
+use crate::scaffold::{IfExists, Plan, hashes, rustfmt, templates};
+use crate::ui;
+
+pub fn run(args: DeleteApiArgs, dir: &Path) -> Result<()> {
+    let project = Project::load(dir)?;
+    let mut plan = plan(&project, &args, dir)?;
+    let formatting = rustfmt::format_plan(&mut plan)?;
+    if args.write.dry_run {
+        ui::print_dry_run(&plan);
+        return Ok(());
+    }
+    plan.apply()?;
+    ui::print_changes(&plan);
+    ui::print_formatting(&formatting);
+    ui::print_next_steps(&[
+        "make manifests   # the manager's role without the deleted API's rules",
+    ]);
+    Ok(())
+}
+
+/// Every file `delete api` removes or changes, in memory.
+pub fn plan(project: &Project, args: &DeleteApiArgs, dir: &Path) -> Result<Plan> {
+    let Some(resource) = project
+        .resources
+        .iter()
+        .find(|r| r.is(&args.group, &args.version, &args.kind))
+    else {
+        let listed: Vec<String> = project.resources.iter().map(Resource::gvk).collect();
+        bail!(
+            "no API `{}/{}, Kind={}` in this project; `{PROJECT_FILE}` lists {}",
+            args.group,
+            args.version,
+            args.kind,
+            if listed.is_empty() {
+                "none".to_string()
+            } else {
+                listed.join("; ")
+            }
+        );
+    };
+    let other_versions: Vec<&Resource> = project
+        .resources
+        .iter()
+        .filter(|r| r.group == resource.group && r.kind == resource.kind && !r.same_gvk(resource))
+        .collect();
+    // The CRD stores the version listed first (see `merge_versions`); the others are served
+    // through it, so it goes last.
+    let storage = project
+        .resources
+        .iter()
+        .find(|r| r.group == resource.group && r.kind == resource.kind);
+    if resource.source == Source::Project
+        && !other_versions.is_empty()
+        && storage.is_some_and(|s| s.same_gvk(resource))
+    {
+        let others: Vec<String> = other_versions
+            .iter()
+            .map(|r| format!("`{}`", r.version))
+            .collect();
+        bail!(
+            "`{}` is the storage version of kind `{}`, which its other versions are stored as; delete {} first",
+            resource.version,
+            resource.kind,
+            others.join(" and ")
+        );
+    }
+
+    let mut updated = project.clone();
+    updated.resources.retain(|r| !r.same_gvk(resource));
+    let mut plan = Plan::new(dir, "move it away, or pass `--force`");
+    let names = ResourceNames::new(resource, project);
+
+    // Files and kustomization lines another API still has (the versions of a kind share their
+    // roles, their CRD's line and an external CRD's copy) stay.
+    let still_used: Vec<String> = updated
+        .resources
+        .iter()
+        .flat_map(|r| files_of(project, r))
+        .collect();
+    let mut edited = Vec::new();
+    for path in files_of(project, resource) {
+        if still_used.contains(&path) {
+            continue;
+        }
+        let Some(on_disk) = plan.current(&path)? else {
+            continue;
+        };
+        let untouched = resource
+            .files
+            .get(&path)
+            .is_some_and(|hash| hashes::matches(hash, &on_disk));
+        if !untouched {
+            edited.push(path.clone());
+        }
+        plan.remove_file(&path)?;
+    }
+    if !edited.is_empty() && !args.force {
+        let more = match edited.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        bail!(
+            "`{}`{more} changed since cargo-operator generated it, or predates the hashes `{PROJECT_FILE}` keeps; move your changes elsewhere, or pass `--force` to delete it anyway",
+            edited[0]
+        );
+    }
+
+    if resource.source == Source::Project {
+        let context = TemplateContext::new(project, Some(resource));
+        let others: Vec<TemplateContext> = other_versions
+            .iter()
+            .map(|r| TemplateContext::new(project, Some(r)))
+            .collect();
+        for insertion in RESOURCE_INSERTIONS {
+            let file = templates::render_fragment(insertion.file, &context)?;
+            let fragment = templates::render_fragment(insertion.fragment, &context)?;
+            let mut shared = Vec::new();
+            for other in &others {
+                shared.push(templates::render_fragment(insertion.fragment, other)?);
+            }
+            let own: Vec<&str> = fragment
+                .lines()
+                .filter(|line| !shared.iter().any(|s| s.lines().any(|l| l == *line)))
+                .collect();
+            plan.remove_insertion(&file, &own.join("\n"))?;
+        }
+        // What `make manifests` wrote for the kind: its CRD holds every version, so it goes
+        // with the last one.
+        if other_versions.is_empty() {
+            plan.remove_file(&format!("config/crd/bases/{}", names.crd_file_name))?;
+            plan.remove_file(&format!(
+                "{CHART_DIR}/templates/crd/{}",
+                names.crd_file_name
+            ))?;
+        }
+    }
+
+    super::plan_project_files(&mut plan, dir, Some(project), &updated, args.force)?;
+    plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
+    Ok(plan)
+}
