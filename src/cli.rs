@@ -160,7 +160,12 @@ pub struct EditArgs {
     /// Move the APIs to a layout by group (`src/api/<group>/<version>/`), keeping your edits
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub multigroup: Option<bool>,
-    /// Overwrite chart templates you have edited (values.yaml and Chart.yaml are still kept)
+    /// Make the manager watch only its own namespace (Role), or with `=false` every namespace
+    /// (ClusterRole)
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub namespaced: Option<bool>,
+    /// Overwrite chart templates (or, with `--namespaced`, the role binding and README) you have
+    /// edited (values.yaml and Chart.yaml are still kept)
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]

@@ -712,7 +712,7 @@ fn edit_needs_a_project_and_something_to_change() {
     fails_cleanly(
         &dir,
         &["edit"],
-        "nothing to change; pass `--helm` to add a Helm chart in `dist/chart`, or `--multigroup` to lay the APIs out by group",
+        "nothing to change; pass `--helm` to add a Helm chart in `dist/chart`, `--multigroup` to lay the APIs out by group, or `--namespaced[=false]` to change the manager's scope",
     );
 }
 
@@ -1128,4 +1128,59 @@ fn a_failed_delete_puts_everything_back() {
     assert!(stderr.starts_with("error: cannot write `"), "{stderr}");
     assert_eq!(fs::read(&project_file).unwrap(), saved);
     assert_eq!(tree(&dir), before);
+}
+
+#[test]
+fn edit_namespaced_switches_both_ways() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    let cluster_wide = tree(&dir);
+    cargo_operator(&dir)
+        .args(["edit", "--namespaced"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "updated config/rbac/role_binding.yaml",
+        ))
+        .stdout(predicate::str::contains("updated src/controllers/mod.rs"));
+    let registry = fs::read_to_string(dir.join("src/controllers/mod.rs")).unwrap();
+    assert!(
+        registry.contains("pub const NAMESPACED: bool = true;"),
+        "{registry}"
+    );
+    let binding = fs::read_to_string(dir.join("config/rbac/role_binding.yaml")).unwrap();
+    assert!(binding.contains("kind: RoleBinding"), "{binding}");
+    fails_cleanly(
+        &dir,
+        &["edit", "--namespaced"],
+        "the manager already watches only its own namespace; nothing to change",
+    );
+    cargo_operator(&dir)
+        .args(["edit", "--namespaced=false"])
+        .assert()
+        .success();
+    assert_eq!(tree(&dir), cluster_wide);
+
+    cargo_operator(&dir)
+        .args(words(
+            "create api --group tutorial --version v1 --kind Bar --namespaced=false --skeleton",
+        ))
+        .assert()
+        .success();
+    fails_cleanly(
+        &dir,
+        &["edit", "--namespaced"],
+        "`tutorial/v1, Kind=Bar` is cluster-scoped, which a manager watching one namespace cannot control; delete it with `cargo operator delete api` first, or keep the project cluster-wide",
+    );
+    fs::write(dir.join("config/rbac/role_binding.yaml"), "# mine\n").unwrap();
+    cargo_operator(&dir)
+        .args(words("delete api --group tutorial --version v1 --kind Bar"))
+        .assert()
+        .success();
+    fails_cleanly(
+        &dir,
+        &["edit", "--namespaced"],
+        "`config/rbac/role_binding.yaml` was edited since cargo-operator wrote it; change its scope by hand, or pass `--force` to replace it",
+    );
 }

@@ -10,6 +10,7 @@ use std::{
 };
 
 use futures::{StreamExt, future};
+use k8s_openapi::NamespaceResourceScope;
 use kube::{
     Api, Client, Resource, ResourceExt,
     api::ListParams,
@@ -212,6 +213,28 @@ where
             })
             .await;
         debug!(controller = name, "controller stopped");
+    }
+}
+
+/// The objects of a namespaced kind that a controller watches: those in the namespace of the
+/// kubeconfig (or of the Pod the manager runs in) when the project is `namespaced`, else those
+/// in every namespace. Projects pass their registry's `NAMESPACED`, so switching a project's
+/// scope (`cargo operator edit --namespaced`) changes one constant, not every controller.
+///
+/// ```no_run
+/// # use k8s_openapi::api::core::v1::ConfigMap;
+/// # fn example(client: kube::Client) {
+/// let config_maps = kube_operator_runtime::watched_api::<ConfigMap>(client, false);
+/// # }
+/// ```
+pub fn watched_api<K>(client: Client, namespaced: bool) -> Api<K>
+where
+    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>,
+{
+    if namespaced {
+        Api::default_namespaced(client)
+    } else {
+        Api::all(client)
     }
 }
 

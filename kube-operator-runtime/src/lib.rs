@@ -71,7 +71,7 @@ mod tls;
 mod watch_backoff;
 
 pub use controller::{
-    ErrorBackoff, MAX_CONCURRENT_RECONCILES, ManagedController, Shared, ensure_served,
+    ErrorBackoff, MAX_CONCURRENT_RECONCILES, ManagedController, Shared, ensure_served, watched_api,
 };
 pub use error::Error;
 pub use manager::{

@@ -24,15 +24,16 @@ use crate::ui;
 pub fn run(args: EditArgs, dir: &Path) -> Result<()> {
     ui::print_notes(&args.kubebuilder.notes());
     let project = Project::load(dir)?;
-    match (args.helm, args.multigroup) {
-        (false, None) => bail!(
-            "nothing to change; pass `--helm` to add a Helm chart in `{CHART_DIR}`, or `--multigroup` to lay the APIs out by group"
+    match (args.helm, args.multigroup, args.namespaced) {
+        (false, None, None) => bail!(
+            "nothing to change; pass `--helm` to add a Helm chart in `{CHART_DIR}`, `--multigroup` to lay the APIs out by group, or `--namespaced[=false]` to change the manager's scope"
         ),
-        (true, Some(_)) => bail!(
-            "`--helm` and `--multigroup` change different things; run `cargo operator edit` once for each"
+        (false, Some(multigroup), None) => return run_multigroup(&project, multigroup, &args, dir),
+        (false, None, Some(namespaced)) => return run_namespaced(&project, namespaced, &args, dir),
+        (true, None, None) => {}
+        _ => bail!(
+            "`--helm`, `--multigroup` and `--namespaced` change different things; run `cargo operator edit` once for each"
         ),
-        (false, Some(multigroup)) => return run_multigroup(&project, multigroup, &args, dir),
-        (true, None) => {}
     }
     let mut plan = plan(&project, args.force, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
@@ -227,6 +228,84 @@ fn rehash_moved(
     }
     plan.replace_content(PROJECT_FILE, updated.to_toml());
     Ok(())
+}
+
+fn run_namespaced(project: &Project, namespaced: bool, args: &EditArgs, dir: &Path) -> Result<()> {
+    let mut plan = plan_namespaced(project, namespaced, args.force, dir)?;
+    let formatting = rustfmt::format_plan(&mut plan)?;
+    if args.write.dry_run {
+        ui::print_dry_run(&plan);
+        return Ok(());
+    }
+    plan.apply()?;
+    ui::print_changes(&plan);
+    ui::print_formatting(&formatting);
+    ui::print_next_steps(&[
+        "make manifests   # the manager's role as a Role or a ClusterRole",
+        "make test",
+    ]);
+    Ok(())
+}
+
+/// The files that follow the manager's scope besides the registries, which every command
+/// renders: the role binding, the chart's, and the README's description.
+const SCOPED_FILES: &[(&str, &str)] = &[
+    ("init", "config/rbac/role_binding.yaml"),
+    ("init", "README.md"),
+    ("helm", "dist/chart/templates/rbac/role_binding.yaml"),
+];
+
+/// Switches the manager's scope: `NAMESPACED` in the controllers' registry, which the
+/// controllers, crdgen and the tests read, and the files in `SCOPED_FILES` that still hold what
+/// cargo-operator wrote (an edited one needs `--force`).
+fn plan_namespaced(project: &Project, namespaced: bool, force: bool, dir: &Path) -> Result<Plan> {
+    if project.namespaced == namespaced {
+        bail!(
+            "the manager already watches {}; nothing to change",
+            if namespaced {
+                "only its own namespace"
+            } else {
+                "every namespace"
+            }
+        );
+    }
+    if namespaced && let Some(cluster_scoped) = project.resources.iter().find(|r| !r.namespaced) {
+        bail!(
+            "`{}` is cluster-scoped, which a manager watching one namespace cannot control; delete it with `cargo operator delete api` first, or keep the project cluster-wide",
+            cluster_scoped.gvk()
+        );
+    }
+    let updated = Project {
+        namespaced,
+        ..project.clone()
+    };
+    let (before, after) = (
+        TemplateContext::new(project, None),
+        TemplateContext::new(&updated, None),
+    );
+    let mut plan = Plan::new(dir, "pass `--force` to replace it");
+    for (set, path) in SCOPED_FILES {
+        if *set == "helm" && !project.helm {
+            continue;
+        }
+        let render = |context: &TemplateContext| -> Result<String> {
+            templates::render_set(set, context)?
+                .into_iter()
+                .find(|file| file.path == *path)
+                .map(|file| file.content)
+                .ok_or_else(|| anyhow::anyhow!("template set `{set}` has no `{path}`"))
+        };
+        let (old, new) = (render(&before)?, render(&after)?);
+        match plan.current(path)? {
+            Some(on_disk) if on_disk != old && on_disk != new && !force => bail!(
+                "`{path}` was edited since cargo-operator wrote it; change its scope by hand, or pass `--force` to replace it"
+            ),
+            _ => plan.add_file(path, new, IfExists::Overwrite)?,
+        }
+    }
+    super::plan_project_files(&mut plan, dir, Some(project), &updated, force)?;
+    plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
+    Ok(plan)
 }
 
 /// The chart's scaffolded files and the project file, in memory.

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
     };
     Manifests::new("tutorial")
         .crds(crds)
+        .namespaced(controllers::NAMESPACED)
         .manager_rules(controllers::policy_rules())
         .crdgen()
 }

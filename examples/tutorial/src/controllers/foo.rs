@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 //! The Foo controller: a Foo is happy while a Pod named `spec.name`
-//! exists in any namespace.
+//! exists in a namespace the manager watches: its own in a namespaced project, else any.
 
 use std::{sync::Arc, time::Duration};
 
@@ -17,13 +17,16 @@ use kube::{
         reflector::{ObjectRef, Store},
     },
 };
-use kube_operator_runtime::{CacheSync, ErrorBackoff, Shared, ensure_served, rbac::policy_rule};
+use kube_operator_runtime::{
+    CacheSync, ErrorBackoff, Shared, ensure_served, rbac::policy_rule, watched_api,
+};
 use serde_json::json;
 use tracing::{debug, info, warn};
 
 use crate::{
     Error, FIELD_MANAGER, Result,
     api::v1::{Foo, FooStatus},
+    controllers,
 };
 
 /// The controller's name in logs, metrics and `/readyz`.
@@ -35,7 +38,7 @@ const RESYNC: Duration = Duration::from_secs(300);
 pub struct Context {
     pub client: Client,
     pub recorder: Recorder,
-    /// Name and namespace of every Pod in the cluster.
+    /// Name and namespace of every Pod in the namespaces the manager watches.
     pub pods: Store<PartialObjectMeta<Pod>>,
     /// Set once `pods` holds the first list of Pods.
     pub pods_synced: CacheSync,
@@ -45,14 +48,14 @@ pub struct Context {
 
 /// Runs the Foo controller until the manager stops.
 pub async fn run(shared: Shared) -> Result<()> {
-    let api = Api::<Foo>::all(shared.client.clone());
+    let api = watched_api::<Foo>(shared.client.clone(), controllers::NAMESPACED);
     ensure_served(&api).await?;
     let objects = shared.controller_for(NAME, api);
     // One metadata-only watch of all Pods both fills the cache that the reconciler reads and,
     // through the Foo cache, triggers the Foos looking for a Pod that appeared or disappeared.
     let pods = shared.watch_presence(
         NAME,
-        Api::<PartialObjectMeta<Pod>>::all(shared.client.clone()),
+        watched_api::<PartialObjectMeta<Pod>>(shared.client.clone(), controllers::NAMESPACED),
     );
 
     let context = Arc::new(Context {

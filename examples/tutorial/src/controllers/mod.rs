@@ -11,6 +11,10 @@ pub mod foo;
 use k8s_openapi::api::rbac::v1::PolicyRule;
 use kube_operator_runtime::Manager;
 
+/// The manager watches only its own namespace, with a Role rather than a ClusterRole
+/// (`namespaced` in PROJECT.toml; `cargo operator edit --namespaced[=false]` switches it).
+pub const NAMESPACED: bool = false;
+
 /// Adds every controller of this operator to `manager`.
 pub fn register(manager: Manager) -> Manager {
     manager.controller("foo", foo::run)

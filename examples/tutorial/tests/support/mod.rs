@@ -29,9 +29,11 @@ pub async fn start_env() -> TestEnv {
 }
 
 /// Grants `MANAGER_USER` exactly what `make manifests` grants the manager's service account:
-/// the controllers' rules, and leader election in `NAMESPACE`.
+/// the controllers' rules (in `NAMESPACE` alone in a namespaced project), and leader election in
+/// `NAMESPACE`.
 pub async fn grant_manager_permissions(env: &TestEnv) {
-    let permissions = Permissions::new(MANAGER_USER, controllers::policy_rules(), NAMESPACE);
+    let permissions = Permissions::new(MANAGER_USER, controllers::policy_rules(), NAMESPACE)
+        .namespaced(controllers::NAMESPACED);
     grant_permissions(&env.client(), &permissions)
         .await
         .unwrap();
