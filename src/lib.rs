@@ -6,6 +6,7 @@
 pub mod api_names;
 pub mod cli;
 pub mod commands;
+pub mod external_crd;
 pub mod names;
 pub mod project;
 pub mod scaffold;
