@@ -161,7 +161,7 @@ pub struct ResourceNames {
     pub role_prefix: String,
     /// `tutorial.my.domain_foos.yaml`, as written under `config/crd/bases`.
     pub crd_file_name: String,
-    /// Where the CRD of an external kind is kept: `config/crd/external/cert-manager.io_certificates.yaml`.
+    /// Where the CRD of an external kind is kept: `config/crd/external/certificates.cert-manager.io.yaml`.
     pub external_crd_file: String,
     /// `config/samples/tutorial_v1_foo.yaml`.
     pub sample_file: String,
@@ -221,7 +221,7 @@ impl ResourceNames {
             kind_lower: resource.kind.to_ascii_lowercase(),
             plural: resource.plural.to_string(),
             crd_file_name: format!("{api_group}_{}.yaml", resource.plural),
-            external_crd_file: format!("config/crd/external/{group}_{}.yaml", resource.plural),
+            external_crd_file: format!("config/crd/external/{}.{group}.yaml", resource.plural),
             sample_file: format!("config/samples/{group}_{version}_{kind_snake}.yaml"),
             namespaced: resource.namespaced,
             controller: resource.controller,
@@ -417,7 +417,7 @@ mod tests {
         );
         assert_eq!(
             names.external_crd_file,
-            "config/crd/external/cert-manager.io_certificates.yaml"
+            "config/crd/external/certificates.cert-manager.io.yaml"
         );
     }
 

@@ -1184,3 +1184,78 @@ fn edit_namespaced_switches_both_ways() {
         "`config/rbac/role_binding.yaml` was edited since cargo-operator wrote it; change its scope by hand, or pass `--force` to replace it",
     );
 }
+
+/// A CRD of another project, as its release ships it.
+fn certificate_crd() -> String {
+    format!(
+        "{}/tests/fixtures/external-crds/certificates.cert-manager.io.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn external_kinds_come_from_a_crd_file() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    fs::write(
+        dir.join("deployment.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n",
+    )
+    .unwrap();
+    let crd = certificate_crd();
+    let cases: &[(&[&str], String)] = &[
+        (
+            &["--kind", "Certificate", "--external-api-crd", "deployment.yaml"],
+            "`deployment.yaml` is an apps/v1 Deployment, not a CustomResourceDefinition; give the CRD's YAML file, e.g. from the project's release manifests".into(),
+        ),
+        (
+            &["--kind", "Certificat", "--external-api-crd", &crd],
+            format!("`{crd}` defines kind `Certificate`, not `Certificat`; pass `--kind Certificate`"),
+        ),
+        (
+            &["--kind", "Certificate", "--version", "v9", "--external-api-crd", &crd],
+            format!("`{crd}` serves versions v1, not `v9`; pass one of them to `--version`"),
+        ),
+        (
+            &["--kind", "Certificate", "--resource=true", "--external-api-crd", &crd],
+            "`--resource=true` creates a type this project owns, but `--external-api-crd` is for a kind another project owns; drop `--resource`".into(),
+        ),
+        (
+            &["--kind", "Certificate", "--external-api-path", "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"],
+            "`--external-api-path github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1` names a Go package; cargo-operator generates Rust types from the CRD itself, so pass `--external-api-crd <the CRD's YAML file>`".into(),
+        ),
+    ];
+    for (extra, message) in cases {
+        let args = [&["create", "api"][..], extra].concat();
+        fails_cleanly(&dir, &args, message);
+    }
+    cargo_operator(&dir)
+        .args([
+            "create",
+            "api",
+            "--kind",
+            "Certificate",
+            "--external-api-crd",
+            &crd,
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "created config/crd/external/certificates.cert-manager.io.yaml",
+        ))
+        .stdout(predicate::str::contains(
+            "created src/api/external/cert_manager_io/v1/certificate.rs",
+        ));
+    let copied =
+        fs::read_to_string(dir.join("config/crd/external/certificates.cert-manager.io.yaml"))
+            .unwrap();
+    assert_eq!(copied, fs::read_to_string(&crd).unwrap());
+    cargo_operator(&dir)
+        .args(words(
+            "delete api --group cert-manager.io --version v1 --kind Certificate",
+        ))
+        .assert()
+        .success();
+    assert!(!dir.join("config/crd/external").exists());
+    assert!(!dir.join("src/api/external").exists());
+}

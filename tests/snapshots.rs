@@ -301,3 +301,24 @@ fn an_api_added_then_deleted_leaves_no_trace() {
     let without_foo = scaffold(&[INIT, CREATE_FOO, &delete("tutorial", "v1", "Foo")]);
     assert_eq!(without_foo, scaffold(&[INIT]));
 }
+
+#[test]
+fn external_kind_controller() {
+    let crd = format!(
+        "{}/tests/fixtures/external-crds/certificates.cert-manager.io.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let variant = scaffold(&[
+        INIT,
+        CREATE_FOO,
+        &[
+            "create",
+            "api",
+            "--kind",
+            "Certificate",
+            "--external-api-crd",
+            &crd,
+        ],
+    ]);
+    insta::assert_snapshot!(diff(&default_project(), &variant));
+}

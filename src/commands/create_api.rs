@@ -540,7 +540,7 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
             policy(IfExists::Error),
         )?;
         context.sample = Some(pretty(
-            &crd.sample(&version, &format!("{}-01", names.kind_lower)),
+            &crd.sample(&version, &format!("{}-01", names.kind_lower))?,
         )?);
     }
     if request.resource.source == Source::Core

@@ -6,6 +6,8 @@
 
 #![allow(dead_code)] // Each test file uses its own part of this module.
 
+use std::path::Path;
+
 use kube::Client;
 use kube_envtest::TestEnv;
 use kube_operator_runtime::testing::{ManagerProcess, Permissions, grant_permissions};
@@ -16,16 +18,23 @@ pub const MANAGER_USER: &str = "tutorial-manager";
 /// The namespace the tests work in, and where the manager keeps its Lease.
 pub const NAMESPACE: &str = "default";
 
-/// A real etcd and kube-apiserver with this operator's CRDs installed.
+/// Where `cargo operator create api --external-api-crd` keeps the CRDs of kinds other projects
+/// own; their controllers need them served, as they are in a real cluster.
+const EXTERNAL_CRDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/crd/external");
+
+/// A real etcd and kube-apiserver with this operator's CRDs, and the external ones it uses,
+/// installed.
 pub async fn start_env() -> TestEnv {
-    TestEnv::builder()
-        .crds(api::crds().unwrap())
-        .missing_binaries_hint(
-            "run the tests with `make test`, which builds them once with Go, or set KUBEBUILDER_ASSETS",
-        )
-        .start()
-        .await
-        .unwrap()
+    let mut env = TestEnv::builder().crds(api::crds().unwrap());
+    if Path::new(EXTERNAL_CRDS).is_dir() {
+        env = env.crd_path(EXTERNAL_CRDS);
+    }
+    env.missing_binaries_hint(
+        "run the tests with `make test`, which builds them once with Go, or set KUBEBUILDER_ASSETS",
+    )
+    .start()
+    .await
+    .unwrap()
 }
 
 /// Grants `MANAGER_USER` exactly what `make manifests` grants the manager's service account:
