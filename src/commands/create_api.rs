@@ -50,19 +50,16 @@ pub fn run(args: CreateApiArgs, dir: &Path) -> Result<()> {
     let (mut plan, mut updated) = plan(&project, &request, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
     record_hashes(&mut plan, &mut updated, &request.resource)?;
-    if dry_run {
-        ui::print_dry_run(&plan);
-        return Ok(());
-    }
-    plan.apply()?;
-    ui::print_changes(&plan);
-    ui::print_formatting(&formatting);
-    ui::print_next_steps(&[
-        "make manifests   # CRD and RBAC YAML from the Rust types",
-        "make install     # apply the CRDs to the cluster",
-        "make run         # run the manager against the cluster",
-    ]);
-    Ok(())
+    super::finish(
+        &plan,
+        &formatting,
+        dry_run,
+        &[
+            "make manifests   # CRD and RBAC YAML from the Rust types",
+            "make install     # apply the CRDs to the cluster",
+            "make run         # run the manager against the cluster",
+        ],
+    )
 }
 
 /// A validated `create api` request.
@@ -356,26 +353,15 @@ fn resolve_core(
         named_controllers: Vec::new(),
         files: Default::default(),
     };
-    let resource = match existing {
-        Some(existing) if controller_name.is_none() && existing.controller && !args.force => bail!(
+    if existing
+        .as_ref()
+        .is_some_and(|e| controller_name.is_none() && e.controller && !args.force)
+    {
+        bail!(
             "a controller for `{gvk}` already exists; pass `--force` to regenerate it, or name a second one with `--controller-name`"
-        ),
-        Some(existing) => Resource {
-            controller: existing.controller || controller_name.is_none(),
-            ..existing
-        },
-        None => fresh,
-    };
-    let resource = with_named_controller(resource, controller_name.as_ref(), args.force)?;
-    let controller = Some(controller_name);
-    check_controller_is_new(project, &resource, controller.as_ref())?;
-    Ok(Request {
-        resource,
-        with_resource: false,
-        controller,
-        external: None,
-        force: args.force,
-    })
+        );
+    }
+    unowned_request(project, existing, fresh, controller_name, None, args.force)
 }
 
 /// A controller over a custom resource another project owns, from its CRD file.
@@ -474,31 +460,51 @@ fn resolve_external(
         named_controllers: Vec::new(),
         files: Default::default(),
     };
+    if let Some(existing) = &existing
+        && !args.force
+        && (controller_name.is_none() || existing.source != Source::External)
+    {
+        bail!(
+            "API `{}` already exists; pass `--force` to regenerate its files (your edits to them are lost)",
+            existing.gvk()
+        );
+    }
+    unowned_request(
+        project,
+        existing,
+        fresh,
+        controller_name,
+        Some((crd, text)),
+        args.force,
+    )
+}
+
+/// The request for a controller over a kind the project does not own: the kind's entry (the
+/// one `PROJECT.toml` has, or `fresh`) with the controller added.
+fn unowned_request(
+    project: &Project,
+    existing: Option<Resource>,
+    fresh: Resource,
+    controller_name: Option<ControllerName>,
+    external: Option<(ExternalCrd, String)>,
+    force: bool,
+) -> Result<Request> {
     let resource = match existing {
-        Some(existing)
-            if !args.force
-                && (controller_name.is_none() || existing.source != Source::External) =>
-        {
-            bail!(
-                "API `{}` already exists; pass `--force` to regenerate its files (your edits to them are lost)",
-                existing.gvk()
-            )
-        }
         Some(existing) => Resource {
             controller: existing.controller || controller_name.is_none(),
             ..existing
         },
         None => fresh,
     };
-    let resource = with_named_controller(resource, controller_name.as_ref(), args.force)?;
+    let resource = with_named_controller(resource, controller_name.as_ref(), force)?;
     let controller = Some(controller_name);
     check_controller_is_new(project, &resource, controller.as_ref())?;
     Ok(Request {
         resource,
         with_resource: false,
         controller,
-        external: Some((crd, text)),
-        force: args.force,
+        external,
+        force,
     })
 }
 

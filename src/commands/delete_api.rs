@@ -17,23 +17,17 @@ use crate::cli::DeleteApiArgs;
 use crate::names::ResourceNames;
 use crate::project::{PROJECT_FILE, Project, Resource, Source};
 use crate::scaffold::{IfExists, Plan, hashes, rustfmt, templates};
-use crate::ui;
 
 pub fn run(args: DeleteApiArgs, dir: &Path) -> Result<()> {
     let project = Project::load(dir)?;
     let mut plan = plan(&project, &args, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
-    if args.write.dry_run {
-        ui::print_dry_run(&plan);
-        return Ok(());
-    }
-    plan.apply()?;
-    ui::print_changes(&plan);
-    ui::print_formatting(&formatting);
-    ui::print_next_steps(&[
-        "make manifests   # the manager's role without the deleted API's rules",
-    ]);
-    Ok(())
+    super::finish(
+        &plan,
+        &formatting,
+        args.write.dry_run,
+        &["make manifests   # the manager's role without the deleted API's rules"],
+    )
 }
 
 /// Every file `delete api` removes or changes, in memory.

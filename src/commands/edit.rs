@@ -76,18 +76,15 @@ fn run_multigroup(project: &Project, multigroup: bool, args: &EditArgs, dir: &Pa
     let (mut plan, mut updated) = plan_multigroup(project, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
     rehash_moved(&mut plan, project, &mut updated, dir)?;
-    if args.write.dry_run {
-        ui::print_dry_run(&plan);
-        return Ok(());
-    }
-    plan.apply()?;
-    ui::print_changes(&plan);
-    ui::print_formatting(&formatting);
-    ui::print_next_steps(&[
-        "cargo operator create api --group <another group> --version v1 --kind <Kind>",
-        "make test",
-    ]);
-    Ok(())
+    super::finish(
+        &plan,
+        &formatting,
+        args.write.dry_run,
+        &[
+            "cargo operator create api --group <another group> --version v1 --kind <Kind>",
+            "make test",
+        ],
+    )
 }
 
 /// Every file each API has in the one-group layout, paired with its place in the layout by
@@ -233,18 +230,15 @@ fn rehash_moved(
 fn run_namespaced(project: &Project, namespaced: bool, args: &EditArgs, dir: &Path) -> Result<()> {
     let mut plan = plan_namespaced(project, namespaced, args.force, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
-    if args.write.dry_run {
-        ui::print_dry_run(&plan);
-        return Ok(());
-    }
-    plan.apply()?;
-    ui::print_changes(&plan);
-    ui::print_formatting(&formatting);
-    ui::print_next_steps(&[
-        "make manifests   # the manager's role as a Role or a ClusterRole",
-        "make test",
-    ]);
-    Ok(())
+    super::finish(
+        &plan,
+        &formatting,
+        args.write.dry_run,
+        &[
+            "make manifests   # the manager's role as a Role or a ClusterRole",
+            "make test",
+        ],
+    )
 }
 
 /// The files that follow the manager's scope besides the registries, which every command

@@ -21,15 +21,12 @@ pub fn run(args: InitArgs, dir: &Path) -> Result<()> {
     let project = resolve(args, dir)?;
     let mut plan = plan(&project, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
-    if dry_run {
-        ui::print_dry_run(&plan);
-        return Ok(());
-    }
-    plan.apply()?;
-    ui::print_changes(&plan);
-    ui::print_formatting(&formatting);
-    ui::print_next_steps(&["cargo operator create api --kind Foo", "make test"]);
-    Ok(())
+    super::finish(
+        &plan,
+        &formatting,
+        dry_run,
+        &["cargo operator create api --kind Foo", "make test"],
+    )
 }
 
 fn resolve(args: InitArgs, dir: &Path) -> Result<Project> {

@@ -18,7 +18,22 @@ use anyhow::Result;
 
 use crate::names::{ControllerNames, ProjectNames, ResourceNames, copyright_year};
 use crate::project::Project;
+use crate::scaffold::rustfmt::Outcome;
 use crate::scaffold::{IfExists, Plan};
+
+/// How every command that writes ends: the diff and nothing written for `--dry-run`; else the
+/// plan applied, one line per file, and what to do next.
+pub fn finish(plan: &Plan, formatting: &Outcome, dry_run: bool, next_steps: &[&str]) -> Result<()> {
+    if dry_run {
+        crate::ui::print_dry_run(plan);
+        return Ok(());
+    }
+    plan.apply()?;
+    crate::ui::print_changes(plan);
+    crate::ui::print_formatting(formatting);
+    crate::ui::print_next_steps(next_steps);
+    Ok(())
+}
 
 /// What every command that writes plans besides its own files: the registry files rendered
 /// whole from the project file, and the vendored runtime crates (replaced with this binary's
