@@ -914,7 +914,7 @@ fn a_core_kind_has_no_resource_to_create() {
     fails_cleanly(
         &dir,
         &words("create api --group apps --version v1 --kind Deployment --resource=true"),
-        "`apps/v1, Kind=Deployment` is built into Kubernetes, which serves its type; pass `--resource=false` to add a controller for it",
+        "`apps/v1, Kind=Deployment` is built into Kubernetes, which serves its type; pass `--resource=false` to add a controller for it, or pick a group of your own for a new type",
     );
     fails_cleanly(
         &dir,
@@ -938,6 +938,13 @@ fn a_core_kind_has_no_resource_to_create() {
         &words("create api --group apps --version v1 --kind Deployment --resource=false"),
         "a controller for `apps/v1, Kind=Deployment` already exists; pass `--force` to regenerate it, or name a second one with `--controller-name`",
     );
+    // Without `--resource`, the built-in kind is meant, and the command says so.
+    cargo_operator(&dir)
+        .args(words("create api --group batch --version v1 --kind CronJob"))
+        .assert()
+        .success()
+        .stderr("note: `batch/v1, Kind=CronJob` is built into Kubernetes, so this adds a controller for it and no new type; for a type of your own, pick a group of your own\n")
+        .stdout(predicate::str::contains("created src/controllers/cron_job.rs"));
 }
 
 #[test]
@@ -1246,6 +1253,12 @@ fn external_kinds_come_from_a_crd_file() {
         .stdout(predicate::str::contains(
             "created src/api/external/cert_manager_io/v1/certificate.rs",
         ));
+    // The registries it rendered read as unedited to the next command.
+    create_foo(&dir);
+    cargo_operator(&dir)
+        .args(words("delete api --group tutorial --version v1 --kind Foo"))
+        .assert()
+        .success();
     let copied =
         fs::read_to_string(dir.join("config/crd/external/certificates.cert-manager.io.yaml"))
             .unwrap();

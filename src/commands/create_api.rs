@@ -325,10 +325,15 @@ fn resolve_core(
     controller_name: Option<ControllerName>,
 ) -> Result<Request> {
     let gvk = format!("{}/{}, Kind={}", core.group, core.version, core.kind);
-    if args.resource == Some(true) {
-        bail!(
-            "`{gvk}` is built into Kubernetes, which serves its type; pass `--resource=false` to add a controller for it"
-        );
+    match args.resource {
+        Some(true) => bail!(
+            "`{gvk}` is built into Kubernetes, which serves its type; pass `--resource=false` to add a controller for it, or pick a group of your own for a new type"
+        ),
+        // Said, not asked: Kubebuilder users may expect a new type (its book makes a CronJob).
+        None => ui::print_notes(&[format!(
+            "`{gvk}` is built into Kubernetes, so this adds a controller for it and no new type; for a type of your own, pick a group of your own"
+        )]),
+        Some(false) => {}
     }
     if args.controller == Some(false) {
         bail!(

@@ -108,11 +108,12 @@ impl TemplateContext {
             controllers.iter().map(|c| top(&c.path)).collect();
         controller_modules.dedup();
         let mut api_modules: Vec<String> = owned.iter().map(|r| top(&r.api_module)).collect();
-        api_modules.sort();
-        api_modules.dedup();
         if resources.iter().any(|r| r.external) {
             api_modules.push("external".into());
         }
+        // In rustfmt's order, so a formatted registry still reads as unedited.
+        api_modules.sort();
+        api_modules.dedup();
         TemplateContext {
             project: ProjectNames::new(project, copyright_year()),
             resource: resource.map(|r| ResourceNames::new(r, project)),
