@@ -221,7 +221,12 @@ impl ResourceNames {
             kind_lower: resource.kind.to_ascii_lowercase(),
             plural: resource.plural.to_string(),
             crd_file_name: format!("{api_group}_{}.yaml", resource.plural),
-            external_crd_file: format!("config/crd/external/{}.{group}.yaml", resource.plural),
+            // As `ExternalCrd::file_name` names it: the CRD's own name.
+            external_crd_file: format!(
+                "{}/{}.{group}.yaml",
+                crate::external_crd::EXTERNAL_CRD_DIR,
+                resource.plural
+            ),
             sample_file: format!("config/samples/{group}_{version}_{kind_snake}.yaml"),
             namespaced: resource.namespaced,
             controller: resource.controller,

@@ -554,10 +554,24 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
             &crd.sample(&version, &format!("{}-01", names.kind_lower))?,
         )?);
     }
+    let sample_name = format!("{}-01", names.kind_lower);
     if request.resource.source == Source::Core
         && let Some(core) = core_kinds::find(&names.group, &names.version, &names.kind)
     {
-        context.sample = Some(pretty(&core.sample(&format!("{}-01", names.kind_lower)))?);
+        context.sample = Some(pretty(&core.sample(&sample_name))?);
+    }
+    if request.resource.source == Source::Project {
+        // What the type template's spec needs: the Pod-friend example names its friend.
+        let spec = match request.resource.example {
+            Example::PodFriend => serde_json::json!({ "name": "jack" }),
+            Example::Skeleton => serde_json::json!({}),
+        };
+        context.sample = Some(pretty(&serde_json::json!({
+            "apiVersion": names.api_version,
+            "kind": names.kind,
+            "metadata": { "name": sample_name },
+            "spec": spec,
+        }))?);
     }
     if let Some(name) = &request.controller {
         let controller = ControllerNames::of(&request.resource, &updated)
