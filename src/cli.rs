@@ -31,7 +31,7 @@ pub enum Command {
     /// Take a piece out of the project (`delete api`)
     #[command(subcommand)]
     Delete(Delete),
-    /// Change the project: `--helm` adds a Helm chart, `--multigroup` a layout by API group
+    /// Change the project: `--helm` (a Helm chart), `--multigroup` (a layout by API group), `--namespaced[=false]`
     Edit(EditArgs),
     /// Write the CRDs and roles (config/, and the Helm chart if any) from the project's Rust code
     Manifests(ManifestsArgs),
