@@ -283,6 +283,20 @@ fn with_named_controller(
     Ok(resource)
 }
 
+/// The controller of `resource` that `name` picks: the kind's own for `None`, else the named one.
+fn controller_of(
+    resource: &Resource,
+    project: &Project,
+    name: &Option<ControllerName>,
+) -> Option<ControllerNames> {
+    ControllerNames::of(resource, project)
+        .into_iter()
+        .find(|c| match name {
+            Some(name) => c.named && c.name == **name,
+            None => !c.named,
+        })
+}
+
 /// Refuses a controller whose module or name another controller of the project already has.
 fn check_controller_is_new(
     project: &Project,
@@ -292,13 +306,9 @@ fn check_controller_is_new(
     let Some(name) = controller else {
         return Ok(());
     };
-    let new = ControllerNames::of(resource, project)
-        .into_iter()
-        .find(|c| match name {
-            Some(name) => c.named && c.name == **name,
-            None => !c.named,
-        });
-    let Some(new) = new else { return Ok(()) };
+    let Some(new) = controller_of(resource, project, name) else {
+        return Ok(());
+    };
     for existing in &project.resources {
         for other in ControllerNames::of(existing, project) {
             // Regenerating a controller (`--force`) meets itself.
@@ -324,7 +334,19 @@ fn resolve_core(
     core: &core_kinds::CoreKind,
     controller_name: Option<ControllerName>,
 ) -> Result<Request> {
-    let gvk = format!("{}/{}, Kind={}", core.group, core.version, core.kind);
+    let fresh = Resource {
+        group: parse(core.group)?,
+        version: parse(core.version)?,
+        kind: parse(core.kind)?,
+        plural: parse(core.plural)?,
+        namespaced: core.namespaced,
+        controller: controller_name.is_none(),
+        example: Example::Skeleton,
+        source: Source::Core,
+        named_controllers: Vec::new(),
+        files: Default::default(),
+    };
+    let gvk = fresh.gvk();
     match args.resource {
         Some(true) => bail!(
             "`{gvk}` is built into Kubernetes, which serves its type; pass `--resource=false` to add a controller for it, or pick a group of your own for a new type"
@@ -346,18 +368,6 @@ fn resolve_core(
             core.kind
         );
     }
-    let fresh = Resource {
-        group: parse(core.group)?,
-        version: parse(core.version)?,
-        kind: parse(core.kind)?,
-        plural: parse(core.plural)?,
-        namespaced: core.namespaced,
-        controller: controller_name.is_none(),
-        example: Example::Skeleton,
-        source: Source::Core,
-        named_controllers: Vec::new(),
-        files: Default::default(),
-    };
     if existing
         .as_ref()
         .is_some_and(|e| controller_name.is_none() && e.controller && !args.force)
@@ -531,6 +541,8 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
         other => other,
     };
     let names = context.resource.clone().expect("set above");
+    // The object a controller's generated test creates.
+    let sample_name = format!("{}-01", names.kind_lower);
 
     if request.with_resource {
         for file in templates::render_set("resource", &context)? {
@@ -550,11 +562,8 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
             crd.rust_types(&version, &context.project.rust_header)?,
             policy(IfExists::Error),
         )?;
-        context.sample = Some(pretty(
-            &crd.sample(&version, &format!("{}-01", names.kind_lower))?,
-        )?);
+        context.sample = Some(pretty(&crd.sample(&version, &sample_name)?)?);
     }
-    let sample_name = format!("{}-01", names.kind_lower);
     if request.resource.source == Source::Core
         && let Some(core) = core_kinds::find(&names.group, &names.version, &names.kind)
     {
@@ -574,19 +583,14 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
         }))?);
     }
     if let Some(name) = &request.controller {
-        let controller = ControllerNames::of(&request.resource, &updated)
-            .into_iter()
-            .find(|c| match name {
-                Some(name) => c.named && c.name == **name,
-                None => !c.named,
-            })
+        let controller = controller_of(&request.resource, &updated, name)
             .expect("the request's controller is in its resource");
         context.controller = Some(controller.clone());
         for file in templates::render_set(controller.template, &context)? {
             plan.add_file(&file.path, file.content, policy(file.if_exists))?;
         }
     }
-    super::plan_project_files(&mut plan, dir, Some(project), &updated, request.force)?;
+    super::plan_project_files(&mut plan, Some(project), &updated, request.force)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     Ok((plan, updated))
 }

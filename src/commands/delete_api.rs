@@ -50,20 +50,21 @@ pub fn plan(project: &Project, args: &DeleteApiArgs, dir: &Path) -> Result<Plan>
             }
         );
     };
-    let other_versions: Vec<&Resource> = project
+    // The kind's versions, in the order they were added: the CRD stores the first (see
+    // `merge_versions`) and serves the others through it, so it goes last.
+    let versions: Vec<&Resource> = project
         .resources
         .iter()
-        .filter(|r| r.group == resource.group && r.kind == resource.kind && !r.same_gvk(resource))
+        .filter(|r| r.group == resource.group && r.kind == resource.kind)
         .collect();
-    // The CRD stores the version listed first (see `merge_versions`); the others are served
-    // through it, so it goes last.
-    let storage = project
-        .resources
+    let other_versions: Vec<&Resource> = versions
         .iter()
-        .find(|r| r.group == resource.group && r.kind == resource.kind);
+        .copied()
+        .filter(|r| !r.same_gvk(resource))
+        .collect();
     if resource.source == Source::Project
         && !other_versions.is_empty()
-        && storage.is_some_and(|s| s.same_gvk(resource))
+        && versions[0].same_gvk(resource)
     {
         let others: Vec<String> = other_versions
             .iter()
@@ -147,7 +148,7 @@ pub fn plan(project: &Project, args: &DeleteApiArgs, dir: &Path) -> Result<Plan>
         }
     }
 
-    super::plan_project_files(&mut plan, dir, Some(project), &updated, args.force)?;
+    super::plan_project_files(&mut plan, Some(project), &updated, args.force)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     Ok(plan)
 }

@@ -8,6 +8,7 @@
 //! `helm` template set; its CRDs and roles come from the project's Rust code through `crdgen`,
 //! like `config/`, and join the same plan. `values.yaml` and `Chart.yaml` belong to the user once written.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Result, bail};
@@ -17,7 +18,7 @@ use super::create_api::{RESOURCE_INSERTIONS, files_of};
 use super::manifests::{self, CHART_DIR};
 use crate::cli::EditArgs;
 use crate::names::{ControllerNames, ResourceNames};
-use crate::project::{PROJECT_FILE, Project};
+use crate::project::{PROJECT_FILE, Project, Resource};
 use crate::scaffold::{IfExists, Plan, hashes, rustfmt, templates};
 use crate::ui;
 
@@ -73,9 +74,9 @@ fn run_multigroup(project: &Project, multigroup: bool, args: &EditArgs, dir: &Pa
         (false, false) => bail!("the project already has the one-group layout; nothing to change"),
         (false, true) => {}
     }
-    let (mut plan, mut updated) = plan_multigroup(project, dir)?;
+    let (mut plan, mut updated, untouched) = plan_multigroup(project, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
-    rehash_moved(&mut plan, project, &mut updated, dir)?;
+    rehash_moved(&mut plan, &mut updated, &untouched)?;
     super::finish(
         &plan,
         &formatting,
@@ -87,42 +88,56 @@ fn run_multigroup(project: &Project, multigroup: bool, args: &EditArgs, dir: &Pa
     )
 }
 
-/// Every file each API has in the one-group layout, paired with its place in the layout by
+/// The files of `resource` in the one-group layout, paired with their places in the layout by
 /// group, when the two differ.
-fn moves(project: &Project, updated: &Project) -> Vec<(String, String)> {
-    project
-        .resources
-        .iter()
-        .flat_map(|r| files_of(project, r).into_iter().zip(files_of(updated, r)))
+fn moves(project: &Project, updated: &Project, resource: &Resource) -> Vec<(String, String)> {
+    files_of(project, resource)
+        .into_iter()
+        .zip(files_of(updated, resource))
         .filter(|(from, to)| from != to)
         .collect()
 }
 
+/// Moved files that were untouched: the index of their resource, and their new path.
+type Untouched = Vec<(usize, String)>;
+
 /// The moves, the kustomization lines of the renamed roles, the registries of the new layout
-/// and the project file.
-fn plan_multigroup(project: &Project, dir: &Path) -> Result<(Plan, Project)> {
-    let updated = Project {
+/// and the project file, whose hashes follow the files. Also returns the moved files that were
+/// untouched, whose hashes are recomputed once they are formatted.
+fn plan_multigroup(project: &Project, dir: &Path) -> Result<(Plan, Project, Untouched)> {
+    let mut updated = Project {
         multigroup: true,
         ..project.clone()
     };
     let mut plan = Plan::new(dir, "move it away first");
     let renames = module_renames(project, &updated);
-    for (from, to) in moves(project, &updated) {
-        let Some(content) = plan.current(&from)? else {
-            continue; // deleted by its user: nothing to move
-        };
-        if plan.current(&to)?.is_some() {
-            bail!(
-                "`edit --multigroup` would move `{from}` to `{to}`, which exists; move that file away, then run it again"
-            );
+    let mut untouched = Vec::new();
+    for (index, resource) in project.resources.iter().enumerate() {
+        for (from, to) in moves(project, &updated, resource) {
+            let Some(content) = plan.current(&from)? else {
+                continue; // deleted by its user: nothing to move
+            };
+            if plan.current(&to)?.is_some() {
+                bail!(
+                    "`edit --multigroup` would move `{from}` to `{to}`, which exists; move that file away, then run it again"
+                );
+            }
+            // An edited file keeps its old hash, which matches nothing, so it stays edited.
+            let files = &mut updated.resources[index].files;
+            if let Some(hash) = files.remove(&from) {
+                if hashes::matches(&hash, &content) {
+                    untouched.push((index, to.clone()));
+                }
+                files.insert(to.clone(), hash);
+            }
+            let content = if from.ends_with(".rs") {
+                rename_modules(&content, &renames)
+            } else {
+                content
+            };
+            plan.remove_file(&from)?;
+            plan.add_file(&to, content, IfExists::Error)?;
         }
-        let content = if from.ends_with(".rs") {
-            rename_modules(&content, &renames)
-        } else {
-            content
-        };
-        plan.remove_file(&from)?;
-        plan.add_file(&to, content, IfExists::Error)?;
     }
     for resource in project.owned() {
         let before = TemplateContext::new(project, Some(resource));
@@ -137,9 +152,9 @@ fn plan_multigroup(project: &Project, dir: &Path) -> Result<(Plan, Project)> {
             }
         }
     }
-    super::plan_project_files(&mut plan, dir, Some(project), &updated, false)?;
+    super::plan_project_files(&mut plan, Some(project), &updated, false)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
-    Ok((plan, updated))
+    Ok((plan, updated, untouched))
 }
 
 /// The module paths that change with the layout: `api::v1` becomes `api::tutorial::v1`, and
@@ -195,32 +210,18 @@ fn rename_modules(code: &str, renames: &[(String, String)]) -> String {
     out
 }
 
-/// Moved files keep counting as untouched if they were: their recorded hash becomes that of the
-/// moved content. A file edited before the move keeps a hash that matches nothing.
+/// Moved files that were untouched keep counting as such: their hashes become those of the moved
+/// content, as formatted.
 fn rehash_moved(
     plan: &mut Plan,
-    project: &Project,
     updated: &mut Project,
-    dir: &Path,
+    untouched: &[(usize, String)],
 ) -> Result<()> {
-    for (before, after) in project.resources.iter().zip(updated.resources.iter_mut()) {
-        for (from, to) in files_of(project, before).into_iter().zip(files_of(
-            &Project {
-                multigroup: true,
-                ..project.clone()
-            },
-            before,
-        )) {
-            let Some(hash) = after.files.remove(&from) else {
-                continue;
-            };
-            let untouched = std::fs::read_to_string(dir.join(&from))
-                .is_ok_and(|content| hashes::matches(&hash, &content));
-            let hash = match plan.current(&to)? {
-                Some(moved) if untouched => hashes::of(&moved),
-                _ => hash,
-            };
-            after.files.insert(to, hash);
+    for (index, path) in untouched {
+        if let Some(moved) = plan.current(path)? {
+            updated.resources[*index]
+                .files
+                .insert(path.clone(), hashes::of(&moved));
         }
     }
     plan.replace_content(PROJECT_FILE, updated.to_toml());
@@ -273,31 +274,37 @@ fn plan_namespaced(project: &Project, namespaced: bool, force: bool, dir: &Path)
         namespaced,
         ..project.clone()
     };
-    let (before, after) = (
-        TemplateContext::new(project, None),
-        TemplateContext::new(&updated, None),
-    );
+    // Each set rendered once per scope, keeping the files that follow it.
+    let render = |project: &Project| -> Result<BTreeMap<String, String>> {
+        let context = TemplateContext::new(project, None);
+        let mut files = BTreeMap::new();
+        for set in ["init", "helm"] {
+            if set == "helm" && !project.helm {
+                continue;
+            }
+            for file in templates::render_set(set, &context)? {
+                if SCOPED_FILES.contains(&(set, file.path.as_str())) {
+                    files.insert(file.path, file.content);
+                }
+            }
+        }
+        Ok(files)
+    };
+    let (before, after) = (render(project)?, render(&updated)?);
     let mut plan = Plan::new(dir, "pass `--force` to replace it");
     for (set, path) in SCOPED_FILES {
         if *set == "helm" && !project.helm {
             continue;
         }
-        let render = |context: &TemplateContext| -> Result<String> {
-            templates::render_set(set, context)?
-                .into_iter()
-                .find(|file| file.path == *path)
-                .map(|file| file.content)
-                .ok_or_else(|| anyhow::anyhow!("template set `{set}` has no `{path}`"))
-        };
-        let (old, new) = (render(&before)?, render(&after)?);
+        let (old, new) = (&before[*path], after[*path].clone());
         match plan.current(path)? {
-            Some(on_disk) if on_disk != old && on_disk != new && !force => bail!(
+            Some(on_disk) if on_disk != *old && on_disk != new && !force => bail!(
                 "`{path}` was edited since cargo-operator wrote it; change its scope by hand, or pass `--force` to replace it"
             ),
             _ => plan.add_file(path, new, IfExists::Overwrite)?,
         }
     }
-    super::plan_project_files(&mut plan, dir, Some(project), &updated, force)?;
+    super::plan_project_files(&mut plan, Some(project), &updated, force)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     Ok(plan)
 }
@@ -317,7 +324,7 @@ pub fn plan(project: &Project, force: bool, dir: &Path) -> Result<Plan> {
         };
         plan.add_file(&file.path, file.content, if_exists)?;
     }
-    super::plan_project_files(&mut plan, dir, Some(project), &updated, force)?;
+    super::plan_project_files(&mut plan, Some(project), &updated, force)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     Ok(plan)
 }

@@ -68,7 +68,7 @@ pub fn plan(project: &Project, dir: &Path) -> Result<Plan> {
     for file in templates::render_set("init", &context)? {
         plan.add_file(&file.path, file.content, file.if_exists)?;
     }
-    super::plan_project_files(&mut plan, dir, None, project, false)?;
+    super::plan_project_files(&mut plan, None, project, false)?;
     plan.add_file(PROJECT_FILE, project.to_toml(), IfExists::Error)?;
     Ok(plan)
 }

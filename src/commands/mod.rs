@@ -12,8 +12,6 @@ pub mod version;
 
 use serde::Serialize;
 
-use std::path::Path;
-
 use anyhow::Result;
 
 use crate::names::{ControllerNames, ProjectNames, ResourceNames, copyright_year};
@@ -40,12 +38,11 @@ pub fn finish(plan: &Plan, formatting: &Outcome, dry_run: bool, next_steps: &[&s
 /// copies, since no user edits them).
 pub fn plan_project_files(
     plan: &mut Plan,
-    dir: &Path,
     before: Option<&Project>,
     after: &Project,
     force: bool,
 ) -> Result<()> {
-    registry::plan(plan, dir, before, after, force)?;
+    registry::plan(plan, before, after, force)?;
     for (path, contents) in crate::vendor::files() {
         plan.add_file(&path, contents.to_string(), IfExists::Overwrite)?;
     }

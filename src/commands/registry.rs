@@ -1,5 +1,6 @@
-//! The files that only list what `PROJECT.toml` holds: `src/api/mod.rs`, each version's
-//! `src/api/<version>/mod.rs` and `src/controllers/mod.rs`.
+//! The files that only list what `PROJECT.toml` holds: `src/api/mod.rs`, `src/controllers/mod.rs`
+//! and the `mod.rs` of each folder between them and the types or controllers (per version, per
+//! group in the layout by group, and under `src/api/external/`).
 //!
 //! Every command renders them whole from the project file instead of inserting lines above
 //! markers: rustfmt may rewrap any line (a long `pub use` breaks across lines), and an insertion
@@ -8,7 +9,6 @@
 //! with `--force`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use anyhow::{Result, bail};
 
@@ -18,13 +18,7 @@ use crate::scaffold::{IfExists, Plan, templates};
 
 /// Plans the registry files of `after`. `before` is the project file as the command found it
 /// (`None` for `init`), which says what the files on disk should hold if nobody edited them.
-pub fn plan(
-    plan: &mut Plan,
-    dir: &Path,
-    before: Option<&Project>,
-    after: &Project,
-    force: bool,
-) -> Result<()> {
+pub fn plan(plan: &mut Plan, before: Option<&Project>, after: &Project, force: bool) -> Result<()> {
     let previous = match before {
         Some(before) => render(before)?,
         None => Vec::new(),
@@ -36,7 +30,7 @@ pub fn plan(
         if rendered.iter().any(|(new_path, _)| new_path == path) {
             continue;
         }
-        if let Some(on_disk) = read(dir, path)?
+        if let Some(on_disk) = plan.current(path)?
             && !force
             && !same_code(&on_disk, old)
         {
@@ -47,7 +41,7 @@ pub fn plan(
         plan.remove_file(path)?;
     }
     for (path, content) in rendered {
-        let on_disk = read(dir, &path)?;
+        let on_disk = plan.current(&path)?;
         if let Some(on_disk) = &on_disk
             && !force
             && !same_code(on_disk, &content)
@@ -62,23 +56,6 @@ pub fn plan(
         plan.add_file(&path, content, IfExists::Overwrite)?;
     }
     Ok(())
-}
-
-/// The file at `path`, or `None` if there is none.
-fn read(dir: &Path, path: &str) -> Result<Option<String>> {
-    match std::fs::read_to_string(dir.join(path)) {
-        Ok(text) => Ok(Some(text)),
-        // A file where a folder should be fails the write later, which rolls back.
-        Err(err)
-            if matches!(
-                err.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-            ) =>
-        {
-            Ok(None)
-        }
-        Err(err) => bail!("cannot read `{path}`: {err}"),
-    }
 }
 
 /// Every registry file of `project`, as rendered (before rustfmt).
