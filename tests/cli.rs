@@ -11,7 +11,7 @@ use predicates::prelude::*;
 use tempfile::TempDir;
 
 mod common;
-use common::{cargo_operator, tree};
+use common::{cargo_operator, certificate_crd, tree};
 
 /// A command line as its words: tests read as what a user types.
 fn words(line: &str) -> Vec<&str> {
@@ -1190,14 +1190,6 @@ fn edit_namespaced_switches_both_ways() {
         &["edit", "--namespaced"],
         "`config/rbac/role_binding.yaml` was edited since cargo-operator wrote it; change its scope by hand, or pass `--force` to replace it",
     );
-}
-
-/// A CRD of another project, as its release ships it.
-fn certificate_crd() -> String {
-    format!(
-        "{}/tests/fixtures/external-crds/certificates.cert-manager.io.yaml",
-        env!("CARGO_MANIFEST_DIR")
-    )
 }
 
 #[test]

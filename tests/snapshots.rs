@@ -10,7 +10,7 @@ use std::fs;
 use similar::TextDiff;
 
 mod common;
-use common::{cargo_operator, tree};
+use common::{cargo_operator, certificate_crd, tree};
 
 const INIT: &[&str] = &[
     "init",
@@ -18,6 +18,30 @@ const INIT: &[&str] = &[
     "my.domain",
     "--repo",
     "my.domain/tutorial",
+];
+/// A second kind in the project's group, from the skeleton.
+const CREATE_BAR: &[&str] = &[
+    "create",
+    "api",
+    "--group",
+    "tutorial",
+    "--version",
+    "v1",
+    "--kind",
+    "Bar",
+    "--skeleton",
+];
+/// A second version of Foo, without a controller.
+const CREATE_FOO_V2: &[&str] = &[
+    "create",
+    "api",
+    "--group",
+    "tutorial",
+    "--version",
+    "v2",
+    "--kind",
+    "Foo",
+    "--controller=false",
 ];
 const CREATE_FOO: &[&str] = &[
     "create",
@@ -112,35 +136,13 @@ fn skeleton_controller() {
 
 #[test]
 fn second_kind_inserted() {
-    let bar = &[
-        "create",
-        "api",
-        "--group",
-        "tutorial",
-        "--version",
-        "v1",
-        "--kind",
-        "Bar",
-        "--skeleton",
-    ];
-    let variant = scaffold(&[INIT, CREATE_FOO, bar]);
+    let variant = scaffold(&[INIT, CREATE_FOO, CREATE_BAR]);
     insta::assert_snapshot!(diff(&default_project(), &variant));
 }
 
 #[test]
 fn second_version_inserted() {
-    let foo_v2 = &[
-        "create",
-        "api",
-        "--group",
-        "tutorial",
-        "--version",
-        "v2",
-        "--kind",
-        "Foo",
-        "--controller=false",
-    ];
-    let variant = scaffold(&[INIT, CREATE_FOO, foo_v2]);
+    let variant = scaffold(&[INIT, CREATE_FOO, CREATE_FOO_V2]);
     insta::assert_snapshot!(diff(&default_project(), &variant));
 }
 
@@ -257,28 +259,6 @@ fn an_api_added_then_deleted_leaves_no_trace() {
             kind,
         ]
     };
-    let bar = &[
-        "create",
-        "api",
-        "--group",
-        "tutorial",
-        "--version",
-        "v1",
-        "--kind",
-        "Bar",
-        "--skeleton",
-    ];
-    let foo_v2 = &[
-        "create",
-        "api",
-        "--group",
-        "tutorial",
-        "--version",
-        "v2",
-        "--kind",
-        "Foo",
-        "--controller=false",
-    ];
     let audit = [
         CREATE_FOO,
         &["--resource=false", "--controller-name", "foo-audit"],
@@ -287,8 +267,8 @@ fn an_api_added_then_deleted_leaves_no_trace() {
     let variant = scaffold(&[
         INIT,
         CREATE_FOO,
-        bar,
-        foo_v2,
+        CREATE_BAR,
+        CREATE_FOO_V2,
         DEPLOYMENT_CONTROLLER,
         &audit,
         &delete("tutorial", "v2", "Foo"),
@@ -304,10 +284,7 @@ fn an_api_added_then_deleted_leaves_no_trace() {
 
 #[test]
 fn external_kind_controller() {
-    let crd = format!(
-        "{}/tests/fixtures/external-crds/certificates.cert-manager.io.yaml",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let crd = certificate_crd();
     let variant = scaffold(&[
         INIT,
         CREATE_FOO,

@@ -54,3 +54,11 @@ pub fn tree(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
     }
     entries
 }
+
+/// cert-manager's Certificate CRD, as its release ships it: a kind another project owns.
+pub fn certificate_crd() -> String {
+    format!(
+        "{}/tests/fixtures/external-crds/certificates.cert-manager.io.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
