@@ -25,7 +25,7 @@ pub struct Operator {
 pub enum Command {
     /// Start a new operator project in the current directory
     Init(InitArgs),
-    /// Add a piece to the project (`create api`)
+    /// Add a piece to the project (`create api`, `create webhook`)
     #[command(subcommand)]
     Create(Create),
     /// Take a piece out of the project (`delete api`)
@@ -48,6 +48,8 @@ pub enum Command {
 pub enum Create {
     /// Add a custom resource type and its controller
     Api(CreateApiArgs),
+    /// Add admission (defaulting, validating) or conversion webhooks to a kind the project owns
+    Webhook(CreateWebhookArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,6 +146,44 @@ pub struct CreateApiArgs {
     #[arg(long, hide = true, value_name = "DOMAIN")]
     pub external_api_domain: Option<String>,
     /// Regenerate the API's files even if it exists (your edits to them are lost)
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+    #[command(flatten)]
+    pub kubebuilder: KubebuilderCreateApiFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateWebhookArgs {
+    /// API group of the kind, as given to `create api` (such as `tutorial`)
+    #[arg(long)]
+    pub group: String,
+    /// API version the webhooks are for, such as `v1`; with `--conversion`, the hub
+    #[arg(long)]
+    pub version: String,
+    /// Kind, such as `Foo`
+    #[arg(long)]
+    pub kind: String,
+    /// A mutating webhook that fills in defaults (`impl Defaulter`)
+    #[arg(long)]
+    pub defaulting: bool,
+    /// A validating webhook that accepts or refuses creates, updates and deletes (`impl Validator`)
+    #[arg(long)]
+    pub programmatic_validation: bool,
+    /// A conversion webhook between `--version` (the hub) and each `--spoke` version
+    #[arg(long)]
+    pub conversion: bool,
+    /// A version converted to and from the hub (repeat it, or separate versions with commas)
+    #[arg(long, value_name = "VERSION", value_delimiter = ',')]
+    pub spoke: Vec<String>,
+    /// The defaulting webhook's path [default: /mutate-<group>-<version>-<kind>]
+    #[arg(long, value_name = "PATH")]
+    pub defaulting_path: Option<String>,
+    /// The validating webhook's path [default: /validate-<group>-<version>-<kind>]
+    #[arg(long, value_name = "PATH")]
+    pub validation_path: Option<String>,
+    /// Regenerate webhook files that exist (your edits to them are lost)
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]

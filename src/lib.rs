@@ -25,6 +25,9 @@ pub fn run(cli: Cargo) -> Result<()> {
     match operator.command {
         Command::Init(args) => commands::init::run(args, &current_dir()?),
         Command::Create(Create::Api(args)) => commands::create_api::run(args, &current_dir()?),
+        Command::Create(Create::Webhook(args)) => {
+            commands::create_webhook::run(args, &current_dir()?)
+        }
         Command::Delete(Delete::Api(args)) => commands::delete_api::run(args, &current_dir()?),
         Command::Edit(args) => commands::edit::run(args, &current_dir()?),
         Command::Manifests(args) => commands::manifests::run(args, &current_dir()?),

@@ -333,6 +333,117 @@ impl ControllerNames {
     }
 }
 
+/// Names of the webhooks of one version of a kind the project owns.
+#[derive(Debug, Clone, Serialize)]
+pub struct WebhookNames {
+    /// The version the webhooks are for; with conversion, the hub.
+    pub resource: ResourceNames,
+    /// The admission webhooks' module under `crate::webhooks`: `v1::foo`, `tutorial::v1::foo`.
+    pub path: String,
+    /// `src/webhooks/v1/foo.rs`: the user's defaulter and validator.
+    pub file: String,
+    /// `tests/foo_v1_webhook.rs`: the admission webhooks against a real API server.
+    pub test_file: String,
+    pub defaulting: bool,
+    pub validation: bool,
+    pub conversion: bool,
+    /// The mutating webhook's path: the one given, or Kubebuilder's default.
+    pub defaulting_path: String,
+    /// The validating webhook's path: the one given, or Kubebuilder's default.
+    pub validation_path: String,
+    /// A path was given, so the registry names it.
+    pub custom_defaulting_path: bool,
+    pub custom_validation_path: bool,
+    /// The versions that convert through this one.
+    pub spokes: Vec<SpokeNames>,
+    /// `tests/foo_conversion.rs`: conversion through every version against a real API server.
+    pub conversion_test_file: String,
+}
+
+/// One spoke of a conversion: a version converted to and from the hub.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpokeNames {
+    pub resource: ResourceNames,
+    /// Its module under `crate::webhooks`: `v2::foo_conversion`.
+    pub path: String,
+    /// `src/webhooks/v2/foo_conversion.rs`: the user's `TryFrom` both ways.
+    pub file: String,
+}
+
+impl WebhookNames {
+    /// The webhooks of `resource`, if it has any.
+    pub fn of(resource: &Resource, project: &Project) -> Option<WebhookNames> {
+        let hooks = &resource.webhooks;
+        if hooks.is_empty() {
+            return None;
+        }
+        let names = ResourceNames::new(resource, project);
+        let dir = |names: &ResourceNames| names.api_module.replace("::", "/");
+        let default_path = |verb: &str| {
+            format!(
+                "/{verb}-{}-{}-{}",
+                names.api_group.replace('.', "-"),
+                names.version,
+                names.kind_lower
+            )
+        };
+        let spokes = hooks
+            .spoke
+            .iter()
+            .filter_map(|version| {
+                let spoke = project.resources.iter().find(|r| {
+                    r.group == resource.group && r.kind == resource.kind && r.version == *version
+                })?;
+                let spoke = ResourceNames::new(spoke, project);
+                Some(SpokeNames {
+                    path: format!("{}::{}_conversion", spoke.api_module, spoke.kind_snake),
+                    file: format!(
+                        "src/webhooks/{}/{}_conversion.rs",
+                        dir(&spoke),
+                        spoke.kind_snake
+                    ),
+                    resource: spoke,
+                })
+            })
+            .collect();
+        Some(WebhookNames {
+            path: format!("{}::{}", names.api_module, names.kind_snake),
+            file: format!("src/webhooks/{}/{}.rs", dir(&names), names.kind_snake),
+            test_file: format!("tests/{}_{}_webhook.rs", names.role_prefix, names.version),
+            conversion_test_file: format!("tests/{}_conversion.rs", names.role_prefix),
+            defaulting: hooks.defaulting,
+            validation: hooks.validation,
+            conversion: hooks.conversion,
+            custom_defaulting_path: hooks.defaulting_path.is_some(),
+            custom_validation_path: hooks.validation_path.is_some(),
+            defaulting_path: hooks
+                .defaulting_path
+                .clone()
+                .unwrap_or_else(|| default_path("mutate")),
+            validation_path: hooks
+                .validation_path
+                .clone()
+                .unwrap_or_else(|| default_path("validate")),
+            spokes,
+            resource: names,
+        })
+    }
+
+    /// Every file the webhooks of this version consist of.
+    pub fn files(&self) -> Vec<String> {
+        let mut files = Vec::new();
+        if self.defaulting || self.validation {
+            files.push(self.file.clone());
+            files.push(self.test_file.clone());
+        }
+        if self.conversion {
+            files.extend(self.spokes.iter().map(|s| s.file.clone()));
+            files.push(self.conversion_test_file.clone());
+        }
+        files
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,6 +478,7 @@ mod tests {
             source,
             named_controllers: vec!["cron-job-audit".parse().unwrap()],
             files: Default::default(),
+            webhooks: Default::default(),
         }
     }
 

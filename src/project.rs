@@ -75,6 +75,43 @@ pub struct Resource {
     /// deletes only files that still match, so nobody loses an edit.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub files: BTreeMap<String, String>,
+    /// The webhooks `create webhook` added for this version of the kind.
+    #[serde(default, skip_serializing_if = "Webhooks::is_empty")]
+    pub webhooks: Webhooks,
+}
+
+/// The webhooks of one version of a kind, as Kubebuilder's PROJECT records them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Webhooks {
+    /// A mutating webhook fills in defaults.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub defaulting: bool,
+    /// A validating webhook accepts or refuses objects.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub validation: bool,
+    /// This version is the hub that the `spoke` versions convert through.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub conversion: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spoke: Vec<Version>,
+    /// The mutating webhook's path, when not the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defaulting_path: Option<String>,
+    /// The validating webhook's path, when not the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_path: Option<String>,
+}
+
+impl Webhooks {
+    pub fn is_empty(&self) -> bool {
+        *self == Webhooks::default()
+    }
+
+    /// A defaulting or validating webhook: one the API server calls on writes.
+    pub fn admission(&self) -> bool {
+        self.defaulting || self.validation
+    }
 }
 
 /// Where an API's Rust type comes from.
@@ -231,6 +268,7 @@ mod tests {
                 source: Source::Project,
                 named_controllers: Vec::new(),
                 files: BTreeMap::new(),
+                webhooks: Webhooks::default(),
             }],
         }
     }

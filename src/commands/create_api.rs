@@ -8,7 +8,7 @@ use super::TemplateContext;
 use crate::api_names::{ControllerName, Group, Kind, Plural, Version};
 use crate::cli::CreateApiArgs;
 use crate::external_crd::ExternalCrd;
-use crate::names::{ControllerNames, ResourceNames, plural_of};
+use crate::names::{ControllerNames, ResourceNames, WebhookNames, plural_of};
 use crate::project::{Example, PROJECT_FILE, Project, Resource, Source};
 use crate::scaffold::{IfExists, Plan, hashes, markers, rustfmt, templates};
 use crate::{core_kinds, ui, validate};
@@ -176,6 +176,7 @@ pub fn resolve(args: CreateApiArgs, project: &Project, dir: &Path) -> Result<Req
         source: Source::Project,
         named_controllers: Vec::new(),
         files: Default::default(),
+        webhooks: Default::default(),
     };
     let api = resource.gvk();
 
@@ -345,6 +346,7 @@ fn resolve_core(
         source: Source::Core,
         named_controllers: Vec::new(),
         files: Default::default(),
+        webhooks: Default::default(),
     };
     let gvk = fresh.gvk();
     match args.resource {
@@ -474,6 +476,7 @@ fn resolve_external(
         source: Source::External,
         named_controllers: Vec::new(),
         files: Default::default(),
+        webhooks: Default::default(),
     };
     if let Some(existing) = &existing
         && !args.force
@@ -570,17 +573,7 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
         context.sample = Some(pretty(&core.sample(&sample_name))?);
     }
     if request.resource.source == Source::Project {
-        // What the type template's spec needs: the Pod-friend example names its friend.
-        let spec = match request.resource.example {
-            Example::PodFriend => serde_json::json!({ "name": "jack" }),
-            Example::Skeleton => serde_json::json!({}),
-        };
-        context.sample = Some(pretty(&serde_json::json!({
-            "apiVersion": names.api_version,
-            "kind": names.kind,
-            "metadata": { "name": sample_name },
-            "spec": spec,
-        }))?);
+        context.sample = Some(owned_sample(&names, request.resource.example)?);
     }
     if let Some(name) = &request.controller {
         let controller = controller_of(&request.resource, &updated, name)
@@ -593,6 +586,21 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
     super::plan_project_files(&mut plan, Some(project), &updated, request.force)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     Ok((plan, updated))
+}
+
+/// The JSON of a valid object of a kind the project owns, for its generated tests.
+pub fn owned_sample(names: &ResourceNames, example: Example) -> Result<String> {
+    // What the type template's spec needs: the Pod-friend example names its friend.
+    let spec = match example {
+        Example::PodFriend => serde_json::json!({ "name": "jack" }),
+        Example::Skeleton => serde_json::json!({}),
+    };
+    pretty(&serde_json::json!({
+        "apiVersion": names.api_version,
+        "kind": names.kind,
+        "metadata": { "name": format!("{}-01", names.kind_lower) },
+        "spec": spec,
+    }))
 }
 
 /// JSON for a template to put inside `json!(…)`.
@@ -618,8 +626,8 @@ pub fn record_hashes(plan: &mut Plan, updated: &mut Project, resource: &Resource
     Ok(())
 }
 
-/// Every whole file that belongs to `resource` alone: its type, roles, sample, CRD copy, and
-/// each controller with its test.
+/// Every whole file that belongs to `resource` alone: its type, roles, sample, CRD copy, each
+/// controller with its test, and its webhooks with theirs.
 pub fn files_of(project: &Project, resource: &Resource) -> Vec<String> {
     let names = ResourceNames::new(resource, project);
     let mut paths = Vec::new();
@@ -642,6 +650,9 @@ pub fn files_of(project: &Project, resource: &Resource) -> Vec<String> {
     for controller in ControllerNames::of(resource, project) {
         paths.push(controller.file);
         paths.push(controller.test_file);
+    }
+    if let Some(webhooks) = WebhookNames::of(resource, project) {
+        paths.extend(webhooks.files());
     }
     paths
 }
@@ -725,7 +736,11 @@ fn shadowed_built_in(plural: &str) -> Option<&'static str> {
         .map(|(name, _)| *name)
 }
 
-fn insert_all(plan: &mut Plan, insertions: &[Insertion], context: &TemplateContext) -> Result<()> {
+pub fn insert_all(
+    plan: &mut Plan,
+    insertions: &[Insertion],
+    context: &TemplateContext,
+) -> Result<()> {
     for insertion in insertions {
         let file = templates::render_fragment(insertion.file, context)?;
         let fragment = templates::render_fragment(insertion.fragment, context)?;

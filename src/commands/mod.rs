@@ -3,6 +3,7 @@
 
 pub mod completion;
 pub mod create_api;
+pub mod create_webhook;
 pub mod delete_api;
 pub mod edit;
 pub mod init;
@@ -14,7 +15,9 @@ use serde::Serialize;
 
 use anyhow::Result;
 
-use crate::names::{ControllerNames, ProjectNames, ResourceNames, copyright_year};
+use crate::names::{
+    ControllerNames, ProjectNames, ResourceNames, SpokeNames, WebhookNames, copyright_year,
+};
 use crate::project::Project;
 use crate::scaffold::rustfmt::Outcome;
 use crate::scaffold::{IfExists, Plan};
@@ -71,6 +74,14 @@ pub struct TemplateContext {
     pub api_modules: Vec<String>,
     /// A module file that only lists modules, rendered by the `registry-module` set.
     pub module: Option<ModuleList>,
+    /// The webhooks of every version that has some, in the order the versions were added.
+    pub webhooks: Vec<WebhookNames>,
+    /// The modules directly under `crate::webhooks`: a version each, or a group each.
+    pub webhook_modules: Vec<String>,
+    /// The webhooks a `create webhook` is adding.
+    pub webhook: Option<WebhookNames>,
+    /// The spoke whose conversion a `create webhook` is adding.
+    pub spoke: Option<SpokeNames>,
 }
 
 /// A `mod.rs` that only declares submodules and re-exports their types.
@@ -111,6 +122,22 @@ impl TemplateContext {
         // In rustfmt's order, so a formatted registry still reads as unedited.
         api_modules.sort();
         api_modules.dedup();
+        let webhooks: Vec<WebhookNames> = project
+            .resources
+            .iter()
+            .filter_map(|r| WebhookNames::of(r, project))
+            .collect();
+        let mut webhook_modules: Vec<String> = webhooks
+            .iter()
+            .flat_map(|w| {
+                let admission = (w.defaulting || w.validation).then(|| top(&w.path));
+                admission
+                    .into_iter()
+                    .chain(w.spokes.iter().map(|s| top(&s.path)))
+            })
+            .collect();
+        webhook_modules.sort();
+        webhook_modules.dedup();
         TemplateContext {
             project: ProjectNames::new(project, copyright_year()),
             resource: resource.map(|r| ResourceNames::new(r, project)),
@@ -122,6 +149,10 @@ impl TemplateContext {
             controller_modules,
             api_modules,
             module: None,
+            webhooks,
+            webhook_modules,
+            webhook: None,
+            spoke: None,
         }
     }
 }

@@ -1,6 +1,7 @@
-//! The files that only list what `PROJECT.toml` holds: `src/api/mod.rs`, `src/controllers/mod.rs`
-//! and the `mod.rs` of each folder between them and the types or controllers (per version, per
-//! group in the layout by group, and under `src/api/external/`).
+//! The files that only list what `PROJECT.toml` holds: `src/api/mod.rs`, `src/controllers/mod.rs`,
+//! `src/webhooks/mod.rs` and the `mod.rs` of each folder between them and the types,
+//! controllers or webhooks (per version, per group in the layout by group, and under
+//! `src/api/external/`).
 //!
 //! Every command renders them whole from the project file instead of inserting lines above
 //! markers: rustfmt may rewrap any line (a long `pub use` breaks across lines), and an insertion
@@ -153,6 +154,42 @@ fn module_lists(context: &TemplateContext) -> Vec<ModuleList> {
                 module,
                 None,
             );
+        }
+    }
+    let add_webhooks = "add webhooks with `cargo operator create webhook`";
+    for w in &context.webhooks {
+        let mut modules: Vec<&str> = Vec::new();
+        if w.defaulting || w.validation {
+            modules.push(&w.path);
+        }
+        if w.conversion {
+            modules.extend(w.spokes.iter().map(|s| s.path.as_str()));
+        }
+        for path in modules {
+            // `v1::foo` or `tutorial::v1::foo`: a list in each folder on the way.
+            let parts: Vec<&str> = path.split("::").collect();
+            for depth in 1..parts.len() {
+                let dir = parts[..depth].join("/");
+                let doc = if depth + 1 == parts.len() {
+                    format!(
+                        "The webhooks of version `{}` of the `{}` API group.",
+                        parts[depth - 1],
+                        w.resource.api_group
+                    )
+                } else {
+                    format!(
+                        "The webhooks of the `{}` API group, one module per version.",
+                        w.resource.api_group
+                    )
+                };
+                add(
+                    format!("src/webhooks/{dir}/mod.rs"),
+                    doc,
+                    add_webhooks,
+                    parts[depth],
+                    None,
+                );
+            }
         }
     }
     let mut lists: Vec<ModuleList> = lists.into_values().collect();

@@ -15,6 +15,17 @@ pub const RBAC_KUSTOMIZE: &str = "# +operator:scaffold:rbac";
 /// Sample files in `config/samples/Kustomization`.
 pub const SAMPLES_KUSTOMIZE: &str = "# +operator:scaffold:manifestskustomizesamples";
 
+/// What `config/default/kustomization.yaml` deploys, in its `resources:`.
+pub const DEFAULT_RESOURCES: &str = "# +operator:scaffold:default-resources";
+/// The manager's patches in `config/default/kustomization.yaml`.
+pub const DEFAULT_PATCHES: &str = "# +operator:scaffold:default-patches";
+/// The `replacements:` that inject cert-manager's CA, in `config/default/kustomization.yaml`.
+pub const CA_INJECTION: &str = "# +operator:scaffold:ca-injection";
+/// The policies in `config/network-policy/kustomization.yaml`.
+pub const NETWORK_POLICY: &str = "# +operator:scaffold:network-policy";
+/// The webhook configurations in `config/webhook/kustomization.yaml`.
+pub const WEBHOOK_MANIFESTS: &str = "# +operator:scaffold:webhook-manifests";
+
 /// Returns `content` with `fragment` inserted above the `marker` line, indented like the marker.
 /// A fragment whose lines all already appear (trimmed) in order is left out.
 pub fn insert(content: &str, marker: &str, fragment: &str) -> Result<String> {
