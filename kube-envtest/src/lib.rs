@@ -61,6 +61,7 @@ mod certs;
 mod crds;
 mod error;
 mod process;
+mod webhooks;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -78,9 +79,11 @@ use kube::{Api, Client, Config};
 pub use binaries::{Binary, DEFAULT_MISSING_BINARIES_HINT, find_binary, find_binary_with_hint};
 pub use crds::read_crds;
 pub use error::{Error, Result};
+pub use webhooks::{LocalWebhookServer, WebhookInstallOptions};
 
 use certs::{Pki, base64};
 use process::{Proc, free_ports, http_get_ok, is_address_in_use};
+use webhooks::PreparedWebhooks;
 
 /// Name of the admin user of [`TestEnv::client`].
 pub const ADMIN_USER: &str = "admin";
@@ -107,6 +110,7 @@ pub struct TestEnvBuilder {
     crd_timeout: Duration,
     crds: Vec<CustomResourceDefinition>,
     crd_paths: Vec<PathBuf>,
+    webhooks: Option<WebhookInstallOptions>,
     hint: String,
     kill_on_parent_death: bool,
 }
@@ -125,6 +129,7 @@ impl Default for TestEnvBuilder {
             crd_timeout: Duration::from_secs(10),
             crds: Vec::new(),
             crd_paths: Vec::new(),
+            webhooks: None,
             hint: DEFAULT_MISSING_BINARIES_HINT.to_string(),
             kill_on_parent_death: true,
         }
@@ -206,6 +211,17 @@ impl TestEnvBuilder {
         self
     }
 
+    /// Admission webhook configurations to install, pointed at a webhook server the test runs
+    /// on loopback; see [`WebhookInstallOptions`] and [`TestEnv::webhook_server`].
+    ///
+    /// During start, a CA, a serving certificate and a free port are prepared, every webhook
+    /// (and every installed CRD's conversion webhook) is pointed at that port with the CA as
+    /// `caBundle`, and the configurations are created after the CRDs are served.
+    pub fn webhooks(mut self, options: WebhookInstallOptions) -> Self {
+        self.webhooks = Some(options);
+        self
+    }
+
     /// Replaces the "fix:" text of [`Error::BinaryNotFound`], e.g. with how your project
     /// builds or downloads the binaries. Defaults to [`DEFAULT_MISSING_BINARIES_HINT`].
     pub fn missing_binaries_hint(mut self, hint: impl Into<String>) -> Self {
@@ -252,6 +268,18 @@ impl TestEnvBuilder {
             .map_err(|e| Error::io(format!("creating {}", cert_dir.display()), e))?;
         let pki = Pki::generate()?;
         pki.write(&cert_dir)?;
+        // Before CRD install: conversion webhooks must point at the port from the start.
+        let webhooks = match self.webhooks.clone() {
+            Some(options) => {
+                let prepared =
+                    PreparedWebhooks::prepare(options, dir.path().join("webhook-certs"))?;
+                for crd in &mut crds {
+                    prepared.rewrite_crd(crd)?;
+                }
+                Some(prepared)
+            }
+            None => None,
+        };
 
         let (etcd, etcd_url) = self.start_etcd(&etcd_bin, dir.path()).await?;
         tracing::debug!(elapsed = ?started.elapsed(), %etcd_url, "etcd ready");
@@ -304,10 +332,14 @@ impl TestEnvBuilder {
             kubectl_binary: self.kubectl_binary,
             assets_dir: self.assets_dir,
             hint: self.hint,
+            webhook_server: webhooks.as_ref().map(|w| w.server.clone()),
             dir: Some(dir),
         };
         if !crds.is_empty() {
             env.install_crds(crds).await?;
+        }
+        if let Some(webhooks) = &webhooks {
+            webhooks.install(&env.client).await?;
         }
         tracing::debug!(elapsed = ?started.elapsed(), server = %env.server_url, "test environment ready");
         Ok(env)
@@ -521,6 +553,7 @@ pub struct TestEnv {
     kubectl_binary: Option<PathBuf>,
     assets_dir: Option<PathBuf>,
     hint: String,
+    webhook_server: Option<LocalWebhookServer>,
     /// `None` only after [`TestEnv::stop`] removed it.
     dir: Option<tempfile::TempDir>,
 }
@@ -630,6 +663,17 @@ impl TestEnv {
         self.dir
             .as_ref()
             .map_or_else(|| Path::new(""), |d| d.path())
+    }
+
+    /// Where the test's webhook server must listen and which certificate it must serve;
+    /// `Some` iff [`TestEnvBuilder::webhooks`] was called.
+    ///
+    /// The webhook configurations are installed (readable from the API server) when
+    /// [`TestEnvBuilder::start`] returns, but they only take effect once a server listens on
+    /// [`LocalWebhookServer::port`]: the API server calls it from then on, and its admission
+    /// plugin may take a moment to notice new configurations.
+    pub fn webhook_server(&self) -> Option<&LocalWebhookServer> {
+        self.webhook_server.as_ref()
     }
 
     /// Process id of kube-apiserver, if running.
