@@ -116,10 +116,10 @@ impl DenyingServer {
                 };
                 let acceptor = acceptor.clone();
                 connections.spawn(async move {
-                    if let Ok(mut tls) = acceptor.accept(tcp).await {
-                        if let Err(e) = respond(&mut tls).await {
-                            eprintln!("webhook request failed: {e}");
-                        }
+                    if let Ok(mut tls) = acceptor.accept(tcp).await
+                        && let Err(e) = respond(&mut tls).await
+                    {
+                        eprintln!("webhook request failed: {e}");
                     }
                 });
                 while connections.try_join_next().is_some() {}
