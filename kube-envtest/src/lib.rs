@@ -48,6 +48,39 @@
 //! # }
 //! ```
 //!
+//! # Webhooks
+//!
+//! [`TestEnvBuilder::webhooks`] installs admission webhook configurations (from files such as
+//! `config/webhook/manifests.yaml`, or Rust values) pointed at a webhook server the test runs
+//! itself on loopback, like controller-runtime envtest's `WebhookInstallOptions`. Start
+//! creates a CA and a serving certificate for `127.0.0.1`/`localhost`, picks a free port, and
+//! rewrites every webhook's `clientConfig` (and the conversion webhook of every CRD it
+//! installs with `strategy: Webhook`) to `https://127.0.0.1:<port><path>` with that CA as
+//! `caBundle`. [`TestEnv::webhook_server`] tells the test where to listen:
+//!
+//! ```no_run
+//! use kube_envtest::{TestEnv, WebhookInstallOptions};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let env = TestEnv::builder()
+//!     .crd_path("config/crd/bases")
+//!     .webhooks(WebhookInstallOptions::new().path("config/webhook/manifests.yaml"))
+//!     .start()
+//!     .await?;
+//! let server = env.webhook_server().expect("webhooks were configured");
+//! let cert = server.cert_dir().join(server.cert_name()); // tls.crt, key in tls.key
+//! let listen_on = (server.host(), server.port()); // 127.0.0.1 and a free port
+//! # let _ = (cert, listen_on);
+//! // Start the webhook server there; the API server calls it for matching requests.
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The configurations are readable from the API server when start returns, but a webhook only
+//! takes effect once the test's server listens on the port (and the API server's admission
+//! plugin has noticed the new configuration, usually within a second). Without a server,
+//! matching requests fail under `failurePolicy: Fail` and pass under `Ignore`.
+//!
 //! # Dependencies
 //!
 //! Like other libraries built on `k8s-openapi`, this crate enables no Kubernetes version
