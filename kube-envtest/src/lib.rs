@@ -600,6 +600,7 @@ impl fmt::Debug for TestEnv {
             .field("apiserver_pid", &self.apiserver.pid())
             .field("etcd_pid", &self.etcd.pid())
             .field("temp_dir", &self.dir.as_ref().map(|d| d.path()))
+            .field("webhook_server", &self.webhook_server)
             .finish_non_exhaustive()
     }
 }
@@ -834,5 +835,7 @@ mod tests {
         assert_send_sync::<TestEnv>();
         assert_send_sync::<TestEnvBuilder>();
         assert_send_sync::<Error>();
+        assert_send_sync::<WebhookInstallOptions>();
+        assert_send_sync::<LocalWebhookServer>();
     }
 }
