@@ -45,11 +45,11 @@ K8S_OPENAPI_ENABLED_VERSION=1.37 cargo package --locked --allow-dirty --target-d
 # and a second version chosen by the variable stops that build.
 cargo package --locked --allow-dirty --target-dir target/packaged -p cargo-operator
 
-step "examples/tutorial: regenerate and compare with the committed copy"
+step "examples: regenerate tutorial and friends, and compare with the committed copies"
 scripts/regenerate-example.sh
-if ! git diff --exit-code --stat -- examples/tutorial || [ -n "$(git status --porcelain -- examples/tutorial)" ]; then
-  git status --porcelain -- examples/tutorial
-  echo "error: examples/tutorial differs from what cargo-operator generates; run scripts/regenerate-example.sh and commit the result" >&2
+if ! git diff --exit-code --stat -- examples || [ -n "$(git status --porcelain -- examples)" ]; then
+  git status --porcelain -- examples
+  echo "error: examples/ differs from what cargo-operator generates; run scripts/regenerate-example.sh and commit the result" >&2
   exit 1
 fi
 
@@ -74,6 +74,16 @@ step "fault tests: the example's manager under an API server outage, a lost Leas
 TUTORIAL_MANAGER="${CARGO_TARGET_DIR:-$PWD/examples/tutorial/target}/debug/manager" \
   cargo test --locked -p fault-tests --test apiserver_outage --test leader_election \
   --test rbac_removed --test sigterm_burst -- --ignored
+
+step "examples/friends: format, lint, tests (its webhooks called by a real API server), manifests render"
+(
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/examples/tutorial/target}"
+  cd examples/friends
+  cargo fmt --check
+  cargo clippy --locked --all-targets -- -D warnings
+  cargo test --locked
+  kubectl kustomize config/default >/dev/null
+)
 
 step "variants: namespaced with a Helm chart; cluster-scoped with two versions; two groups with core and external kinds; an API added then deleted"
 # Each variant is scaffolded with the CLI, then formatted, linted and tested like the example.
@@ -176,12 +186,12 @@ if grep -q '^  scope: Namespaced$' "$variants/cluster-operator/crds.yaml"; then
 fi
 
 step "install: make build-installer, dist/install.yaml and the Helm chart on a real API server (server-side dry-run)"
-scripts/check-install.sh examples/tutorial "$variants/team-operator" "$variants/cluster-operator" "$variants/fleet-operator"
+scripts/check-install.sh examples/tutorial examples/friends "$variants/team-operator" "$variants/cluster-operator" "$variants/fleet-operator"
 # `make build-installer` ran `make manifests` again: the committed manifests and chart must be
 # what the Rust code generates, and what it writes to dist/ must stay out of git.
-if ! git diff --exit-code --stat -- examples/tutorial || [ -n "$(git status --porcelain -- examples/tutorial)" ]; then
-  git status --porcelain -- examples/tutorial
-  echo "error: \`make manifests\` or \`make build-installer\` changed examples/tutorial; regenerate it and commit the result" >&2
+if ! git diff --exit-code --stat -- examples || [ -n "$(git status --porcelain -- examples)" ]; then
+  git status --porcelain -- examples
+  echo "error: \`make manifests\` or \`make build-installer\` changed examples/; regenerate them and commit the result" >&2
   exit 1
 fi
 

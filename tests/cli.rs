@@ -1264,3 +1264,144 @@ fn external_kinds_come_from_a_crd_file() {
     assert!(!dir.join("config/crd/external").exists());
     assert!(!dir.join("src/api/external").exists());
 }
+
+/// `create webhook` on the article's project, as a user types it.
+fn create_webhook(dir: &Path, flags: &str) {
+    let line = format!("create webhook --group tutorial --version v1 --kind Foo {flags}");
+    cargo_operator(dir).args(words(&line)).assert().success();
+}
+
+#[test]
+fn create_webhook_refuses_what_it_cannot_make_and_leaves_the_tree_alone() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    let webhook = "create webhook --group tutorial --version v1";
+    fails_cleanly(
+        &dir,
+        &words(&format!("{webhook} --kind Bar --defaulting")),
+        "no API `tutorial/v1, Kind=Bar` in this project; create it first with `cargo operator create api --group tutorial --version v1 --kind Bar` (it has tutorial/v1, Kind=Foo)",
+    );
+    fails_cleanly(
+        &dir,
+        &words(&format!("{webhook} --kind Foo")),
+        "say which webhook to create: `--defaulting`, `--programmatic-validation` or `--conversion --spoke <version>`",
+    );
+    fails_cleanly(
+        &dir,
+        &words(&format!("{webhook} --kind Foo --conversion --spoke v2")),
+        "kind `Foo` has only version `v1`, so there is nothing to convert; add another with `cargo operator create api --group tutorial --version <version> --kind Foo --controller=false`",
+    );
+    fails_cleanly(
+        &dir,
+        &words(&format!("{webhook} --kind Foo --spoke v2 --defaulting")),
+        "`--spoke` names the versions of a conversion; add `--conversion`",
+    );
+    fails_cleanly(
+        &dir,
+        &words(&format!(
+            "{webhook} --kind Foo --defaulting --defaulting-path mutate"
+        )),
+        "webhook path `mutate` must start with `/` and hold only letters, digits and `/-_.~`, such as `/mutate-foo`",
+    );
+
+    cargo_operator(&dir)
+        .args(words(
+            "create api --group tutorial --version v2 --kind Foo --controller=false",
+        ))
+        .assert()
+        .success();
+    fails_cleanly(
+        &dir,
+        &words(&format!("{webhook} --kind Foo --conversion")),
+        "`--conversion` needs the versions to convert to and from `v1`: pass `--spoke` with `v2`",
+    );
+    fails_cleanly(
+        &dir,
+        &words(&format!("{webhook} --kind Foo --conversion --spoke v3")),
+        "kind `Foo` has no version `v3`; pass `v2` to `--spoke`, or create it with `cargo operator create api`",
+    );
+
+    create_webhook(&dir, "--defaulting");
+    fails_cleanly(
+        &dir,
+        &words(&format!("{webhook} --kind Foo --defaulting")),
+        "`tutorial/v1, Kind=Foo` already has a defaulting webhook; pass `--force` to regenerate its files (your edits to them are lost)",
+    );
+    // Adding validation rewrites the file holding the defaulter, unless it was edited.
+    let defaulter = dir.join("src/webhooks/v1/foo.rs");
+    let generated = fs::read_to_string(&defaulter).unwrap();
+    fs::write(&defaulter, format!("{generated}// mine\n")).unwrap();
+    fails_cleanly(
+        &dir,
+        &words(&format!("{webhook} --kind Foo --programmatic-validation")),
+        "`src/webhooks/v1/foo.rs` already exists; move it away, or pass `--force` to regenerate it (your edits to it are lost)",
+    );
+    fs::write(&defaulter, generated).unwrap();
+    create_webhook(&dir, "--programmatic-validation");
+    assert!(
+        fs::read_to_string(&defaulter)
+            .unwrap()
+            .contains("impl Validator for Foo")
+    );
+}
+
+#[test]
+fn create_webhook_records_the_webhooks_and_delete_api_takes_a_spoke_out_of_the_conversion() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    cargo_operator(&dir)
+        .args(words(
+            "create api --group tutorial --version v2 --kind Foo --controller=false",
+        ))
+        .assert()
+        .success();
+    create_webhook(&dir, "--defaulting --programmatic-validation");
+    create_webhook(&dir, "--conversion --spoke v2");
+    let project = fs::read_to_string(dir.join("PROJECT.toml")).unwrap();
+    assert!(
+        project.contains(
+            "[resources.webhooks]\ndefaulting = true\nvalidation = true\nconversion = true\nspoke = [\"v2\"]\n"
+        ),
+        "{project}"
+    );
+    let registry = fs::read_to_string(dir.join("src/webhooks/mod.rs")).unwrap();
+    assert!(
+        registry.contains(".conversion(Conversion::hub::<crate::api::v1::Foo>().spoke::<crate::api::v2::Foo>())"),
+        "{registry}"
+    );
+    for file in [
+        "src/webhooks/v1/foo.rs",
+        "src/webhooks/v2/foo_conversion.rs",
+        "tests/foo_v1_webhook.rs",
+        "tests/foo_conversion.rs",
+        "config/webhook/service.yaml",
+        "config/certmanager/certificate.yaml",
+        "config/default/manager_webhook_patch.yaml",
+    ] {
+        assert!(dir.join(file).is_file(), "{file} is missing");
+    }
+    let kustomization = fs::read_to_string(dir.join("config/default/kustomization.yaml")).unwrap();
+    assert!(kustomization.contains("- ../webhook\n- ../certmanager\n"), "{kustomization}");
+    assert!(
+        kustomization.contains("name: foos.tutorial.my.domain}"),
+        "{kustomization}"
+    );
+
+    // Running it again with --force regenerates the same files.
+    let before = tree(&dir);
+    create_webhook(&dir, "--defaulting --programmatic-validation --force");
+    assert_eq!(tree(&dir), before);
+
+    cargo_operator(&dir)
+        .args(words("delete api --group tutorial --version v2 --kind Foo"))
+        .assert()
+        .success();
+    let project = fs::read_to_string(dir.join("PROJECT.toml")).unwrap();
+    assert!(!project.contains("conversion"), "{project}");
+    assert!(!project.contains("foo_conversion"), "{project}");
+    assert!(!dir.join("src/webhooks/v2").exists());
+    assert!(!dir.join("tests/foo_conversion.rs").exists());
+    assert!(dir.join("src/webhooks/v1/foo.rs").is_file());
+}

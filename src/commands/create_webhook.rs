@@ -335,8 +335,18 @@ pub fn plan(
         || webhook.validation != before.validation
         || (force && resource.webhooks.admission());
     if added_admission {
+        // Files still as generated take the new webhook in; edited ones need `--force`.
         for file in templates::render_set("webhook", &context)? {
-            plan.add_file(&file.path, file.content, policy(file.if_exists))?;
+            let unedited = match plan.current(&file.path)? {
+                Some(on_disk) => before_files_match(project, resource, &file.path, &on_disk),
+                None => true,
+            };
+            let if_exists = if unedited {
+                IfExists::Overwrite
+            } else {
+                policy(file.if_exists)
+            };
+            plan.add_file(&file.path, file.content, if_exists)?;
         }
     }
     if resource.webhooks.conversion {

@@ -14,14 +14,17 @@ use super::TemplateContext;
 use super::create_api::{RESOURCE_INSERTIONS, files_of};
 use super::manifests::CHART_DIR;
 use crate::cli::DeleteApiArgs;
-use crate::names::ResourceNames;
+use crate::names::{ResourceNames, WebhookNames};
 use crate::project::{PROJECT_FILE, Project, Resource, Source};
 use crate::scaffold::{IfExists, Plan, hashes, rustfmt, templates};
 
 pub fn run(args: DeleteApiArgs, dir: &Path) -> Result<()> {
     let project = Project::load(dir)?;
-    let mut plan = plan(&project, &args, dir)?;
+    let (mut plan, mut updated, rewritten) = plan(&project, &args, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
+    for hub in &rewritten {
+        super::create_api::record_hashes(&mut plan, &mut updated, hub)?;
+    }
     super::finish(
         &plan,
         &formatting,
@@ -30,8 +33,13 @@ pub fn run(args: DeleteApiArgs, dir: &Path) -> Result<()> {
     )
 }
 
-/// Every file `delete api` removes or changes, in memory.
-pub fn plan(project: &Project, args: &DeleteApiArgs, dir: &Path) -> Result<Plan> {
+/// Every file `delete api` removes or changes, in memory, the project file it leaves, and the
+/// hubs whose conversion test it rewrites (their hashes are recorded once formatted).
+pub fn plan(
+    project: &Project,
+    args: &DeleteApiArgs,
+    dir: &Path,
+) -> Result<(Plan, Project, Vec<Resource>)> {
     let Some(resource) = project
         .resources
         .iter()
@@ -80,32 +88,70 @@ pub fn plan(project: &Project, args: &DeleteApiArgs, dir: &Path) -> Result<Plan>
 
     let mut updated = project.clone();
     updated.resources.retain(|r| !r.same_gvk(resource));
+    // A version that converts through a hub leaves the hub's conversion with it.
+    for hub in &mut updated.resources {
+        if hub.group == resource.group && hub.kind == resource.kind {
+            hub.webhooks.spoke.retain(|v| *v != resource.version);
+            if hub.webhooks.spoke.is_empty() {
+                hub.webhooks.conversion = false;
+            }
+        }
+    }
     let mut plan = Plan::new(dir, "move it away, or pass `--force`");
     let names = ResourceNames::new(resource, project);
 
-    // Files and kustomization lines another API still has (the versions of a kind share their
-    // roles, their CRD's line and an external CRD's copy) stay.
+    // Files another API still has (the versions of a kind share their roles, their CRD's line
+    // and an external CRD's copy) stay; the rest of what each API had goes, checked against
+    // the hash recorded for it.
     let still_used: Vec<String> = updated
         .resources
         .iter()
-        .flat_map(|r| files_of(project, r))
+        .flat_map(|r| files_of(&updated, r))
         .collect();
     let mut edited = Vec::new();
-    for path in files_of(project, resource) {
-        if still_used.contains(&path) {
+    for owner in &project.resources {
+        for path in files_of(project, owner) {
+            if still_used.contains(&path) || plan.is_removed(&path) {
+                continue;
+            }
+            let Some(on_disk) = plan.current(&path)? else {
+                continue;
+            };
+            let untouched = owner
+                .files
+                .get(&path)
+                .is_some_and(|hash| hashes::matches(hash, &on_disk));
+            if !untouched {
+                edited.push(path.clone());
+            }
+            plan.remove_file(&path)?;
+        }
+    }
+    // A hub that keeps other spokes gets its conversion test without this one.
+    let mut rewritten = Vec::new();
+    for hub in updated.resources.iter().filter(|r| r.webhooks.conversion) {
+        let before = project.resources.iter().find(|r| r.same_gvk(hub));
+        if before.is_some_and(|b| b.webhooks.spoke == hub.webhooks.spoke) {
             continue;
         }
-        let Some(on_disk) = plan.current(&path)? else {
-            continue;
-        };
-        let untouched = resource
-            .files
-            .get(&path)
-            .is_some_and(|hash| hashes::matches(hash, &on_disk));
-        if !untouched {
-            edited.push(path.clone());
+        let mut context = TemplateContext::new(&updated, Some(hub));
+        context.webhook = WebhookNames::of(hub, &updated);
+        context.sample = Some(super::create_api::owned_sample(
+            &ResourceNames::new(hub, &updated),
+            hub.example,
+        )?);
+        for file in templates::render_set("webhook-conversion", &context)? {
+            if let Some(on_disk) = plan.current(&file.path)?
+                && !hub
+                    .files
+                    .get(&file.path)
+                    .is_some_and(|hash| hashes::matches(hash, &on_disk))
+            {
+                edited.push(file.path.clone());
+            }
+            plan.add_file(&file.path, file.content, IfExists::Overwrite)?;
+            rewritten.push(hub.clone());
         }
-        plan.remove_file(&path)?;
     }
     if !edited.is_empty() && !args.force {
         let more = match edited.len() {
@@ -148,7 +194,13 @@ pub fn plan(project: &Project, args: &DeleteApiArgs, dir: &Path) -> Result<Plan>
         }
     }
 
+    // Each API keeps the hashes of the files it still has.
+    let snapshot = updated.clone();
+    for r in &mut updated.resources {
+        let kept = files_of(&snapshot, r);
+        r.files.retain(|path, _| kept.contains(path));
+    }
     super::plan_project_files(&mut plan, Some(project), &updated, args.force)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
-    Ok(plan)
+    Ok((plan, updated, rewritten))
 }
