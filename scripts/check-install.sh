@@ -44,6 +44,16 @@ for project in "${projects[@]}"; do
   make --no-print-directory build-installer >/dev/null
   # A dry run stores nothing, so objects in a namespace the same file creates would be refused.
   kubectl create namespace "$namespace" >/dev/null
+  if grep -q '^kind: Certificate$' dist/install.yaml; then
+    # A project with webhooks needs cert-manager's kinds: stand-ins for its CRDs, once.
+    kubectl apply --server-side -f "$root/tests/fixtures/external-crds/certificates.cert-manager.io.yaml" \
+      -f "$root/tests/fixtures/external-crds/issuers.cert-manager.io.yaml" >/dev/null
+    kubectl wait --for condition=established --timeout=30s crd/certificates.cert-manager.io crd/issuers.cert-manager.io >/dev/null
+    grep -q 'cert-manager.io/inject-ca-from: '"$namespace/$name"'-serving-cert$' dist/install.yaml ||
+      fail "$name/dist/install.yaml does not inject cert-manager's CA into its webhooks"
+    grep -q -- '- --webhook-cert-path=/tmp/k8s-webhook-server/serving-certs$' dist/install.yaml ||
+      fail "$name/dist/install.yaml does not mount the webhook certificate"
+  fi
   dry_run dist/install.yaml "$name/dist/install.yaml"
   grep -q '^kind: Deployment$' dist/install.yaml || fail "$name/dist/install.yaml has no Deployment"
   grep -q -- '- --metrics-bind-address=:8443$' dist/install.yaml || fail "$name/dist/install.yaml serves no metrics on :8443"
