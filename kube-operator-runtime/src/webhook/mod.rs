@@ -584,5 +584,6 @@ fn meta(name: &str) -> ObjectMeta {
     }
 }
 
+/// Also the kinds and webhooks of the manifests' tests.
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

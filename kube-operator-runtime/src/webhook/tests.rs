@@ -114,7 +114,7 @@ impl Validator for v2::Foo {
     }
 }
 
-fn webhooks() -> Webhooks {
+pub(crate) fn webhooks() -> Webhooks {
     Webhooks::new()
         .defaulting::<v2::Foo>()
         .validating::<v2::Foo>()
@@ -466,17 +466,22 @@ fn kinds_outside_dotted_groups_get_three_label_names() {
     );
 }
 
+/// The CRD of Foo, v2 stored and v1 served.
+pub(crate) fn foo_crd() -> CustomResourceDefinition {
+    kube::core::crd::merge_crds(
+        vec![
+            <v2::Foo as kube::CustomResourceExt>::crd(),
+            <v1::Foo as kube::CustomResourceExt>::crd(),
+        ],
+        "v2",
+    )
+    .unwrap()
+}
+
 #[test]
 fn converted_crds_get_the_webhook_strategy() {
     let crds = vec![
-        kube::core::crd::merge_crds(
-            vec![
-                <v2::Foo as kube::CustomResourceExt>::crd(),
-                <v1::Foo as kube::CustomResourceExt>::crd(),
-            ],
-            "v2",
-        )
-        .unwrap(),
+        foo_crd(),
         CustomResourceDefinition {
             metadata: meta("bars.tutorial.my.domain"),
             ..Default::default()
