@@ -46,28 +46,56 @@ fn ca(common_name: &str) -> Result<CertifiedIssuer<'static, KeyPair>> {
     CertifiedIssuer::self_signed(params, new_key()?).map_err(cert_err)
 }
 
+/// PEM certificate and PKCS#8 key for `localhost` and `127.0.0.1`, signed by `ca`.
+fn loopback_serving_cert(
+    common_name: &str,
+    ca: &CertifiedIssuer<'static, KeyPair>,
+) -> Result<(String, String)> {
+    let mut params = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".into()])
+        .map_err(cert_err)?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let key = new_key()?;
+    let cert = params.signed_by(&key, ca).map_err(cert_err)?;
+    Ok((cert.pem(), key.serialize_pem()))
+}
+
+/// A CA of its own and a loopback serving certificate for webhook servers under test.
+pub(crate) struct WebhookCerts {
+    pub ca_pem: String,
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+impl WebhookCerts {
+    /// A fresh CA, separate from the API server's, so a test never trusts more than it needs.
+    pub(crate) fn generate() -> Result<Self> {
+        let ca = ca("kube-envtest webhook CA")?;
+        let (cert_pem, key_pem) = loopback_serving_cert("kube-envtest webhook", &ca)?;
+        Ok(WebhookCerts {
+            ca_pem: ca.pem(),
+            cert_pem,
+            key_pem,
+        })
+    }
+}
+
 impl Pki {
     pub(crate) fn generate() -> Result<Self> {
         let serving_ca = ca("kube-envtest serving CA")?;
         let client_ca = ca("kube-envtest client CA")?;
 
-        let mut params = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".into()])
-            .map_err(cert_err)?;
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "kube-apiserver");
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let serving_key = new_key()?;
-        let serving_cert = params
-            .signed_by(&serving_key, &serving_ca)
-            .map_err(cert_err)?;
+        let (serving_cert_pem, serving_key_pem) =
+            loopback_serving_cert("kube-apiserver", &serving_ca)?;
 
         Ok(Pki {
             serving_ca,
             client_ca,
-            serving_cert_pem: serving_cert.pem(),
-            serving_key_pem: serving_key.serialize_pem(),
+            serving_cert_pem,
+            serving_key_pem,
             service_account_key: new_key()?,
         })
     }

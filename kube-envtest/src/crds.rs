@@ -1,7 +1,7 @@
 //! Reading CRDs from files and waiting until API discovery serves them.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -16,17 +16,36 @@ use crate::{Error, Result};
 /// Multi-document YAML is supported; documents of other kinds are skipped, like
 /// controller-runtime's envtest does. A missing path is an error.
 pub fn read_crds(path: impl AsRef<Path>) -> Result<Vec<CustomResourceDefinition>> {
-    let path = path.as_ref();
-    let file_err = |message: String| Error::CrdFile {
+    let file_err = |path: &Path, message: String| Error::CrdFile {
         path: path.to_path_buf(),
         message,
     };
-    let meta = path.metadata().map_err(|e| file_err(e.to_string()))?;
+    read_documents(path.as_ref(), file_err)?
+        .into_iter()
+        .filter(|(_, doc)| {
+            doc.get("kind").and_then(|k| k.as_str()) == Some("CustomResourceDefinition")
+                && doc
+                    .get("apiVersion")
+                    .and_then(|k| k.as_str())
+                    .is_some_and(|v| v.starts_with("apiextensions.k8s.io/"))
+        })
+        .map(|(file, doc)| serde_json::from_value(doc).map_err(|e| file_err(&file, e.to_string())))
+        .collect()
+}
+
+/// Every document of a YAML/JSON file, or of the `.yaml`, `.yml` and `.json` files of a
+/// directory (not recursive, in file-name order), with the file it came from. `file_err`
+/// builds the error for a path that cannot be read or parsed.
+pub(crate) fn read_documents(
+    path: &Path,
+    file_err: impl Fn(&Path, String) -> Error,
+) -> Result<Vec<(PathBuf, serde_json::Value)>> {
+    let meta = path.metadata().map_err(|e| file_err(path, e.to_string()))?;
     if !meta.is_dir() {
-        return read_crd_file(path);
+        return read_file_documents(path, &file_err);
     }
     let mut files: Vec<_> = std::fs::read_dir(path)
-        .map_err(|e| file_err(e.to_string()))?
+        .map_err(|e| file_err(path, e.to_string()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| {
             p.is_file()
@@ -37,41 +56,33 @@ pub fn read_crds(path: impl AsRef<Path>) -> Result<Vec<CustomResourceDefinition>
         })
         .collect();
     files.sort();
-    let mut crds = Vec::new();
+    let mut documents = Vec::new();
     for file in files {
-        crds.extend(read_crd_file(&file)?);
+        documents.extend(read_file_documents(&file, &file_err)?);
     }
-    Ok(crds)
+    Ok(documents)
 }
 
-fn read_crd_file(path: &Path) -> Result<Vec<CustomResourceDefinition>> {
-    let file_err = |message: String| Error::CrdFile {
-        path: path.to_path_buf(),
-        message,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| file_err(e.to_string()))?;
+fn read_file_documents(
+    path: &Path,
+    file_err: &impl Fn(&Path, String) -> Error,
+) -> Result<Vec<(PathBuf, serde_json::Value)>> {
+    let text = std::fs::read_to_string(path).map_err(|e| file_err(path, e.to_string()))?;
     let documents: Vec<serde_json::Value> =
         if path.extension().and_then(|e| e.to_str()) == Some("json") {
-            vec![serde_json::from_str(&text).map_err(|e| file_err(e.to_string()))?]
+            vec![serde_json::from_str(&text).map_err(|e| file_err(path, e.to_string()))?]
         } else {
             // Option: empty documents (e.g. a leading or trailing `---`) deserialize to None.
             serde_saphyr::from_multiple::<Option<serde_json::Value>>(&text)
-                .map_err(|e| file_err(e.to_string()))?
+                .map_err(|e| file_err(path, e.to_string()))?
                 .into_iter()
                 .flatten()
                 .collect()
         };
-    documents
+    Ok(documents
         .into_iter()
-        .filter(|doc| {
-            doc.get("kind").and_then(|k| k.as_str()) == Some("CustomResourceDefinition")
-                && doc
-                    .get("apiVersion")
-                    .and_then(|k| k.as_str())
-                    .is_some_and(|v| v.starts_with("apiextensions.k8s.io/"))
-        })
-        .map(|doc| serde_json::from_value(doc).map_err(|e| file_err(e.to_string())))
-        .collect()
+        .map(|doc| (path.to_path_buf(), doc))
+        .collect())
 }
 
 /// `(group/version, plural)` of every served version of `crds`.

@@ -89,6 +89,29 @@ pub enum Error {
         /// The timeout that elapsed.
         timeout: Duration,
     },
+
+    /// A webhook configuration file could not be read or parsed.
+    #[error("reading webhook configurations from {}: {message}", path.display())]
+    WebhookFile {
+        /// The file or directory.
+        path: PathBuf,
+        /// What was wrong with it.
+        message: String,
+    },
+
+    /// A webhook configuration, or a CRD's conversion webhook, cannot be pointed at the
+    /// local webhook server (e.g. its `clientConfig` has neither `service` nor `url`).
+    #[error("invalid webhook configuration: {0}")]
+    WebhookConfig(String),
+
+    /// Installed webhook configurations were not readable from the API server in time.
+    #[error("webhook configurations not readable from the API server within {timeout:?}: {}", pending.join(", "))]
+    WebhookTimeout {
+        /// `Kind/name` of each configuration that was still missing.
+        pending: Vec<String>,
+        /// The timeout that elapsed.
+        timeout: Duration,
+    },
 }
 
 impl Error {

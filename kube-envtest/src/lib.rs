@@ -48,6 +48,39 @@
 //! # }
 //! ```
 //!
+//! # Webhooks
+//!
+//! [`TestEnvBuilder::webhooks`] installs admission webhook configurations (from files such as
+//! `config/webhook/manifests.yaml`, or Rust values) pointed at a webhook server the test runs
+//! itself on loopback, like controller-runtime envtest's `WebhookInstallOptions`. Start
+//! creates a CA and a serving certificate for `127.0.0.1`/`localhost`, picks a free port, and
+//! rewrites every webhook's `clientConfig` (and the conversion webhook of every CRD it
+//! installs with `strategy: Webhook`) to `https://127.0.0.1:<port><path>` with that CA as
+//! `caBundle`. [`TestEnv::webhook_server`] tells the test where to listen:
+//!
+//! ```no_run
+//! use kube_envtest::{TestEnv, WebhookInstallOptions};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let env = TestEnv::builder()
+//!     .crd_path("config/crd/bases")
+//!     .webhooks(WebhookInstallOptions::new().path("config/webhook/manifests.yaml"))
+//!     .start()
+//!     .await?;
+//! let server = env.webhook_server().expect("webhooks were configured");
+//! let cert = server.cert_dir().join(server.cert_name()); // tls.crt, key in tls.key
+//! let listen_on = (server.host(), server.port()); // 127.0.0.1 and a free port
+//! # let _ = (cert, listen_on);
+//! // Start the webhook server there; the API server calls it for matching requests.
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The configurations are readable from the API server when start returns, but a webhook only
+//! takes effect once the test's server listens on the port (and the API server's admission
+//! plugin has noticed the new configuration, usually within a second). Without a server,
+//! matching requests fail under `failurePolicy: Fail` and pass under `Ignore`.
+//!
 //! # Dependencies
 //!
 //! Like other libraries built on `k8s-openapi`, this crate enables no Kubernetes version
@@ -61,6 +94,7 @@ mod certs;
 mod crds;
 mod error;
 mod process;
+mod webhooks;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -78,9 +112,11 @@ use kube::{Api, Client, Config};
 pub use binaries::{Binary, DEFAULT_MISSING_BINARIES_HINT, find_binary, find_binary_with_hint};
 pub use crds::read_crds;
 pub use error::{Error, Result};
+pub use webhooks::{LocalWebhookServer, WebhookInstallOptions};
 
 use certs::{Pki, base64};
 use process::{Proc, free_ports, http_get_ok, is_address_in_use};
+use webhooks::PreparedWebhooks;
 
 /// Name of the admin user of [`TestEnv::client`].
 pub const ADMIN_USER: &str = "admin";
@@ -107,6 +143,7 @@ pub struct TestEnvBuilder {
     crd_timeout: Duration,
     crds: Vec<CustomResourceDefinition>,
     crd_paths: Vec<PathBuf>,
+    webhooks: Option<WebhookInstallOptions>,
     hint: String,
     kill_on_parent_death: bool,
 }
@@ -125,6 +162,7 @@ impl Default for TestEnvBuilder {
             crd_timeout: Duration::from_secs(10),
             crds: Vec::new(),
             crd_paths: Vec::new(),
+            webhooks: None,
             hint: DEFAULT_MISSING_BINARIES_HINT.to_string(),
             kill_on_parent_death: true,
         }
@@ -206,6 +244,17 @@ impl TestEnvBuilder {
         self
     }
 
+    /// Admission webhook configurations to install, pointed at a webhook server the test runs
+    /// on loopback; see [`WebhookInstallOptions`] and [`TestEnv::webhook_server`].
+    ///
+    /// During start, a CA, a serving certificate and a free port are prepared, every webhook
+    /// (and every installed CRD's conversion webhook) is pointed at that port with the CA as
+    /// `caBundle`, and the configurations are created after the CRDs are served.
+    pub fn webhooks(mut self, options: WebhookInstallOptions) -> Self {
+        self.webhooks = Some(options);
+        self
+    }
+
     /// Replaces the "fix:" text of [`Error::BinaryNotFound`], e.g. with how your project
     /// builds or downloads the binaries. Defaults to [`DEFAULT_MISSING_BINARIES_HINT`].
     pub fn missing_binaries_hint(mut self, hint: impl Into<String>) -> Self {
@@ -252,6 +301,18 @@ impl TestEnvBuilder {
             .map_err(|e| Error::io(format!("creating {}", cert_dir.display()), e))?;
         let pki = Pki::generate()?;
         pki.write(&cert_dir)?;
+        // Before CRD install: conversion webhooks must point at the port from the start.
+        let webhooks = match self.webhooks.clone() {
+            Some(options) => {
+                let prepared =
+                    PreparedWebhooks::prepare(options, dir.path().join("webhook-certs"))?;
+                for crd in &mut crds {
+                    prepared.rewrite_crd(crd)?;
+                }
+                Some(prepared)
+            }
+            None => None,
+        };
 
         let (etcd, etcd_url) = self.start_etcd(&etcd_bin, dir.path()).await?;
         tracing::debug!(elapsed = ?started.elapsed(), %etcd_url, "etcd ready");
@@ -304,10 +365,14 @@ impl TestEnvBuilder {
             kubectl_binary: self.kubectl_binary,
             assets_dir: self.assets_dir,
             hint: self.hint,
+            webhook_server: webhooks.as_ref().map(|w| w.server.clone()),
             dir: Some(dir),
         };
         if !crds.is_empty() {
             env.install_crds(crds).await?;
+        }
+        if let Some(webhooks) = &webhooks {
+            webhooks.install(&env.client).await?;
         }
         tracing::debug!(elapsed = ?started.elapsed(), server = %env.server_url, "test environment ready");
         Ok(env)
@@ -521,6 +586,7 @@ pub struct TestEnv {
     kubectl_binary: Option<PathBuf>,
     assets_dir: Option<PathBuf>,
     hint: String,
+    webhook_server: Option<LocalWebhookServer>,
     /// `None` only after [`TestEnv::stop`] removed it.
     dir: Option<tempfile::TempDir>,
 }
@@ -534,6 +600,7 @@ impl fmt::Debug for TestEnv {
             .field("apiserver_pid", &self.apiserver.pid())
             .field("etcd_pid", &self.etcd.pid())
             .field("temp_dir", &self.dir.as_ref().map(|d| d.path()))
+            .field("webhook_server", &self.webhook_server)
             .finish_non_exhaustive()
     }
 }
@@ -630,6 +697,17 @@ impl TestEnv {
         self.dir
             .as_ref()
             .map_or_else(|| Path::new(""), |d| d.path())
+    }
+
+    /// Where the test's webhook server must listen and which certificate it must serve;
+    /// `Some` iff [`TestEnvBuilder::webhooks`] was called.
+    ///
+    /// The webhook configurations are installed (readable from the API server) when
+    /// [`TestEnvBuilder::start`] returns, but they only take effect once a server listens on
+    /// [`LocalWebhookServer::port`]: the API server calls it from then on, and its admission
+    /// plugin may take a moment to notice new configurations.
+    pub fn webhook_server(&self) -> Option<&LocalWebhookServer> {
+        self.webhook_server.as_ref()
     }
 
     /// Process id of kube-apiserver, if running.
@@ -757,5 +835,7 @@ mod tests {
         assert_send_sync::<TestEnv>();
         assert_send_sync::<TestEnvBuilder>();
         assert_send_sync::<Error>();
+        assert_send_sync::<WebhookInstallOptions>();
+        assert_send_sync::<LocalWebhookServer>();
     }
 }
