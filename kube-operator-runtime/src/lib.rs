@@ -69,6 +69,7 @@ mod readiness;
 pub mod testing;
 mod tls;
 mod watch_backoff;
+pub mod webhook;
 
 pub use controller::{
     ErrorBackoff, MAX_CONCURRENT_RECONCILES, ManagedController, Shared, ensure_served, watched_api,
@@ -79,3 +80,7 @@ pub use manager::{
     TERMINATION_GRACE_PERIOD,
 };
 pub use readiness::{CacheSync, Readiness, UnsyncedCache, WatchError};
+pub use webhook::{
+    Conversion, Defaulter, Denied, Operation, Validation, Validator, Warnings, WebhookKind,
+    Webhooks,
+};
