@@ -401,6 +401,22 @@ mod tests {
             .map(|value| value.parse().unwrap())
     }
 
+    #[test]
+    fn webhook_requests_are_counted_and_timed_per_path() {
+        let metrics = Metrics::default();
+        let path = "/validate-example-com-v1-widget";
+        metrics.webhook_request(path, 200, Duration::from_millis(3));
+        metrics.webhook_request(path, 200, Duration::from_millis(30));
+        let text = metrics.encode();
+        let series =
+            format!(r#"controller_runtime_webhook_requests_total{{webhook="{path}",code="200"}}"#);
+        assert_eq!(sample(&text, &series), Some(2.0), "{text}");
+        let fast = format!(
+            r#"controller_runtime_webhook_latency_seconds_bucket{{le="0.005",webhook="{path}"}}"#
+        );
+        assert_eq!(sample(&text, &fast), Some(1.0), "{text}");
+    }
+
     #[tokio::test]
     async fn reconciles_are_counted_by_result_and_error_reason() {
         let metrics = Metrics::default();

@@ -14,8 +14,28 @@ use super::WebhookKind;
 /// usually the storage version, so that N versions need N - 1 pairs of conversions, not N².
 ///
 /// ```
-/// # mod v1 { pub type Foo = k8s_openapi::api::core::v1::ConfigMap; }
-/// # mod v2 { pub type Foo = k8s_openapi::api::core::v1::ConfigMap; }
+/// # mod v1 {
+/// #     use kube::CustomResource; use schemars::JsonSchema; use serde::{Deserialize, Serialize};
+/// #     #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, JsonSchema)]
+/// #     #[kube(group = "example.com", version = "v1", kind = "Foo", namespaced)]
+/// #     pub struct FooSpec { pub name: String }
+/// # }
+/// # mod v2 {
+/// #     use kube::CustomResource; use schemars::JsonSchema; use serde::{Deserialize, Serialize};
+/// #     #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, JsonSchema)]
+/// #     #[kube(group = "example.com", version = "v2", kind = "Foo", namespaced)]
+/// #     pub struct FooSpec { pub friend: String }
+/// # }
+/// # impl From<v1::Foo> for v2::Foo {
+/// #     fn from(old: v1::Foo) -> Self {
+/// #         Self { metadata: old.metadata, spec: v2::FooSpec { friend: old.spec.name } }
+/// #     }
+/// # }
+/// # impl From<v2::Foo> for v1::Foo {
+/// #     fn from(new: v2::Foo) -> Self {
+/// #         Self { metadata: new.metadata, spec: v1::FooSpec { name: new.spec.friend } }
+/// #     }
+/// # }
 /// use kube_operator_runtime::webhook::{Conversion, Webhooks};
 ///
 /// // With `impl From<v1::Foo> for v2::Foo` and `impl From<v2::Foo> for v1::Foo`, or `TryFrom`

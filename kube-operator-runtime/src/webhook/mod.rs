@@ -335,16 +335,37 @@ struct AdmissionWebhook {
 /// Every webhook a project serves. The [`Manager`](crate::Manager) serves it, and `crdgen` writes
 /// its manifests from the same value; build it in one function both call.
 ///
-/// ```no_run
+/// ```
 /// # use kube_operator_runtime::webhook::{Conversion, Webhooks};
-/// # mod v1 { pub type Foo = k8s_openapi::api::core::v1::ConfigMap; }
-/// # mod v2 { pub type Foo = k8s_openapi::api::core::v1::ConfigMap; }
-/// # impl kube_operator_runtime::webhook::Defaulter for k8s_openapi::api::core::v1::ConfigMap { fn default(&mut self) {} }
+/// # mod v1 {
+/// #     use kube::CustomResource; use schemars::JsonSchema; use serde::{Deserialize, Serialize};
+/// #     #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, JsonSchema)]
+/// #     #[kube(group = "example.com", version = "v1", kind = "Foo", namespaced)]
+/// #     pub struct FooSpec { pub name: String }
+/// # }
+/// # mod v2 {
+/// #     use kube::CustomResource; use schemars::JsonSchema; use serde::{Deserialize, Serialize};
+/// #     #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, JsonSchema)]
+/// #     #[kube(group = "example.com", version = "v2", kind = "Foo", namespaced)]
+/// #     pub struct FooSpec { pub friend: String }
+/// # }
+/// # impl From<v1::Foo> for v2::Foo {
+/// #     fn from(old: v1::Foo) -> Self {
+/// #         Self { metadata: old.metadata, spec: v2::FooSpec { friend: old.spec.name } }
+/// #     }
+/// # }
+/// # impl From<v2::Foo> for v1::Foo {
+/// #     fn from(new: v2::Foo) -> Self {
+/// #         Self { metadata: new.metadata, spec: v1::FooSpec { name: new.spec.friend } }
+/// #     }
+/// # }
+/// # impl kube_operator_runtime::webhook::Defaulter for v2::Foo { fn default(&mut self) {} }
 /// pub fn webhooks() -> Webhooks {
 ///     Webhooks::new()
 ///         .defaulting::<v2::Foo>()
 ///         .conversion(Conversion::hub::<v2::Foo>().spoke::<v1::Foo>())
 /// }
+/// # assert_eq!(webhooks().paths(), ["/mutate-example-com-v2-foo", "/convert"]);
 /// ```
 ///
 /// # Panics
