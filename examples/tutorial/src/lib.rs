@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod controllers;
+pub mod webhooks;
 
 use kube_operator_runtime::metrics::ErrorReason;
 

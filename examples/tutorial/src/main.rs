@@ -9,7 +9,7 @@ use clap::Parser;
 use kube_operator_runtime::{Manager, ManagerArgs};
 
 /// Runs the tutorial operator's controllers against the cluster of the kubeconfig (or, in a
-/// Pod, the cluster it runs in).
+/// Pod, the cluster it runs in), and serves its webhooks.
 #[derive(Parser)]
 #[command(name = "manager", version)]
 struct Args {
@@ -20,6 +20,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let manager = Manager::new(args.manager, tutorial::LEASE_NAME);
+    let manager =
+        Manager::new(args.manager, tutorial::LEASE_NAME).webhooks(tutorial::webhooks::webhooks());
     tutorial::controllers::register(manager).run().await
 }

@@ -1,12 +1,13 @@
 // Copyright 2026 The tutorial Authors.
 // SPDX-License-Identifier: Apache-2.0
 
-//! Writes the CRDs and roles that follow from the Rust code: `crdgen --help`.
+//! Writes the CRDs, roles and webhook configurations that follow from the Rust code:
+//! `crdgen --help`.
 
 use std::process::ExitCode;
 
 use kube_operator_runtime::manifests::Manifests;
-use tutorial::{api, controllers};
+use tutorial::{api, controllers, webhooks};
 
 fn main() -> ExitCode {
     let crds = match api::crds() {
@@ -20,5 +21,6 @@ fn main() -> ExitCode {
         .crds(crds)
         .namespaced(controllers::NAMESPACED)
         .manager_rules(controllers::policy_rules())
+        .webhooks(webhooks::webhooks())
         .crdgen()
 }

@@ -10,8 +10,11 @@ use std::path::Path;
 
 use kube::Client;
 use kube_envtest::TestEnv;
-use kube_operator_runtime::testing::{ManagerProcess, Permissions, grant_permissions};
-use tutorial::{api, controllers};
+use kube_envtest::TestEnvBuilder;
+use kube_operator_runtime::testing::{
+    ManagerProcess, Permissions, grant_permissions, webhook_args, webhook_install_options,
+};
+use tutorial::{api, controllers, webhooks};
 
 /// The user the controllers and the manager run as.
 pub const MANAGER_USER: &str = "tutorial-manager";
@@ -23,9 +26,26 @@ pub const NAMESPACE: &str = "default";
 const EXTERNAL_CRDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/crd/external");
 
 /// A real etcd and kube-apiserver with this operator's CRDs, and the external ones it uses,
-/// installed.
+/// installed. It calls no webhooks: see `start_env_with_webhooks`.
 pub async fn start_env() -> TestEnv {
-    let mut env = TestEnv::builder().crds(api::crds().unwrap());
+    start(TestEnv::builder().crds(api::crds().unwrap())).await
+}
+
+/// Like `start_env`, with the webhooks of `src/webhooks/mod.rs` installed as in a cluster, but
+/// pointed at `https://127.0.0.1:<port>` with a certificate made for the test: a manager
+/// started with `start_manager_with_webhooks` serves them.
+pub async fn start_env_with_webhooks() -> TestEnv {
+    let webhooks = webhooks::webhooks();
+    let crds = webhooks.with_conversion(api::crds().unwrap());
+    start(
+        TestEnv::builder()
+            .crds(crds)
+            .webhooks(webhook_install_options(&webhooks)),
+    )
+    .await
+}
+
+async fn start(mut env: TestEnvBuilder) -> TestEnv {
     if Path::new(EXTERNAL_CRDS).is_dir() {
         env = env.crd_path(EXTERNAL_CRDS);
     }
@@ -53,7 +73,44 @@ pub async fn manager_client(env: &TestEnv) -> Client {
     env.client_for_user(MANAGER_USER, &[]).await.unwrap()
 }
 
-/// The manager binary, running as `MANAGER_USER` with `args`.
+/// The manager binary, running as `MANAGER_USER` with `args`, without its webhooks.
 pub async fn start_manager(env: &TestEnv, name: &str, args: &[&str]) -> ManagerProcess {
-    ManagerProcess::start(env, env!("CARGO_BIN_EXE_manager"), name, MANAGER_USER, args).await
+    let args: Vec<&str> = ["--enable-webhooks=false"]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    ManagerProcess::start(
+        env,
+        env!("CARGO_BIN_EXE_manager"),
+        name,
+        MANAGER_USER,
+        &args,
+    )
+    .await
+}
+
+/// The manager binary serving its webhooks where `start_env_with_webhooks` told the API server
+/// to call them.
+pub async fn start_manager_with_webhooks(
+    env: &TestEnv,
+    name: &str,
+    args: &[&str],
+) -> ManagerProcess {
+    let server = env
+        .webhook_server()
+        .expect("start the API server with `start_env_with_webhooks`");
+    let webhook_args = webhook_args(server);
+    let args: Vec<&str> = webhook_args
+        .iter()
+        .map(String::as_str)
+        .chain(args.iter().copied())
+        .collect();
+    ManagerProcess::start(
+        env,
+        env!("CARGO_BIN_EXE_manager"),
+        name,
+        MANAGER_USER,
+        &args,
+    )
+    .await
 }

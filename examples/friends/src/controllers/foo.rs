@@ -1,0 +1,431 @@
+// Copyright 2026 The friends Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+//! The Foo controller: a Foo is happy while a Pod named `spec.name`
+//! exists in a namespace the manager watches: its own in a namespaced project, else any.
+
+use std::{sync::Arc, time::Duration};
+
+use k8s_openapi::api::{core::v1::Pod, rbac::v1::PolicyRule};
+use kube::{
+    Api, Client, Resource, ResourceExt,
+    api::{Patch, PatchParams},
+    core::PartialObjectMeta,
+    runtime::{
+        controller::Action,
+        events::{Event, EventType, Recorder, Reporter},
+        reflector::{ObjectRef, Store},
+    },
+};
+use kube_operator_runtime::{
+    CacheSync, ErrorBackoff, Shared, ensure_served, rbac::policy_rule, watched_api,
+};
+use serde_json::json;
+use tracing::{debug, info, warn};
+
+use crate::{
+    Error, FIELD_MANAGER, Result,
+    api::v1::{Foo, FooStatus},
+    controllers,
+};
+
+/// The controller's name in logs, metrics and `/readyz`.
+const NAME: &str = "foo";
+/// A safety net: every Foo is looked at again this often, even without events.
+const RESYNC: Duration = Duration::from_secs(300);
+
+/// What the reconciler needs besides the Foo itself.
+pub struct Context {
+    pub client: Client,
+    pub recorder: Recorder,
+    /// Name and namespace of every Pod in the namespaces the manager watches.
+    pub pods: Store<PartialObjectMeta<Pod>>,
+    /// Set once `pods` holds the first list of Pods.
+    pub pods_synced: CacheSync,
+    /// How long to wait before retrying each Foo whose reconcile failed.
+    pub backoff: ErrorBackoff<Foo>,
+}
+
+/// Runs the Foo controller until the manager stops.
+pub async fn run(shared: Shared) -> Result<()> {
+    let api = watched_api::<Foo>(shared.client.clone(), controllers::NAMESPACED);
+    ensure_served(&api).await?;
+    let objects = shared.controller_for(NAME, api);
+    // One metadata-only watch of all Pods both fills the cache that the reconciler reads and,
+    // through the Foo cache, triggers the Foos looking for a Pod that appeared or disappeared.
+    let pods = shared.watch_presence(
+        NAME,
+        watched_api::<PartialObjectMeta<Pod>>(shared.client.clone(), controllers::NAMESPACED),
+    );
+
+    let context = Arc::new(Context {
+        client: shared.client.clone(),
+        recorder: Recorder::new(shared.client.clone(), Reporter::from(FIELD_MANAGER)),
+        pods: pods.cache,
+        pods_synced: pods.synced,
+        backoff: objects.backoff(),
+    });
+    let cache = objects.cache.clone();
+    objects
+        .map(|controller| {
+            controller.watches_stream(pods.changes, move |pod| {
+                objects_looking_for(&cache, &pod.name_any())
+            })
+        })
+        .run(reconcile, error_policy, context)
+        .await;
+    Ok(())
+}
+
+/// The Foos looking for a Pod named `pod_name`, whichever their namespace.
+pub fn objects_looking_for(cache: &Store<Foo>, pod_name: &str) -> Vec<ObjectRef<Foo>> {
+    cache
+        .state_filter(|obj| obj.spec.name == pod_name)
+        .iter()
+        .map(|obj| ObjectRef::from_obj(obj.as_ref()))
+        .collect()
+}
+
+/// Sets `status.happy` from the Pod cache, writing only when it changes.
+pub async fn reconcile(obj: Arc<Foo>, ctx: Arc<Context>) -> Result<Action> {
+    // An empty cache would make every Foo look friendless until the first
+    // list of Pods arrives, and that wrong `false` would be written and
+    // announced.
+    ctx.pods_synced.wait().await;
+
+    let name = obj.name_any();
+    let namespace = obj.namespace().ok_or(Error::MissingField("namespace"))?;
+    let friend = obj.spec.name.as_str();
+    let happy = ctx
+        .pods
+        .find(|pod| pod.metadata.name.as_deref() == Some(friend))
+        .is_some();
+    let was_happy = obj.status.as_ref().map(|status| status.happy);
+
+    if was_happy == Some(happy) {
+        debug!(foo = %name, %namespace, %friend, happy, "status unchanged");
+        return Ok(Action::requeue(RESYNC));
+    }
+
+    // Server-side apply of the status alone: the patch names only the fields
+    // this controller owns, so no read-modify-write race with other writers.
+    let patch = json!({
+        "apiVersion": Foo::api_version(&()),
+        "kind": Foo::kind(&()),
+        "status": FooStatus { happy },
+    });
+    Api::<Foo>::namespaced(ctx.client.clone(), &namespace)
+        .patch_status(
+            &name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .await?;
+    info!(foo = %name, %namespace, %friend, happy, "status updated");
+
+    let event = match (was_happy, happy) {
+        (_, true) => Some(Event {
+            type_: EventType::Normal,
+            reason: "FriendFound".into(),
+            note: Some(format!("Found Pod {friend}, Foo is happy")),
+            action: "Reconcile".into(),
+            secondary: None,
+        }),
+        (Some(true), false) => Some(Event {
+            type_: EventType::Normal,
+            reason: "FriendLost".into(),
+            note: Some(format!("Pod {friend} is gone, Foo is sad")),
+            action: "Reconcile".into(),
+            secondary: None,
+        }),
+        // A new Foo starts unhappy: nothing was lost.
+        (_, false) => None,
+    };
+    if let Some(event) = event {
+        // Events are informational: failing the reconcile would retry a status
+        // write that already succeeded.
+        if let Err(err) = ctx.recorder.publish(&event, &obj.object_ref(&())).await {
+            warn!(foo = %name, %namespace, error = %err, "failed to publish event");
+        }
+    }
+    Ok(Action::requeue(RESYNC))
+}
+
+/// Retries a failed reconcile, waiting longer after each consecutive failure.
+pub fn error_policy(obj: Arc<Foo>, error: &Error, ctx: Arc<Context>) -> Action {
+    let retry_in = ctx.backoff.next_delay(&obj);
+    warn!(
+        foo = %obj.name_any(),
+        namespace = obj.namespace().unwrap_or_default(),
+        %error,
+        ?retry_in,
+        "reconcile failed"
+    );
+    Action::requeue(retry_in)
+}
+
+/// The RBAC rules this controller needs, and no more.
+pub fn policy_rules() -> Vec<PolicyRule> {
+    let group = Foo::group(&());
+    vec![
+        policy_rule(&group, "foos", &["list", "watch"]),
+        policy_rule(&group, "foos/status", &["patch"]),
+        // The metadata-only watch uses the same list and watch verbs.
+        policy_rule("", "pods", &["list", "watch"]),
+        // The Recorder creates an Event, then patches it when it repeats.
+        policy_rule("events.k8s.io", "events", &["create", "patch"]),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::v1::FooSpec;
+    use http::Method;
+    use kube::{
+        core::{ObjectMeta, PartialObjectMetaExt},
+        runtime::{reflector, watcher},
+    };
+    use kube_operator_runtime::{
+        Readiness,
+        testing::{ApiServer, Received, TIMEOUT, mock_client},
+    };
+    use serde_json::Value;
+    use tokio::time::timeout;
+
+    /// A Foo named `name` looking for `friend`, in namespace `default`.
+    fn new_object(name: &str, friend: &str, status: Option<FooStatus>) -> Foo {
+        let spec = FooSpec {
+            name: friend.into(),
+        };
+        let mut obj = Foo::new(name, spec);
+        obj.metadata.namespace = Some("default".into());
+        obj.status = status;
+        obj
+    }
+
+    fn pod(namespace: &str, name: &str) -> PartialObjectMeta<Pod> {
+        ObjectMeta {
+            name: Some(name.into()),
+            namespace: Some(namespace.into()),
+            ..Default::default()
+        }
+        .into_response_partial()
+    }
+
+    /// A Pod cache whose initial list returned `pods` (namespace, name).
+    fn pod_store(pods: &[(&str, &str)]) -> (Store<PartialObjectMeta<Pod>>, CacheSync) {
+        let (store, mut writer) = reflector::store();
+        writer.apply_watcher_event(&watcher::Event::Init);
+        for (namespace, name) in pods {
+            writer.apply_watcher_event(&watcher::Event::InitApply(pod(namespace, name)));
+        }
+        writer.apply_watcher_event(&watcher::Event::InitDone);
+        let synced = Readiness::default().cache("foo");
+        synced.mark_synced();
+        (store, synced)
+    }
+
+    fn context(
+        (pods, pods_synced): (Store<PartialObjectMeta<Pod>>, CacheSync),
+    ) -> (Arc<Context>, ApiServer) {
+        let (client, server) = mock_client();
+        let ctx = Context {
+            recorder: Recorder::new(client.clone(), Reporter::from(FIELD_MANAGER)),
+            client,
+            pods,
+            pods_synced,
+            backoff: ErrorBackoff::default(),
+        };
+        (Arc::new(ctx), server)
+    }
+
+    /// Checks the status patch the reconciler sent and answers with `obj`
+    /// carrying the patched status, as the API server would.
+    async fn expect_status_patch(server: &mut ApiServer, obj: &Foo, happy: bool) {
+        let mut patched = obj.clone();
+        patched.status = Some(FooStatus { happy });
+        let request = server
+            .handle(|_| serde_json::to_value(&patched).unwrap())
+            .await;
+
+        assert_eq!(request.method, Method::PATCH);
+        assert_eq!(
+            request.path,
+            "/apis/friends.my.domain/v1/namespaces/default/foos/foo-01/status"
+        );
+        let mut query: Vec<&str> = request.query.split('&').filter(|p| !p.is_empty()).collect();
+        query.sort_unstable();
+        assert_eq!(query, ["fieldManager=friends-controller", "force=true"]);
+        assert_eq!(
+            request.body,
+            json!({
+                "apiVersion": "friends.my.domain/v1",
+                "kind": "Foo",
+                "status": { "happy": happy },
+            })
+        );
+    }
+
+    /// Checks the Event the reconciler published and accepts it.
+    async fn expect_event(server: &mut ApiServer, reason: &str) -> Received {
+        let request = server.handle(|request| request.body.clone()).await;
+
+        assert_eq!(request.method, Method::POST);
+        assert_eq!(
+            request.path,
+            "/apis/events.k8s.io/v1/namespaces/default/events"
+        );
+        assert_eq!(request.body["reason"], reason);
+        assert_eq!(request.body["type"], "Normal");
+        assert_eq!(request.body["action"], "Reconcile");
+        assert_eq!(request.body["reportingController"], FIELD_MANAGER);
+        assert_eq!(
+            request.body["regarding"],
+            json!({
+                "apiVersion": "friends.my.domain/v1",
+                "kind": "Foo",
+                "name": "foo-01",
+                "namespace": "default",
+            })
+        );
+        request
+    }
+
+    async fn finish(reconciling: tokio::task::JoinHandle<Result<Action>>) -> Action {
+        timeout(TIMEOUT, reconciling)
+            .await
+            .expect("reconcile timed out")
+            .expect("reconcile panicked")
+            .expect("reconcile failed")
+    }
+
+    #[tokio::test]
+    async fn friend_present_makes_foo_happy_and_announces_it() {
+        let (ctx, mut server) = context(pod_store(&[("elsewhere", "friend-01")]));
+        let obj = new_object("foo-01", "friend-01", None);
+        let reconciling = tokio::spawn(reconcile(Arc::new(obj.clone()), ctx));
+
+        expect_status_patch(&mut server, &obj, true).await;
+        let event = expect_event(&mut server, "FriendFound").await;
+        assert_eq!(
+            event.body["note"],
+            Value::from("Found Pod friend-01, Foo is happy")
+        );
+
+        assert_eq!(finish(reconciling).await, Action::requeue(RESYNC));
+        server.assert_no_more_requests().await;
+    }
+
+    #[tokio::test]
+    async fn friend_absent_makes_new_foo_unhappy_without_event() {
+        let (ctx, mut server) = context(pod_store(&[("default", "someone-else")]));
+        let obj = new_object("foo-01", "friend-01", None);
+        let reconciling = tokio::spawn(reconcile(Arc::new(obj.clone()), ctx));
+
+        expect_status_patch(&mut server, &obj, false).await;
+
+        finish(reconciling).await;
+        server.assert_no_more_requests().await;
+    }
+
+    #[tokio::test]
+    async fn friend_gone_makes_happy_foo_unhappy_and_announces_it() {
+        let (ctx, mut server) = context(pod_store(&[]));
+        let obj = new_object("foo-01", "friend-01", Some(FooStatus { happy: true }));
+        let reconciling = tokio::spawn(reconcile(Arc::new(obj.clone()), ctx));
+
+        expect_status_patch(&mut server, &obj, false).await;
+        expect_event(&mut server, "FriendLost").await;
+
+        finish(reconciling).await;
+        server.assert_no_more_requests().await;
+    }
+
+    #[tokio::test]
+    async fn correct_status_sends_no_request() {
+        let (ctx, server) = context(pod_store(&[("default", "friend-01")]));
+        let obj = new_object("foo-01", "friend-01", Some(FooStatus { happy: true }));
+
+        // Awaited directly: any request would block it, since nobody answers.
+        let action = timeout(TIMEOUT, reconcile(Arc::new(obj), ctx))
+            .await
+            .expect("reconcile sent a request or hung")
+            .expect("reconcile failed");
+
+        assert_eq!(action, Action::requeue(RESYNC));
+        server.assert_no_more_requests().await;
+    }
+
+    #[tokio::test]
+    async fn reconcile_waits_for_the_pod_cache() {
+        let (store, mut writer) = reflector::store();
+        let synced = Readiness::default().cache("foo");
+        let (ctx, mut server) = context((store, synced.clone()));
+        let obj = new_object("foo-01", "friend-01", Some(FooStatus { happy: true }));
+        let reconciling = tokio::spawn(reconcile(Arc::new(obj), ctx));
+
+        // Deciding now would find no Pods and write a wrong `happy: false`.
+        server.assert_quiet_for(Duration::from_millis(200)).await;
+        assert!(
+            !reconciling.is_finished(),
+            "reconcile did not wait for the Pod cache"
+        );
+
+        writer.apply_watcher_event(&watcher::Event::Init);
+        writer.apply_watcher_event(&watcher::Event::InitApply(pod("default", "friend-01")));
+        writer.apply_watcher_event(&watcher::Event::InitDone);
+        synced.mark_synced();
+
+        finish(reconciling).await;
+        server.assert_no_more_requests().await;
+    }
+
+    #[test]
+    fn objects_looking_for_finds_every_foo_with_that_friend() {
+        let (store, mut writer) = reflector::store();
+        let mut elsewhere = new_object("foo-b", "nginx", None);
+        elsewhere.metadata.namespace = Some("team-b".into());
+        for obj in [
+            new_object("foo-a", "nginx", None),
+            elsewhere,
+            new_object("foo-c", "redis", None),
+            new_object("foo-d", "nginx-2", None),
+        ] {
+            writer.apply_watcher_event(&watcher::Event::Apply(obj));
+        }
+
+        let mut found = objects_looking_for(&store, "nginx");
+        found.sort_by_key(|found| (found.namespace.clone(), found.name.clone()));
+        let expected = [
+            ObjectRef::new("foo-a").within("default"),
+            ObjectRef::new("foo-b").within("team-b"),
+        ];
+        assert_eq!(found, expected);
+        let expected = [ObjectRef::new("foo-c").within("default")];
+        assert_eq!(objects_looking_for(&store, "redis"), expected);
+        assert!(objects_looking_for(&store, "postgres").is_empty());
+    }
+
+    #[test]
+    fn policy_rules_cover_the_kind_pods_and_events() {
+        let rules: Vec<(String, String, String)> = policy_rules()
+            .into_iter()
+            .map(|rule| {
+                (
+                    rule.api_groups.unwrap().join(","),
+                    rule.resources.unwrap().join(","),
+                    rule.verbs.join(","),
+                )
+            })
+            .collect();
+        let expected = [
+            ("friends.my.domain", "foos", "list,watch"),
+            ("friends.my.domain", "foos/status", "patch"),
+            ("", "pods", "list,watch"),
+            ("events.k8s.io", "events", "create,patch"),
+        ]
+        .map(|(g, r, v)| (g.to_string(), r.to_string(), v.to_string()));
+        assert_eq!(rules, expected);
+    }
+}

@@ -1,0 +1,9 @@
+// Copyright 2026 The friends Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+// Written whole by cargo-operator from PROJECT.toml on every command, so edits here are
+// refused; add webhooks with `cargo operator create webhook`.
+
+//! The webhooks of version `v2` of the `friends.my.domain` API group.
+
+pub mod foo_conversion;

@@ -1,0 +1,401 @@
+//! What every controller is built from: the manager's [`Shared`] handle, a kube `Controller` set
+//! up with its own cache, and the loop that runs it with metrics and per-object backoff.
+
+use std::{
+    collections::HashMap,
+    fmt::Debug,
+    future::Future,
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
+
+use futures::{StreamExt, future};
+use k8s_openapi::NamespaceResourceScope;
+use kube::{
+    Api, Client, Resource, ResourceExt,
+    api::ListParams,
+    runtime::{
+        Controller, WatchStreamExt, controller,
+        controller::Action,
+        reflector::{self, ObjectRef, Store},
+        watcher,
+    },
+};
+use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::{
+    Error, Readiness,
+    metrics::{ErrorReason, Metrics},
+    watch_backoff::{SourcesPauseThemselves, backoff_unless_expired},
+};
+
+/// At most this many reconciles at once per controller: enough to keep the API server busy, few
+/// enough that a burst (every object at startup) waits here instead of piling up, with its
+/// memory, as requests in flight.
+pub const MAX_CONCURRENT_RECONCILES: u16 = 16;
+
+/// What every controller gets from the manager. Cheap to clone.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Shared {
+    /// The manager's client.
+    pub client: Client,
+    /// Where reconciles are counted and timed.
+    pub metrics: Arc<Metrics>,
+    /// What `/readyz` reports; each cache a controller fills registers here.
+    pub readiness: Readiness,
+    /// Cancelled when the manager stops: controllers finish the reconciles in flight and return.
+    pub shutdown: CancellationToken,
+}
+
+impl Shared {
+    /// What a controller needs to run on its own, as in tests: fresh metrics, readiness and
+    /// shutdown token.
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            metrics: Arc::default(),
+            readiness: Readiness::default(),
+            shutdown: CancellationToken::new(),
+        }
+    }
+
+    /// A Controller of `api`'s objects, set up as every controller should be: fed by a watch of
+    /// its own so that `/readyz` learns when the first list is in, without managed fields in its
+    /// cache, limited to [`MAX_CONCURRENT_RECONCILES`], and stopping gracefully when the manager
+    /// does. Add watches to [`ManagedController::controller`], then call
+    /// [`ManagedController::run`].
+    ///
+    /// ```no_run
+    /// # use std::sync::Arc;
+    /// # use k8s_openapi::api::core::v1::ConfigMap;
+    /// # use kube::{Api, runtime::controller::Action};
+    /// # use kube_operator_runtime::Shared;
+    /// async fn reconcile(obj: Arc<ConfigMap>, _ctx: Arc<()>) -> Result<Action, kube::Error> {
+    ///     Ok(Action::await_change())
+    /// }
+    ///
+    /// fn error_policy(_obj: Arc<ConfigMap>, _error: &kube::Error, _ctx: Arc<()>) -> Action {
+    ///     Action::await_change()
+    /// }
+    ///
+    /// async fn run(shared: Shared) -> Result<(), kube::Error> {
+    ///     let api = Api::<ConfigMap>::all(shared.client.clone());
+    ///     shared
+    ///         .controller_for("configmap", api)
+    ///         .run(reconcile, error_policy, Arc::new(()))
+    ///         .await;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn controller_for<K>(&self, name: &'static str, api: Api<K>) -> ManagedController<K>
+    where
+        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    {
+        info!(
+            controller = name,
+            group = &*K::group(&()),
+            kind = &*K::kind(&()),
+            "starting controller"
+        );
+        info!(
+            controller = name,
+            source = format!("kind source: {}", K::kind(&())),
+            "starting event source"
+        );
+        let (cache, writer) = reflector::store();
+        let synced = self.readiness.cache_of(name, K::kind(&()));
+        let events =
+            backoff_unless_expired(watcher(api, watcher::Config::default().any_semantic()))
+                // Nothing here reads managed fields, and they are often most of an object's size.
+                .modify(|obj| obj.managed_fields_mut().clear())
+                .reflect(writer)
+                .inspect(move |event| match event {
+                    Ok(watcher::Event::InitDone) => synced.mark_synced(),
+                    Err(err) => synced.record_error(err),
+                    Ok(_) => {}
+                })
+                // Deleted objects trigger too: a deleted object's pending requeue (often minutes
+                // away) then comes due at once and is dropped as `ObjectNotFound`, instead of
+                // holding memory until it fires. The reconciler never sees them.
+                .touched_objects();
+        let controller = Controller::for_stream(events, cache.clone())
+            .with_config(controller::Config::default().concurrency(MAX_CONCURRENT_RECONCILES))
+            .trigger_backoff(SourcesPauseThemselves)
+            .graceful_shutdown_on(self.shutdown.clone().cancelled_owned());
+        ManagedController {
+            name,
+            controller,
+            cache,
+            backoff: ErrorBackoff::default(),
+            shared: self.clone(),
+        }
+    }
+}
+
+/// A kube `Controller` made by [`Shared::controller_for`], with what running it needs.
+#[non_exhaustive]
+pub struct ManagedController<K>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    /// The name that labels this controller's logs and metrics.
+    pub name: &'static str,
+    /// The controller itself, for adding watches (`watches`, `owns`, `watches_stream`).
+    pub controller: Controller<K>,
+    /// The cache of every object the controller watches.
+    pub cache: Store<K>,
+    backoff: ErrorBackoff<K>,
+    shared: Shared,
+}
+
+impl<K> ManagedController<K>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    /// Changes the controller, such as to add watches.
+    pub fn map(mut self, change: impl FnOnce(Controller<K>) -> Controller<K>) -> Self {
+        self.controller = change(self.controller);
+        self
+    }
+
+    /// The per-object backoff of this controller: put a clone in the reconciler's context, and
+    /// let `error_policy` ask it how long to wait. Successful reconciles and deleted objects
+    /// reset it.
+    pub fn backoff(&self) -> ErrorBackoff<K> {
+        self.backoff.clone()
+    }
+
+    /// Reconciles until the manager stops, counting and timing each reconcile
+    /// (`controller_runtime_reconcile_*`). Failed reconciles are logged by `error_policy`,
+    /// which decides when to retry.
+    pub async fn run<Ctx, E, Fut>(
+        self,
+        mut reconcile: impl FnMut(Arc<K>, Arc<Ctx>) -> Fut,
+        error_policy: impl Fn(Arc<K>, &E, Arc<Ctx>) -> Action,
+        context: Arc<Ctx>,
+    ) where
+        Ctx: Send + Sync + 'static,
+        E: std::error::Error + ErrorReason + Send + 'static,
+        Fut: Future<Output = Result<Action, E>> + Send + 'static,
+    {
+        let Self {
+            name,
+            controller,
+            backoff,
+            shared,
+            ..
+        } = self;
+        let metrics = shared.metrics.controller(name);
+        controller
+            .run(
+                move |obj, ctx| metrics.clone().measure(reconcile(obj, ctx)),
+                error_policy,
+                context,
+            )
+            .for_each(|result| {
+                match result {
+                    Ok((obj, _)) => backoff.reset(&obj),
+                    // Already logged by error_policy.
+                    Err(controller::Error::ReconcilerFailed(..)) => {}
+                    // A requeued object that was deleted meanwhile: nothing to do.
+                    Err(controller::Error::ObjectNotFound(obj)) => {
+                        debug!(controller = name, object = %obj, "object is gone");
+                        let mut gone = ObjectRef::<K>::new(&obj.name);
+                        gone.namespace = obj.namespace;
+                        backoff.reset(&gone);
+                    }
+                    Err(err) => warn!(controller = name, error = %err, "controller error"),
+                }
+                future::ready(())
+            })
+            .await;
+        debug!(controller = name, "controller stopped");
+    }
+}
+
+/// The objects of a namespaced kind that a controller watches: those in the namespace of the
+/// kubeconfig (or of the Pod the manager runs in) when the project is `namespaced`, else those
+/// in every namespace. Projects pass their registry's `NAMESPACED`, so switching a project's
+/// scope (`cargo operator edit --namespaced`) changes one constant, not every controller.
+///
+/// ```no_run
+/// # use k8s_openapi::api::core::v1::ConfigMap;
+/// # fn example(client: kube::Client) {
+/// let config_maps = kube_operator_runtime::watched_api::<ConfigMap>(client, false);
+/// # }
+/// ```
+pub fn watched_api<K>(client: Client, namespaced: bool) -> Api<K>
+where
+    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>,
+{
+    if namespaced {
+        Api::default_namespaced(client)
+    } else {
+        Api::all(client)
+    }
+}
+
+/// Fails fast, as controller-runtime does, when the API server does not serve `K` (its CRD is
+/// not installed) or cannot be reached: a controller whose watch never succeeds would otherwise
+/// only log retries.
+///
+/// ```no_run
+/// # use k8s_openapi::api::core::v1::ConfigMap;
+/// # async fn example(client: kube::Client) -> Result<(), kube_operator_runtime::Error> {
+/// kube_operator_runtime::ensure_served(&kube::Api::<ConfigMap>::all(client)).await?;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn ensure_served<K>(api: &Api<K>) -> Result<(), Error>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
+{
+    let kind = || format!("{}/{}", K::api_version(&()), K::kind(&()));
+    match api.list_metadata(&ListParams::default().limit(1)).await {
+        Ok(_) => Ok(()),
+        // A 404 with a plain-text body for a group/version nobody serves.
+        Err(kube::Error::Api(status)) if status.code == 404 => {
+            Err(Error::NotServed { kind: kind() })
+        }
+        Err(source) => Err(Error::CannotList {
+            kind: kind(),
+            source,
+        }),
+    }
+}
+
+/// Per-object exponential backoff for failed reconciles (1 s, 2 s, 4 s, … up to 5 minutes), so
+/// one broken object is retried quickly at first without hammering the API server when it stays
+/// broken. Clones share the counts.
+///
+/// ```
+/// use std::time::Duration;
+/// use k8s_openapi::api::core::v1::ConfigMap;
+/// use kube::runtime::reflector::ObjectRef;
+/// use kube_operator_runtime::ErrorBackoff;
+///
+/// let backoff = ErrorBackoff::<ConfigMap>::default();
+/// let mut settings = ConfigMap::default();
+/// settings.metadata.name = Some("settings".into());
+/// assert_eq!(backoff.next_delay(&settings), Duration::from_secs(1));
+/// assert_eq!(backoff.next_delay(&settings), Duration::from_secs(2));
+/// backoff.reset(&ObjectRef::from_obj(&settings));
+/// assert_eq!(backoff.next_delay(&settings), Duration::from_secs(1));
+/// ```
+pub struct ErrorBackoff<K: Resource<DynamicType = ()>> {
+    failures: Arc<Mutex<HashMap<ObjectRef<K>, u32>>>,
+}
+
+impl<K: Resource<DynamicType = ()>> Clone for ErrorBackoff<K> {
+    fn clone(&self) -> Self {
+        Self {
+            failures: self.failures.clone(),
+        }
+    }
+}
+
+impl<K: Resource<DynamicType = ()>> Default for ErrorBackoff<K> {
+    fn default() -> Self {
+        Self {
+            failures: Arc::default(),
+        }
+    }
+}
+
+impl<K: Resource<DynamicType = ()>> ErrorBackoff<K> {
+    const FIRST: Duration = Duration::from_secs(1);
+    const MAX: Duration = Duration::from_secs(300);
+
+    /// Counts one more failure of `obj` and returns how long to wait before retrying it.
+    pub fn next_delay(&self, obj: &K) -> Duration {
+        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = failures.entry(ObjectRef::from_obj(obj)).or_insert(0);
+        let delay = Self::FIRST
+            .saturating_mul(1 << (*count).min(16))
+            .min(Self::MAX);
+        *count = count.saturating_add(1);
+        delay
+    }
+
+    /// Forgets the failures of an object that reconciled successfully or is gone.
+    pub fn reset(&self, obj: &ObjectRef<K>) {
+        self.failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(obj);
+    }
+
+    /// How many objects have failures on record.
+    pub fn len(&self) -> usize {
+        self.failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Whether no object has failures on record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube::core::ObjectMeta;
+
+    #[test]
+    fn error_backoff_doubles_per_failure_and_resets() {
+        let backoff = ErrorBackoff::<ConfigMap>::default();
+        let obj = ConfigMap {
+            metadata: ObjectMeta {
+                name: Some("settings".into()),
+                namespace: Some("default".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let delays: Vec<u64> = (0..12)
+            .map(|_| backoff.next_delay(&obj).as_secs())
+            .collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300]);
+        assert_eq!(backoff.clone().len(), 1);
+
+        backoff.reset(&ObjectRef::from_obj(&obj));
+        assert!(backoff.is_empty());
+        assert_eq!(backoff.next_delay(&obj), Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn ensure_served_reports_a_kind_the_api_server_does_not_serve() {
+        let (service, mut handle) = tower_test::mock::pair::<
+            http::Request<kube::client::Body>,
+            http::Response<kube::client::Body>,
+        >();
+        let client = Client::new(service, "default");
+        let checking = tokio::spawn(async move {
+            ensure_served(&Api::<ConfigMap>::all(client))
+                .await
+                .map_err(|err| err.to_string())
+        });
+
+        // What the API server answers for a CRD that is not installed.
+        let (request, respond) = handle.next_request().await.unwrap();
+        assert_eq!(request.uri().path(), "/api/v1/configmaps");
+        assert_eq!(request.uri().query(), Some("&limit=1"));
+        let mut response =
+            http::Response::new(kube::client::Body::from(b"404 page not found".to_vec()));
+        *response.status_mut() = http::StatusCode::NOT_FOUND;
+        respond.send_response(response);
+
+        let error = checking.await.unwrap().unwrap_err();
+        assert_eq!(
+            error,
+            "v1/ConfigMap is not served by the API server; is its CRD installed? (`make install`)"
+        );
+    }
+}

@@ -1,0 +1,139 @@
+//! The runtime of Kubernetes operators written with [kube-rs](https://kube.rs): what every
+//! operator needs and none of its authors should have to write or keep up to date.
+//!
+//! `cargo operator init` scaffolds a project whose own files hold only its API types and its
+//! controllers; this crate holds the rest, so that a fix reaches every project through
+//! `cargo update`. It plays the part controller-runtime plays under Kubebuilder:
+//!
+//! - [`Manager`]: Kubebuilder's flags ([`ManagerArgs`]), `/metrics` (HTTPS for callers the API
+//!   server authorizes, unless told otherwise), `/healthz` and `/readyz`,
+//!   leader election on a Lease, and a bounded graceful shutdown;
+//! - [`Shared`] and [`ManagedController`]: a kube `Controller` set up the way every controller
+//!   should be (its own cache with readiness, bounded concurrency, metrics, per-object backoff);
+//! - [`presence`]: a metadata-only watch of another kind that yields only objects that appear
+//!   or disappear;
+//! - [`metrics`]: controller-runtime's metric names, so Kubebuilder dashboards keep working;
+//! - [`webhook`]: defaulting, validating and conversion webhooks written as trait impls
+//!   ([`Defaulter`], [`Validator`], [`Conversion`]), served by the manager and written into the
+//!   manifests from one [`Webhooks`] value;
+//! - [`rbac`]: typed RBAC rules and their merging;
+//! - [`manifests`]: the CRDs and roles as YAML for kustomize and Helm, behind a project's
+//!   `crdgen` binary;
+//! - `testing` (feature `testing`): polling helpers, a mocked API server, the manager binary run
+//!   against kube-envtest, RBAC grants, and webhooks installed in kube-envtest for tests.
+//!
+//! A whole manager binary:
+//!
+//! ```no_run
+//! use std::process::ExitCode;
+//!
+//! use clap::Parser;
+//! use kube_operator_runtime::{Manager, ManagerArgs, Shared};
+//!
+//! #[derive(Parser)]
+//! struct Args {
+//!     #[command(flatten)]
+//!     manager: ManagerArgs,
+//! }
+//!
+//! async fn run_widgets(shared: Shared) -> Result<(), kube::Error> {
+//!     // Build a controller with `shared.controller_for(..)` and run it.
+//!     # let _ = shared;
+//!     Ok(())
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> ExitCode {
+//!     let args = Args::parse();
+//!     Manager::new(args.manager, "widgets.example.com")
+//!         .controller("widget", run_widgets)
+//!         .run()
+//!         .await
+//! }
+//! ```
+//!
+//! # Webhooks
+//!
+//! A kind gets defaults and checks from trait impls; the manager serves them over HTTPS
+//! (`--webhook-port`, the certificate in `--webhook-cert-path`, reloaded when renewed) on every
+//! replica, and `crdgen` writes the webhook configurations from the same [`Webhooks`]:
+//!
+//! ```no_run
+//! use kube::CustomResource;
+//! use kube_operator_runtime::{
+//!     Defaulter, Denied, Manager, ManagerArgs, Validation, Validator, Webhooks,
+//! };
+//! use schemars::JsonSchema;
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, JsonSchema)]
+//! #[kube(group = "example.com", version = "v1", kind = "Widget", namespaced)]
+//! pub struct WidgetSpec {
+//!     size: String,
+//!     #[serde(default, skip_serializing_if = "Option::is_none")]
+//!     replicas: Option<u32>,
+//! }
+//!
+//! impl Defaulter for Widget {
+//!     fn default(&mut self) {
+//!         self.spec.replicas.get_or_insert(1);
+//!     }
+//! }
+//!
+//! impl Validator for Widget {
+//!     fn validate_create(&self) -> Validation {
+//!         match self.spec.size.as_str() {
+//!             "small" | "large" => Ok(Vec::new()),
+//!             _ => Err(Denied::invalid("spec.size", "must be small or large")),
+//!         }
+//!     }
+//! }
+//!
+//! /// Called by `main` and by `crdgen` (`Manifests::webhooks`).
+//! pub fn webhooks() -> Webhooks {
+//!     Webhooks::new().defaulting::<Widget>().validating::<Widget>()
+//! }
+//!
+//! # async fn example(args: ManagerArgs) -> std::process::ExitCode {
+//! Manager::new(args, "widgets.example.com")
+//!     .webhooks(webhooks())
+//!     .run()
+//!     .await
+//! # }
+//! ```
+//!
+//! # Features
+//! - `rustls-tls` and `ring` (default), `aws-lc-rs`, `openssl-tls`: the client's TLS stack, as
+//!   kube names them. Turn off default features to choose another. The HTTPS servers use rustls
+//!   with `ring` or `aws-lc-rs`, so one of those two is needed even with `openssl-tls`.
+//! - `testing`: the [`testing`] module, for a project's dev-dependencies.
+
+#![warn(missing_docs)]
+
+mod controller;
+mod error;
+pub mod manager;
+pub mod manifests;
+pub mod metrics;
+pub mod presence;
+pub mod rbac;
+mod readiness;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod tls;
+mod watch_backoff;
+pub mod webhook;
+
+pub use controller::{
+    ErrorBackoff, MAX_CONCURRENT_RECONCILES, ManagedController, Shared, ensure_served, watched_api,
+};
+pub use error::Error;
+pub use manager::{
+    BindAddress, LogFormat, Manager, ManagerArgs, SHUTDOWN_BUDGET, SHUTDOWN_GRACE,
+    TERMINATION_GRACE_PERIOD,
+};
+pub use readiness::{CacheSync, Readiness, UnsyncedCache, WatchError};
+pub use webhook::{
+    Conversion, Defaulter, Denied, Operation, Validation, Validator, Warnings, WebhookKind,
+    Webhooks,
+};
