@@ -33,7 +33,7 @@ pub enum Error {
     /// A server of the manager could not listen on its address.
     #[error("cannot serve {what} on {address}: {source}")]
     Bind {
-        /// `metrics` or `health probes`.
+        /// `metrics`, `health probes` or `webhooks`.
         what: &'static str,
         /// The address it was given.
         address: String,
@@ -49,6 +49,17 @@ pub enum Error {
         what: String,
         /// What went wrong.
         reason: String,
+    },
+
+    /// The webhook server's certificate or key is not where the flags say.
+    #[error(
+        "no webhook certificate in {cert} and {key}: mount a certificate there (config/certmanager makes one), pass --webhook-cert-path, or run with ENABLE_WEBHOOKS=false"
+    )]
+    WebhookCertMissing {
+        /// The certificate file looked for.
+        cert: String,
+        /// The key file looked for.
+        key: String,
     },
 
     /// A request of leader election failed.

@@ -13,11 +13,14 @@
 //! - [`presence`]: a metadata-only watch of another kind that yields only objects that appear
 //!   or disappear;
 //! - [`metrics`]: controller-runtime's metric names, so Kubebuilder dashboards keep working;
+//! - [`webhook`]: defaulting, validating and conversion webhooks written as trait impls
+//!   ([`Defaulter`], [`Validator`], [`Conversion`]), served by the manager and written into the
+//!   manifests from one [`Webhooks`] value;
 //! - [`rbac`]: typed RBAC rules and their merging;
 //! - [`manifests`]: the CRDs and roles as YAML for kustomize and Helm, behind a project's
 //!   `crdgen` binary;
 //! - `testing` (feature `testing`): polling helpers, a mocked API server, the manager binary run
-//!   against kube-envtest, and RBAC grants for tests.
+//!   against kube-envtest, RBAC grants, and webhooks installed in kube-envtest for tests.
 //!
 //! A whole manager binary:
 //!
@@ -49,6 +52,56 @@
 //! }
 //! ```
 //!
+//! # Webhooks
+//!
+//! A kind gets defaults and checks from trait impls; the manager serves them over HTTPS
+//! (`--webhook-port`, the certificate in `--webhook-cert-path`, reloaded when renewed) on every
+//! replica, and `crdgen` writes the webhook configurations from the same [`Webhooks`]:
+//!
+//! ```no_run
+//! use kube::CustomResource;
+//! use kube_operator_runtime::{
+//!     Defaulter, Denied, Manager, ManagerArgs, Validation, Validator, Webhooks,
+//! };
+//! use schemars::JsonSchema;
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, JsonSchema)]
+//! #[kube(group = "example.com", version = "v1", kind = "Widget", namespaced)]
+//! pub struct WidgetSpec {
+//!     size: String,
+//!     #[serde(default, skip_serializing_if = "Option::is_none")]
+//!     replicas: Option<u32>,
+//! }
+//!
+//! impl Defaulter for Widget {
+//!     fn default(&mut self) {
+//!         self.spec.replicas.get_or_insert(1);
+//!     }
+//! }
+//!
+//! impl Validator for Widget {
+//!     fn validate_create(&self) -> Validation {
+//!         match self.spec.size.as_str() {
+//!             "small" | "large" => Ok(Vec::new()),
+//!             _ => Err(Denied::invalid("spec.size", "must be small or large")),
+//!         }
+//!     }
+//! }
+//!
+//! /// Called by `main` and by `crdgen` (`Manifests::webhooks`).
+//! pub fn webhooks() -> Webhooks {
+//!     Webhooks::new().defaulting::<Widget>().validating::<Widget>()
+//! }
+//!
+//! # async fn example(args: ManagerArgs) -> std::process::ExitCode {
+//! Manager::new(args, "widgets.example.com")
+//!     .webhooks(webhooks())
+//!     .run()
+//!     .await
+//! # }
+//! ```
+//!
 //! # Features
 //! - `rustls-tls` and `ring` (default), `aws-lc-rs`, `openssl-tls`: the client's TLS stack, as
 //!   kube names them. Turn off default features to choose another. The HTTPS servers use rustls
@@ -69,6 +122,7 @@ mod readiness;
 pub mod testing;
 mod tls;
 mod watch_backoff;
+pub mod webhook;
 
 pub use controller::{
     ErrorBackoff, MAX_CONCURRENT_RECONCILES, ManagedController, Shared, ensure_served, watched_api,
@@ -79,3 +133,7 @@ pub use manager::{
     TERMINATION_GRACE_PERIOD,
 };
 pub use readiness::{CacheSync, Readiness, UnsyncedCache, WatchError};
+pub use webhook::{
+    Conversion, Defaulter, Denied, Operation, Validation, Validator, Warnings, WebhookKind,
+    Webhooks,
+};

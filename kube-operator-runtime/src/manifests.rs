@@ -1,5 +1,6 @@
-//! The manifests that follow from an operator's Rust code: every CRD, the manager's role and the
-//! leader-election role, as kustomize files under `config/` and as Helm chart templates.
+//! The manifests that follow from an operator's Rust code: every CRD, the manager's role, the
+//! leader-election role and the webhook configurations, as kustomize files under `config/` and
+//! as Helm chart templates.
 //!
 //! A project's `crdgen` binary is one call:
 //!
@@ -10,6 +11,7 @@
 //!     Manifests::new("my-operator")
 //!         // .crds(my_operator::api::crds())
 //!         // .manager_rules(my_operator::controllers::policy_rules())
+//!         // .webhooks(my_operator::webhooks())
 //!         .crdgen()
 //! }
 //! ```
@@ -22,7 +24,10 @@ use std::{
 
 use clap::Parser;
 use k8s_openapi::{
-    api::rbac::v1::{ClusterRole, PolicyRule, Role},
+    api::{
+        admissionregistration::v1::WebhookClientConfig,
+        rbac::v1::{ClusterRole, PolicyRule, Role},
+    },
     apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
 };
 use kube::{
@@ -31,7 +36,7 @@ use kube::{
 };
 use serde::Serialize;
 
-use crate::{Error, rbac};
+use crate::{Error, rbac, webhook::Webhooks};
 
 /// Groups single-version CRDs (as `CustomResourceExt::crd()` gives them) by name and merges the
 /// versions of each into one CRD, whose storage version is the one listed first. CRDs keep the
@@ -87,6 +92,7 @@ pub struct Manifests {
     namespaced: bool,
     crds: Vec<CustomResourceDefinition>,
     manager_rules: Vec<PolicyRule>,
+    webhooks: Webhooks,
 }
 
 /// One file to write, relative to the project's folder.
@@ -108,6 +114,7 @@ impl Manifests {
             namespaced: false,
             crds: Vec::new(),
             manager_rules: Vec::new(),
+            webhooks: Webhooks::new(),
         }
     }
 
@@ -130,11 +137,25 @@ impl Manifests {
         self
     }
 
+    /// The project's webhooks (the value its manager serves): their configurations, and the
+    /// conversion stanza of each CRD with a [`Conversion`](crate::webhook::Conversion).
+    pub fn webhooks(mut self, webhooks: Webhooks) -> Self {
+        self.webhooks = webhooks;
+        self
+    }
+
+    /// The CRDs, with their conversion webhooks.
+    fn crds_with_conversion(&self) -> Vec<CustomResourceDefinition> {
+        self.webhooks.with_conversion(self.crds.clone())
+    }
+
     /// The kustomize files: `<dir>/crd/bases/<group>_<plural>.yaml` per CRD,
-    /// `<dir>/rbac/role.yaml` and `<dir>/rbac/leader_election_role.yaml`.
+    /// `<dir>/rbac/role.yaml`, `<dir>/rbac/leader_election_role.yaml` and, with admission
+    /// webhooks, `<dir>/webhook/manifests.yaml` (the mutating then the validating
+    /// configuration).
     pub fn kustomize_files(&self, dir: &Path) -> Result<Vec<File>, Error> {
         let mut files = Vec::new();
-        for crd in &self.crds {
+        for crd in &self.crds_with_conversion() {
             let path = dir.join("crd").join("bases").join(crd_file_name(crd));
             files.push(File {
                 path,
@@ -154,28 +175,67 @@ impl Manifests {
             path: rbac.join("leader_election_role.yaml"),
             contents: document(&leader_election_role())?,
         });
+        if let Some(contents) = self.webhook_configurations()? {
+            files.push(File {
+                path: dir.join("webhook").join("manifests.yaml"),
+                contents,
+            });
+        }
         Ok(files)
     }
 
+    /// The webhook configurations as YAML documents, if there is any.
+    fn webhook_configurations(&self) -> Result<Option<String>, Error> {
+        let mut yaml = String::new();
+        if let Some(mutating) = self.webhooks.mutating_configuration() {
+            yaml.push_str(&document(&mutating)?);
+        }
+        if let Some(validating) = self.webhooks.validating_configuration() {
+            yaml.push_str(&document(&validating)?);
+        }
+        Ok((!yaml.is_empty()).then_some(yaml))
+    }
+
     /// The same objects as templates of the Helm chart in `dir`:
-    /// `<dir>/templates/crd/<group>_<plural>.yaml`, `<dir>/templates/rbac/role.yaml` and
-    /// `<dir>/templates/rbac/leader_election_role.yaml`. Each renders only while
-    /// `.Values.crd.enable` or `.Values.rbac.enable` is true.
+    /// `<dir>/templates/crd/<group>_<plural>.yaml`, `<dir>/templates/rbac/role.yaml`,
+    /// `<dir>/templates/rbac/leader_election_role.yaml` and, with admission webhooks,
+    /// `<dir>/templates/webhook/webhooks.yaml`. Each renders only while `.Values.crd.enable`,
+    /// `.Values.rbac.enable` or `.Values.webhook.enable` is true. Webhooks call the Service
+    /// `<project>-webhook-service` in the release's namespace, and get their CA from
+    /// cert-manager's `<project>-serving-cert` while `.Values.certManager.enable` is true.
     pub fn chart_files(&self, dir: &Path) -> Result<Vec<File>, Error> {
         let templates = dir.join("templates");
         let mut files = Vec::new();
-        for crd in &self.crds {
-            let mut crd = crd.clone();
+        for mut crd in self.crds_with_conversion() {
             // `helm uninstall` keeps the CRD, and so every custom resource stored under it.
             crd.metadata
                 .annotations
                 .get_or_insert_default()
                 .insert("helm.sh/resource-policy".into(), "keep".into());
+            let converted = match crd
+                .spec
+                .conversion
+                .as_mut()
+                .and_then(|conversion| conversion.webhook.as_mut())
+                .and_then(|webhook| webhook.client_config.as_mut())
+                .and_then(|config| config.service.as_mut())
+            {
+                Some(service) => {
+                    service.name = self.chart_service_name();
+                    service.namespace = HELM_RELEASE_NAMESPACE.into();
+                    inject_ca(&mut crd.metadata);
+                    true
+                }
+                None => false,
+            };
             let path = templates.join("crd").join(crd_file_name(&crd));
-            files.push(File {
-                path,
-                contents: self.chart_template(crd, "crd")?,
-            });
+            let mut contents = self.chart_template(crd, "crd")?;
+            if converted {
+                // Without the webhook server, a CRD converted by it could not be read in its
+                // other versions.
+                contents = wrap_block(&contents, "  conversion:", ".Values.webhook.enable");
+            }
+            files.push(File { path, contents });
         }
         let rbac = templates.join("rbac");
         let role = match self.manager_role() {
@@ -190,13 +250,46 @@ impl Manifests {
             path: rbac.join("leader_election_role.yaml"),
             contents: self.chart_template(leader_election_role(), "rbac")?,
         });
+        let mut configurations = Vec::new();
+        if let Some(mut mutating) = self.webhooks.mutating_configuration() {
+            for webhook in mutating.webhooks.iter_mut().flatten() {
+                self.chart_service(&mut webhook.client_config);
+            }
+            inject_ca(&mut mutating.metadata);
+            configurations.push(self.chart_object(mutating)?);
+        }
+        if let Some(mut validating) = self.webhooks.validating_configuration() {
+            for webhook in validating.webhooks.iter_mut().flatten() {
+                self.chart_service(&mut webhook.client_config);
+            }
+            inject_ca(&mut validating.metadata);
+            configurations.push(self.chart_object(validating)?);
+        }
+        if !configurations.is_empty() {
+            files.push(File {
+                path: templates.join("webhook").join("webhooks.yaml"),
+                contents: chart_file(&configurations.join("---\n"), "webhook"),
+            });
+        }
         Ok(files)
+    }
+
+    /// The webhook Service as the chart names it.
+    fn chart_service_name(&self) -> String {
+        format!("{}-{}", self.project_name, crate::webhook::SERVICE_NAME)
+    }
+
+    fn chart_service(&self, config: &mut WebhookClientConfig) {
+        if let Some(service) = &mut config.service {
+            service.name = self.chart_service_name();
+            service.namespace = HELM_RELEASE_NAMESPACE.into();
+        }
     }
 
     /// Every manifest as one multi-document YAML stream.
     pub fn to_yaml(&self) -> Result<String, Error> {
         let mut yaml = String::new();
-        for crd in &self.crds {
+        for crd in &self.crds_with_conversion() {
             yaml.push_str(&document(crd)?);
         }
         match self.manager_role() {
@@ -204,6 +297,7 @@ impl Manifests {
             ManagerRole::Namespaced(role) => yaml.push_str(&document(&role)?),
         }
         yaml.push_str(&document(&leader_election_role())?);
+        yaml.push_str(&self.webhook_configurations()?.unwrap_or_default());
         Ok(yaml)
     }
 
@@ -276,7 +370,16 @@ impl Manifests {
     /// `object` as a template of the Helm chart: labelled like the chart's other objects, named
     /// with the project's prefix, in the release's namespace if it has one, and rendered only
     /// while `.Values.<switch>.enable` is true. CRDs keep their names.
-    fn chart_template<K>(&self, mut object: K, switch: &str) -> Result<String, Error>
+    fn chart_template<K>(&self, object: K, switch: &str) -> Result<String, Error>
+    where
+        K: Resource<DynamicType = ()> + Serialize,
+    {
+        Ok(chart_file(&self.chart_object(object)?, switch))
+    }
+
+    /// `object` as YAML for the Helm chart, labelled, named and placed as
+    /// [`chart_template`](Self::chart_template) says, without the switch.
+    fn chart_object<K>(&self, mut object: K) -> Result<String, Error>
     where
         K: Resource<DynamicType = ()> + Serialize,
     {
@@ -301,6 +404,22 @@ impl Manifests {
         ]);
         // Go templates would read `{{` in a description as the start of an action.
         let mut text = yaml(&object)?.replace("{{", r#"{{ "{{" }}"#);
+        // The CA annotation is kept while cert-manager is on only.
+        let certificate = format!(
+            "{HELM_RELEASE_NAMESPACE}/{}-serving-cert",
+            self.project_name
+        );
+        text = text
+            .lines()
+            .map(|line| match line.split_once(CERT_MANAGER_INJECT_CA) {
+                Some((indent, _)) => format!(
+                    "{indent}{{{{- if .Values.certManager.enable }}}}\n\
+                     {indent}{CERT_MANAGER_INJECT_CA}: \"{certificate}\"\n\
+                     {indent}{{{{- end }}}}\n"
+                ),
+                None => format!("{line}\n"),
+            })
+            .collect();
         for (placeholder, expression) in [
             (HELM_RELEASE_NAME, "{{ .Release.Name }}"),
             (HELM_RELEASE_NAMESPACE, "{{ .Release.Namespace }}"),
@@ -308,11 +427,49 @@ impl Manifests {
         ] {
             text = text.replace(placeholder, expression);
         }
-        Ok(format!(
-            "{{{{/* Written by crdgen from the Rust code; change that code and run `make manifests`. */}}}}\n\
-             {{{{- if .Values.{switch}.enable }}}}\n{text}{{{{- end }}}}\n"
-        ))
+        Ok(text)
     }
+}
+
+/// `text` as a whole template of the chart, rendered only while `.Values.<switch>.enable` is
+/// true.
+fn chart_file(text: &str, switch: &str) -> String {
+    format!(
+        "{{{{/* Written by crdgen from the Rust code; change that code and run `make manifests`. */}}}}\n\
+         {{{{- if .Values.{switch}.enable }}}}\n{text}{{{{- end }}}}\n"
+    )
+}
+
+/// Marks an object for cert-manager's CA injector; the chart sets the annotation's value.
+fn inject_ca(meta: &mut ObjectMeta) {
+    meta.annotations
+        .get_or_insert_default()
+        .insert(CERT_MANAGER_INJECT_CA.into(), String::new());
+}
+
+/// `text` with the YAML block that starts at the line `start` (and goes on with the more
+/// indented lines after it) rendered only while `condition` is true.
+fn wrap_block(text: &str, start: &str, condition: &str) -> String {
+    let indent = &start[..start.len() - start.trim_start().len()];
+    let mut wrapped = String::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let line_indent = line.len() - line.trim_start().len();
+        if inside && line_indent <= indent.len() {
+            wrapped.push_str(&format!("{indent}{{{{- end }}}}\n"));
+            inside = false;
+        }
+        if line == start {
+            wrapped.push_str(&format!("{indent}{{{{- if {condition} }}}}\n"));
+            inside = true;
+        }
+        wrapped.push_str(line);
+        wrapped.push('\n');
+    }
+    if inside {
+        wrapped.push_str(&format!("{indent}{{{{- end }}}}\n"));
+    }
+    wrapped
 }
 
 // Helm expressions are set in the objects as these placeholders, which no manifest contains, so
@@ -320,6 +477,8 @@ impl Manifests {
 const HELM_RELEASE_NAME: &str = "@helm:release-name@";
 const HELM_RELEASE_NAMESPACE: &str = "@helm:release-namespace@";
 const HELM_RELEASE_SERVICE: &str = "@helm:release-service@";
+/// The annotation asking cert-manager to put its CA into a webhook's `caBundle`.
+const CERT_MANAGER_INJECT_CA: &str = "cert-manager.io/inject-ca-from";
 
 enum ManagerRole {
     Cluster(ClusterRole),
@@ -549,6 +708,162 @@ mod tests {
         )]));
         let text = manifests(false).chart_template(role, "rbac").unwrap();
         assert!(text.contains(r#"{{ "{{" }} not a template }}"#), "{text}");
+    }
+
+    fn with_webhooks() -> Manifests {
+        Manifests::new("example")
+            .crds(vec![
+                crate::webhook::tests::foo_crd(),
+                single_version("widgets.example.com", "v1"),
+            ])
+            .webhooks(crate::webhook::tests::webhooks())
+    }
+
+    #[test]
+    fn kustomize_files_hold_the_webhook_configurations_and_conversions() {
+        let files = with_webhooks()
+            .kustomize_files(Path::new("config"))
+            .unwrap();
+        let paths: Vec<&Path> = files.iter().map(|file| file.path.as_path()).collect();
+        assert_eq!(
+            paths,
+            [
+                Path::new("config/crd/bases/tutorial.my.domain_foos.yaml"),
+                Path::new("config/crd/bases/example.com_widgets.yaml"),
+                Path::new("config/rbac/role.yaml"),
+                Path::new("config/rbac/leader_election_role.yaml"),
+                Path::new("config/webhook/manifests.yaml"),
+            ]
+        );
+        let foos = &files[0].contents;
+        assert!(
+            foos.contains(
+                "  conversion:\n    strategy: Webhook\n    webhook:\n      clientConfig:\n        \
+                 service:\n          name: webhook-service\n          namespace: system\n          \
+                 path: /convert\n"
+            ),
+            "{foos}"
+        );
+        assert!(
+            !files[1].contents.contains("conversion"),
+            "{}",
+            files[1].contents
+        );
+        let webhooks = &files[4].contents;
+        let mutating = webhooks.find("kind: MutatingWebhookConfiguration").unwrap();
+        let validating = webhooks
+            .find("kind: ValidatingWebhookConfiguration")
+            .unwrap();
+        assert!(mutating < validating, "{webhooks}");
+        assert_eq!(webhooks.matches("---\n").count(), 2, "{webhooks}");
+        assert!(
+            webhooks.contains("name: mutating-webhook-configuration\n"),
+            "{webhooks}"
+        );
+        assert!(
+            webhooks.contains("path: /validate-tutorial-my-domain-v2-foo\n"),
+            "{webhooks}"
+        );
+
+        // No admission webhooks, no file; the YAML on stdout has them all.
+        let conversion_only = Manifests::new("example").webhooks(Webhooks::new().conversion(
+            crate::webhook::Conversion::hub::<crate::webhook::tests::v2::Foo>(),
+        ));
+        let files = conversion_only
+            .kustomize_files(Path::new("config"))
+            .unwrap();
+        assert!(
+            files
+                .iter()
+                .all(|file| !file.path.starts_with("config/webhook"))
+        );
+        let yaml = with_webhooks().to_yaml().unwrap();
+        assert!(
+            yaml.contains("kind: ValidatingWebhookConfiguration"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("strategy: Webhook"), "{yaml}");
+    }
+
+    #[test]
+    fn chart_webhooks_call_the_release_service_with_cert_manager_ca() {
+        let files = with_webhooks()
+            .chart_files(Path::new("dist/chart"))
+            .unwrap();
+        let webhooks = files.last().unwrap();
+        assert_eq!(
+            webhooks.path,
+            Path::new("dist/chart/templates/webhook/webhooks.yaml")
+        );
+        let text = &webhooks.contents;
+        let mut lines = text.lines();
+        assert!(lines.next().unwrap().starts_with("{{/*"), "{text}");
+        assert_eq!(lines.next(), Some("{{- if .Values.webhook.enable }}"));
+        assert_eq!(text.lines().last(), Some("{{- end }}"));
+        assert_eq!(text.matches("\n---\n").count(), 1, "{text}");
+        assert!(
+            text.contains("name: example-mutating-webhook-configuration\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("name: example-validating-webhook-configuration\n"),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("name: example-webhook-service\n").count(),
+            2,
+            "{text}"
+        );
+        assert_eq!(
+            text.matches(r#"namespace: "{{ .Release.Namespace }}""#)
+                .count(),
+            2,
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "  annotations:\n    {{- if .Values.certManager.enable }}\n    \
+                 cert-manager.io/inject-ca-from: \"{{ .Release.Namespace }}/example-serving-cert\"\n    \
+                 {{- end }}\n"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("@helm:"), "{text}");
+
+        let crd = &files[0].contents;
+        assert!(
+            crd.contains(
+                "    {{- if .Values.certManager.enable }}\n    cert-manager.io/inject-ca-from"
+            ),
+            "{crd}"
+        );
+        assert!(crd.contains("    helm.sh/resource-policy: keep\n"), "{crd}");
+        assert!(
+            crd.contains(
+                "spec:\n  {{- if .Values.webhook.enable }}\n  conversion:\n    strategy: Webhook\n"
+            ),
+            "{crd}"
+        );
+        assert!(
+            crd.contains("      - v1\n  {{- end }}\n  group: tutorial.my.domain\n"),
+            "{crd}"
+        );
+        assert!(crd.contains("name: example-webhook-service\n"), "{crd}");
+        assert!(
+            !files[1].contents.contains("certManager"),
+            "{}",
+            files[1].contents
+        );
+
+        // Without webhooks, no template for them.
+        let files = manifests(false)
+            .chart_files(Path::new("dist/chart"))
+            .unwrap();
+        assert!(
+            files
+                .iter()
+                .all(|file| !file.path.ends_with("webhooks.yaml"))
+        );
     }
 
     #[test]

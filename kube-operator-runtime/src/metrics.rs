@@ -12,6 +12,8 @@
 //! | `controller_runtime_active_workers` | `controller` |
 //! | `controller_runtime_max_concurrent_reconciles` | `controller` |
 //! | `leader_election_master_status` | `name` |
+//! | `controller_runtime_webhook_requests_total` | `webhook` (its path), `code` (HTTP status) |
+//! | `controller_runtime_webhook_latency_seconds` (histogram) | `webhook` |
 //! | `process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_virtual_memory_bytes`, `process_open_fds`, `process_max_fds`, `process_threads`, `process_start_time_seconds` | |
 //!
 //! Not served: controller-runtime's `workqueue_*` series (kube's controller has no work queue
@@ -103,7 +105,19 @@ struct LeaseLabels {
     name: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WebhookLabels {
+    webhook: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WebhookCodeLabels {
+    webhook: String,
+    code: String,
+}
+
 type HistogramFamily = Family<ControllerLabels, Histogram, fn() -> Histogram>;
+type WebhookHistogramFamily = Family<WebhookLabels, Histogram, fn() -> Histogram>;
 
 /// Every metric of the manager, and the registry that encodes them. The manager makes one;
 /// each controller records into it through [`ReconcileMetrics`].
@@ -124,6 +138,8 @@ pub struct Metrics {
     active_workers: Family<ControllerLabels, Gauge>,
     max_concurrent: Family<ControllerLabels, Gauge>,
     leader: Family<LeaseLabels, Gauge>,
+    webhook_requests: Family<WebhookCodeLabels, Counter>,
+    webhook_latency: WebhookHistogramFamily,
 }
 
 impl Default for Metrics {
@@ -136,6 +152,13 @@ impl Default for Metrics {
         let active_workers = Family::<ControllerLabels, Gauge>::default();
         let max_concurrent = Family::<ControllerLabels, Gauge>::default();
         let leader = Family::<LeaseLabels, Gauge>::default();
+        let webhook_requests = Family::<WebhookCodeLabels, Counter>::default();
+        // Prometheus's default buckets, as controller-runtime uses: 5 ms to 10 s.
+        let webhook_latency: WebhookHistogramFamily = Family::new_with_constructor(|| {
+            Histogram::new([
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ])
+        });
 
         let mut registry = Registry::default();
         registry.register(
@@ -168,6 +191,16 @@ impl Default for Metrics {
             "1 while this manager holds the leader Lease, 0 while it stands by",
             leader.clone(),
         );
+        registry.register(
+            "controller_runtime_webhook_requests",
+            "Admission and conversion requests per webhook and HTTP status code",
+            webhook_requests.clone(),
+        );
+        registry.register(
+            "controller_runtime_webhook_latency_seconds",
+            "How long each webhook took to answer",
+            webhook_latency.clone(),
+        );
         registry.register_collector(Box::new(ProcessCollector));
         Self {
             registry,
@@ -177,6 +210,8 @@ impl Default for Metrics {
             active_workers,
             max_concurrent,
             leader,
+            webhook_requests,
+            webhook_latency,
         }
     }
 }
@@ -194,6 +229,21 @@ impl Metrics {
             durations: self.durations.clone(),
             active_workers: self.active_workers.clone(),
         }
+    }
+
+    /// Records a request the webhook server answered at `webhook` (its path).
+    pub fn webhook_request(&self, webhook: &str, code: u16, elapsed: std::time::Duration) {
+        self.webhook_requests
+            .get_or_create(&WebhookCodeLabels {
+                webhook: webhook.into(),
+                code: code.to_string(),
+            })
+            .inc();
+        self.webhook_latency
+            .get_or_create(&WebhookLabels {
+                webhook: webhook.into(),
+            })
+            .observe(elapsed.as_secs_f64());
     }
 
     /// Records whether this manager holds the leader Lease `lease`.

@@ -1,4 +1,5 @@
-//! What `/readyz` reports: ready once every running controller has filled its caches.
+//! What `/readyz` reports: ready once every running controller has filled its caches, and the
+//! webhook server, if any, serves.
 
 use std::{
     collections::BTreeMap,
@@ -34,6 +35,9 @@ pub struct Readiness {
 #[derive(Debug, Default)]
 struct State {
     started: bool,
+    /// `Some(false)` from the moment the manager has webhooks to serve until the server listens
+    /// with its certificate loaded.
+    webhook_serving: Option<bool>,
     /// Per controller, its caches; none until it registers the first one.
     caches: BTreeMap<&'static str, Vec<Cache>>,
 }
@@ -124,9 +128,23 @@ impl Readiness {
         self.lock().started = true;
     }
 
+    /// Counts the manager as not ready until [`webhook_serving`](Self::webhook_serving).
+    pub(crate) fn webhook_starting(&self) {
+        self.lock().webhook_serving = Some(false);
+    }
+
+    /// Records that the webhook server listens with a certificate: the API server's calls are
+    /// answered from now on.
+    pub(crate) fn webhook_serving(&self) {
+        self.lock().webhook_serving = Some(true);
+    }
+
     /// `Ok` when ready, otherwise what the manager is waiting for.
     pub fn check(&self) -> Result<(), String> {
         let state = self.lock();
+        if state.webhook_serving == Some(false) {
+            return Err("webhook server not serving yet".into());
+        }
         if !state.started {
             return Err("manager is starting".into());
         }
@@ -244,6 +262,19 @@ mod tests {
         assert!(!readiness.is_synced("example"));
         pods.mark_synced();
         assert!(readiness.is_synced("example"));
+        assert_eq!(readiness.check(), Ok(()));
+    }
+
+    #[test]
+    fn not_ready_until_the_webhook_server_serves() {
+        let readiness = Readiness::default();
+        readiness.started();
+        readiness.webhook_starting();
+        assert_eq!(
+            readiness.check(),
+            Err("webhook server not serving yet".into())
+        );
+        readiness.webhook_serving();
         assert_eq!(readiness.check(), Ok(()));
     }
 

@@ -60,6 +60,44 @@ pub struct ManagerArgs {
     #[arg(long, value_name = "FILE", default_value = "tls.key")]
     pub metrics_cert_key: String,
 
+    /// Serve the webhooks the manager is given (`Manager::webhooks`). `false` (or
+    /// `ENABLE_WEBHOOKS=false`) runs without them, such as with `make run` on a laptop that has
+    /// no certificate for them.
+    #[arg(
+        long,
+        value_name = "BOOL",
+        env = "ENABLE_WEBHOOKS",
+        num_args = 0..=1,
+        require_equals = true,
+        default_value_t = true,
+        default_missing_value = "true"
+    )]
+    pub enable_webhooks: bool,
+
+    /// Port of the webhook server.
+    #[arg(long, value_name = "PORT", default_value_t = 9443)]
+    pub webhook_port: u16,
+
+    /// Host of the webhook server [default: every interface, IPv6 and IPv4].
+    #[arg(long, value_name = "HOST", default_value = "")]
+    pub webhook_host: String,
+
+    /// Folder holding the webhook server's certificate and key, reloaded when they change.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "/tmp/k8s-webhook-server/serving-certs"
+    )]
+    pub webhook_cert_path: PathBuf,
+
+    /// File name of the webhook server's certificate in `--webhook-cert-path`.
+    #[arg(long, value_name = "FILE", default_value = "tls.crt")]
+    pub webhook_cert_name: String,
+
+    /// File name of the webhook server's private key in `--webhook-cert-path`.
+    #[arg(long, value_name = "FILE", default_value = "tls.key")]
+    pub webhook_key_name: String,
+
     /// Let the HTTPS servers speak HTTP/2. Off by default, as in Kubebuilder, since HTTP/2's
     /// stream handling has been the way in for denial-of-service attacks.
     #[arg(
@@ -107,6 +145,18 @@ pub struct ManagerArgs {
 }
 
 impl ManagerArgs {
+    /// Where the webhook server listens, from `--webhook-host` and `--webhook-port`.
+    pub fn webhook_bind_address(&self) -> BindAddress {
+        let host = &self.webhook_host;
+        let port = self.webhook_port;
+        // An IPv6 address needs brackets before the port.
+        BindAddress::At(if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        })
+    }
+
     /// Sends logs to stderr, filtered by `--log-level` and written as `--log-format` says. Does
     /// nothing if the program set a global tracing subscriber already.
     pub fn init_tracing(&self) {
@@ -221,6 +271,47 @@ mod tests {
         assert!(!options.leader_elect);
         assert_eq!(options.leader_election_namespace, None);
         assert_eq!(options.log_format, LogFormat::Text);
+        assert_eq!(
+            options.webhook_bind_address(),
+            BindAddress::At(":9443".into())
+        );
+        assert_eq!(
+            options.webhook_cert_path,
+            PathBuf::from("/tmp/k8s-webhook-server/serving-certs")
+        );
+        assert_eq!(
+            (&*options.webhook_cert_name, &*options.webhook_key_name),
+            ("tls.crt", "tls.key")
+        );
+    }
+
+    #[test]
+    fn webhook_flags_are_parsed() {
+        let options = parse(&[
+            "--webhook-host=127.0.0.1",
+            "--webhook-port=10443",
+            "--webhook-cert-path=/certs",
+            "--webhook-cert-name=cert.pem",
+            "--webhook-key-name=key.pem",
+            "--enable-webhooks=false",
+        ])
+        .unwrap();
+        assert_eq!(
+            options.webhook_bind_address(),
+            BindAddress::At("127.0.0.1:10443".into())
+        );
+        assert_eq!(options.webhook_cert_path, PathBuf::from("/certs"));
+        assert_eq!(
+            (&*options.webhook_cert_name, &*options.webhook_key_name),
+            ("cert.pem", "key.pem")
+        );
+        assert!(!options.enable_webhooks);
+        let ipv6 = parse(&["--webhook-host=::1"]).unwrap();
+        assert_eq!(
+            ipv6.webhook_bind_address(),
+            BindAddress::At("[::1]:9443".into())
+        );
+        assert!(parse(&["--enable-webhooks"]).unwrap().enable_webhooks);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The manager: serves metrics and health probes, optionally waits to lead, and runs every
+//! The manager: serves metrics, health probes and webhooks, optionally waits to lead, and runs every
 //! controller until a shutdown signal, a lost Lease or a failed controller.
 
 mod args;
@@ -24,7 +24,7 @@ pub use shutdown::{
 };
 use supervisor::Controllers;
 
-use crate::{Error, Readiness, Shared, metrics::Metrics};
+use crate::{Error, Readiness, Shared, Webhooks, metrics::Metrics};
 
 /// The error a controller may stop with, whatever its own error type.
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -33,7 +33,7 @@ type StartController = Box<dyn FnOnce(Shared) -> BoxFuture<'static, Result<(), B
 
 /// Runs an operator's controllers, as controller-runtime's manager does for Go operators.
 ///
-/// It serves `/metrics` and the health probes, waits for the leader Lease when
+/// It serves `/metrics`, the health probes and the [webhooks](Self::webhooks), waits for the leader Lease when
 /// `--leader-elect` is on, starts every controller with a [`Shared`] handle, and stops them all
 /// on SIGTERM or SIGINT (gracefully, within [`SHUTDOWN_BUDGET`]), when one fails (so that
 /// Kubernetes restarts the Pod), or at once when the Lease is lost.
@@ -60,6 +60,7 @@ pub struct Manager {
     args: ManagerArgs,
     lease_name: String,
     controllers: Vec<(&'static str, StartController)>,
+    webhooks: Webhooks,
 }
 
 impl Manager {
@@ -70,7 +71,16 @@ impl Manager {
             args,
             lease_name: lease_name.into(),
             controllers: Vec::new(),
+            webhooks: Webhooks::new(),
         }
+    }
+
+    /// Serves `webhooks` over HTTPS (`--webhook-port`, the certificate in
+    /// `--webhook-cert-path`) from the start, on every replica: a standby for the leader Lease
+    /// answers the API server too. Empty webhooks, or `--enable-webhooks=false`, serve nothing.
+    pub fn webhooks(mut self, webhooks: Webhooks) -> Self {
+        self.webhooks = webhooks;
+        self
     }
 
     /// Adds a controller: `run` is started once this manager may reconcile, and should return
@@ -111,6 +121,7 @@ impl Manager {
             args,
             lease_name,
             controllers,
+            webhooks,
         } = self;
         let shared = Shared {
             client,
@@ -132,6 +143,15 @@ impl Manager {
                 &args.health_probe_bind_address,
                 shared.readiness.clone(),
                 shared.shutdown.clone().cancelled_owned(),
+            )
+            .await,
+            // Before leader election: the API server calls every replica behind the Service.
+            http::serve_webhooks(
+                &args,
+                Arc::new(webhooks),
+                shared.metrics.clone(),
+                shared.readiness.clone(),
+                shared.shutdown.clone(),
             )
             .await,
         ];

@@ -1,12 +1,14 @@
 //! Helpers for an operator's tests (feature `testing`): polling until something holds
 //! ([`eventually`]), a mocked API server for unit tests ([`mock_client`]), the manager binary run
-//! against a real API server ([`ManagerProcess`]), and the manager's permissions granted to a test
-//! user ([`grant_permissions`]).
+//! against a real API server ([`ManagerProcess`]), the manager's permissions granted to a test
+//! user ([`grant_permissions`]), and a project's webhooks installed in kube-envtest
+//! ([`webhook_install_options`], [`webhook_args`]).
 
 mod https;
 mod mock;
 mod permissions;
 mod process;
+mod webhooks;
 
 use std::{future::Future, time::Duration};
 
@@ -14,6 +16,7 @@ pub use https::{ServerTrust, http_get, https_get};
 pub use mock::{ApiServer, Received, TIMEOUT, mock_client};
 pub use permissions::{Permissions, grant_permissions};
 pub use process::ManagerProcess;
+pub use webhooks::{webhook_args, webhook_install_options};
 
 /// How long a step of an integration test may take before [`eventually`] fails it.
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(30);

@@ -1,0 +1,610 @@
+//! Admission and conversion webhooks: defaulting ([`Defaulter`]), validation ([`Validator`]) and
+//! conversion between the versions of a kind ([`Conversion`]), written as plain Rust functions
+//! on the API types.
+//!
+//! A project declares them once, as a [`Webhooks`] value: the [`Manager`](crate::Manager) serves
+//! it over HTTPS (`Manager::webhooks`), and the project's `crdgen` writes the webhook
+//! configurations and the CRDs' conversion stanzas from the same value
+//! ([`Manifests::webhooks`](crate::manifests::Manifests::webhooks)), so that the served paths and
+//! the registered ones cannot drift apart.
+//!
+//! ```
+//! use kube::CustomResource;
+//! use kube_operator_runtime::webhook::{Defaulter, Denied, Validation, Validator, Webhooks};
+//! use schemars::JsonSchema;
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, JsonSchema)]
+//! #[kube(group = "tutorial.my.domain", version = "v1", kind = "Foo", namespaced)]
+//! pub struct FooSpec {
+//!     name: String,
+//!     #[serde(default, skip_serializing_if = "Option::is_none")]
+//!     greeting: Option<String>,
+//! }
+//!
+//! impl Defaulter for Foo {
+//!     fn default(&mut self) {
+//!         self.spec.greeting.get_or_insert_with(|| "hello".into());
+//!     }
+//! }
+//!
+//! impl Validator for Foo {
+//!     fn validate_create(&self) -> Validation {
+//!         if self.spec.name.is_empty() {
+//!             return Err(Denied::invalid("spec.name", "must not be empty"));
+//!         }
+//!         Ok(Vec::new())
+//!     }
+//! }
+//!
+//! let webhooks = Webhooks::new().defaulting::<Foo>().validating::<Foo>();
+//! assert!(webhooks.mutating_configuration().is_some());
+//! assert_eq!(
+//!     webhooks.paths(),
+//!     ["/mutate-tutorial-my-domain-v1-foo", "/validate-tutorial-my-domain-v1-foo"]
+//! );
+//! ```
+//!
+//! The webhooks answer the API server only: a request that cannot be read is refused with a
+//! message saying why, never with a crash, and dry-run requests are answered like any other (the
+//! user's functions have no side effects).
+
+mod admission;
+mod conversion;
+
+use std::{any::TypeId, fmt};
+
+use k8s_openapi::{
+    ClusterResourceScope,
+    api::admissionregistration::v1::{
+        MutatingWebhook, MutatingWebhookConfiguration, RuleWithOperations, ServiceReference,
+        ValidatingWebhook, ValidatingWebhookConfiguration, WebhookClientConfig,
+    },
+    apiextensions_apiserver::pkg::apis::apiextensions::v1::{
+        self as apiextensions, CustomResourceConversion, CustomResourceDefinition,
+        WebhookConversion,
+    },
+};
+use kube::{
+    Resource,
+    core::{
+        ObjectMeta,
+        admission::{AdmissionRequest, AdmissionResponse},
+    },
+};
+use serde::{Serialize, de::DeserializeOwned};
+
+pub use conversion::Conversion;
+pub use kube::core::admission::Operation;
+
+/// Where the API server sends conversion reviews.
+pub const CONVERSION_PATH: &str = "/convert";
+/// The Service in front of the webhook server, as the manifests name it before kustomize's
+/// `namePrefix` (or the Helm chart's prefix) is added.
+pub const SERVICE_NAME: &str = "webhook-service";
+/// The namespace the manifests name before kustomize's `namespace` (or the Helm release's)
+/// replaces it.
+pub const SERVICE_NAMESPACE: &str = "system";
+/// The name of the [`MutatingWebhookConfiguration`], before a prefix is added.
+pub const MUTATING_CONFIGURATION_NAME: &str = "mutating-webhook-configuration";
+/// The name of the [`ValidatingWebhookConfiguration`], before a prefix is added.
+pub const VALIDATING_CONFIGURATION_NAME: &str = "validating-webhook-configuration";
+/// How long the API server waits for an answer, in seconds.
+const TIMEOUT_SECONDS: i32 = 10;
+
+/// The kinds webhooks serve: Kubernetes objects with their type known at compile time, read and
+/// written as JSON. Implemented for every such type; nothing to write.
+pub trait WebhookKind:
+    Resource<DynamicType = (), Scope: 'static>
+    + Serialize
+    + DeserializeOwned
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<K> WebhookKind for K where
+    K: Resource<DynamicType = (), Scope: 'static>
+        + Serialize
+        + DeserializeOwned
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// A kind whose objects get defaults from a mutating webhook, on creation and on every update.
+///
+/// The API server receives a JSON patch of what [`default`](Self::default) changed. Fields the
+/// Rust type does not know are left alone.
+///
+/// With this trait in scope, `Foo::default()` is ambiguous for a kind that also implements
+/// [`Default`]; write `<Foo as Default>::default()` there.
+pub trait Defaulter: WebhookKind {
+    /// Fills in defaults; called on CREATE and UPDATE. It should be idempotent: the API server
+    /// may call it again on an object it already defaulted.
+    fn default(&mut self);
+}
+
+/// Messages shown to the client (`kubectl` prints them as `Warning: …`) for an admitted object.
+pub type Warnings = Vec<String>;
+
+/// What a [`Validator`] decides: admitted with warnings, or [`Denied`].
+pub type Validation = Result<Warnings, Denied>;
+
+/// A kind whose objects are checked by a validating webhook before the API server stores them.
+///
+/// Every method admits by default; implement those of the operations in
+/// [`OPERATIONS`](Self::OPERATIONS).
+pub trait Validator: WebhookKind {
+    /// The operations the webhook is registered for: the rules of its manifest. Add
+    /// `Operation::Delete` to have [`validate_delete`](Self::validate_delete) called.
+    const OPERATIONS: &'static [Operation] = &[Operation::Create, Operation::Update];
+
+    /// Checks a new object.
+    fn validate_create(&self) -> Validation {
+        Ok(Vec::new())
+    }
+
+    /// Checks a change of `old` into `self`.
+    fn validate_update(&self, old: &Self) -> Validation {
+        let _ = old;
+        Ok(Vec::new())
+    }
+
+    /// Checks the deletion of `self`, the object as it was before.
+    fn validate_delete(&self) -> Validation {
+        Ok(Vec::new())
+    }
+}
+
+/// A refusal of a [`Validator`]: its message is what `kubectl` shows, after
+/// `admission webhook "…" denied the request: `.
+///
+/// ```
+/// use kube_operator_runtime::webhook::Denied;
+///
+/// let denied = Denied::new("foos may not be renamed");
+/// assert_eq!(denied.to_string(), "foos may not be renamed");
+/// let invalid = Denied::invalid("spec.name", "must not be empty");
+/// assert_eq!(invalid.to_string(), "spec.name: must not be empty");
+/// assert_eq!(invalid.field(), Some("spec.name"));
+/// let from_str: Denied = "no".into();
+/// assert_eq!(from_str, Denied::new("no"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    message: String,
+    field: Option<String>,
+}
+
+impl Denied {
+    /// A refusal of the request as a whole, answered as `403 Forbidden`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// A refusal naming the offending field (such as `spec.replicas`), answered as
+    /// `422 Invalid` with the field among the causes, as the API server's own validation does.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    /// The reason given, without the field.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The field named by [`invalid`](Self::invalid).
+    pub fn field(&self) -> Option<&str> {
+        self.field.as_deref()
+    }
+}
+
+impl fmt::Display for Denied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "{field}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for Denied {}
+
+impl From<String> for Denied {
+    fn from(message: String) -> Self {
+        Self::new(message)
+    }
+}
+
+impl From<&str> for Denied {
+    fn from(message: &str) -> Self {
+        Self::new(message)
+    }
+}
+
+/// The webhook path Kubebuilder gives a kind: `/<prefix>-<group with dots as dashes>-<version>-<kind
+/// in lower case>`.
+///
+/// ```
+/// # use kube_operator_runtime::webhook::default_path;
+/// # use k8s_openapi::api::core::v1::Pod;
+/// // For a kind Foo in tutorial.my.domain/v1: "/mutate-tutorial-my-domain-v1-foo".
+/// assert_eq!(default_path::<Pod>("validate"), "/validate--v1-pod");
+/// ```
+pub fn default_path<K: WebhookKind>(prefix: &str) -> String {
+    format!(
+        "/{prefix}-{}-{}-{}",
+        K::group(&()).replace('.', "-"),
+        K::version(&()),
+        K::kind(&()).to_lowercase()
+    )
+}
+
+/// The API type a webhook serves, as its manifests name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Target {
+    group: String,
+    version: String,
+    kind: String,
+    plural: String,
+    namespaced: bool,
+}
+
+impl Target {
+    fn of<K: WebhookKind>() -> Self {
+        Self {
+            group: K::group(&()).into_owned(),
+            version: K::version(&()).into_owned(),
+            kind: K::kind(&()).into_owned(),
+            plural: K::plural(&()).into_owned(),
+            namespaced: TypeId::of::<K::Scope>() != TypeId::of::<ClusterResourceScope>(),
+        }
+    }
+
+    /// `<letter><kind>-<version>.<group>`: webhook names need three DNS labels at least, which
+    /// groups without a dot (the core group, `apps`) do not give.
+    fn webhook_name(&self, letter: char) -> String {
+        let domain = match self.group.as_str() {
+            "" => "core.kb.io".to_string(),
+            group if !group.contains('.') => format!("{group}.kb.io"),
+            group => group.to_string(),
+        };
+        format!(
+            "{letter}{}-{}.{domain}",
+            self.kind.to_lowercase(),
+            self.version
+        )
+    }
+
+    fn rule(&self, operations: &[Operation]) -> RuleWithOperations {
+        RuleWithOperations {
+            api_groups: Some(vec![self.group.clone()]),
+            api_versions: Some(vec![self.version.clone()]),
+            operations: Some(
+                operations
+                    .iter()
+                    .map(operation_name)
+                    .map(Into::into)
+                    .collect(),
+            ),
+            resources: Some(vec![self.plural.clone()]),
+            scope: Some(
+                if self.namespaced {
+                    "Namespaced"
+                } else {
+                    "Cluster"
+                }
+                .into(),
+            ),
+        }
+    }
+}
+
+fn operation_name(operation: &Operation) -> &'static str {
+    match operation {
+        Operation::Create => "CREATE",
+        Operation::Update => "UPDATE",
+        Operation::Delete => "DELETE",
+        Operation::Connect => "CONNECT",
+    }
+}
+
+/// Answers one admission request of a registered kind.
+type Handler = fn(&AdmissionRequest<kube::core::DynamicObject>) -> AdmissionResponse;
+
+#[derive(Clone)]
+struct AdmissionWebhook {
+    mutating: bool,
+    path: String,
+    target: Target,
+    operations: Vec<Operation>,
+    handler: Handler,
+}
+
+/// Every webhook a project serves. The [`Manager`](crate::Manager) serves it, and `crdgen` writes
+/// its manifests from the same value; build it in one function both call.
+///
+/// ```
+/// # use kube_operator_runtime::webhook::{Conversion, Webhooks};
+/// # mod v1 {
+/// #     use kube::CustomResource; use schemars::JsonSchema; use serde::{Deserialize, Serialize};
+/// #     #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, JsonSchema)]
+/// #     #[kube(group = "example.com", version = "v1", kind = "Foo", namespaced)]
+/// #     pub struct FooSpec { pub name: String }
+/// # }
+/// # mod v2 {
+/// #     use kube::CustomResource; use schemars::JsonSchema; use serde::{Deserialize, Serialize};
+/// #     #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, JsonSchema)]
+/// #     #[kube(group = "example.com", version = "v2", kind = "Foo", namespaced)]
+/// #     pub struct FooSpec { pub friend: String }
+/// # }
+/// # impl From<v1::Foo> for v2::Foo {
+/// #     fn from(old: v1::Foo) -> Self {
+/// #         Self { metadata: old.metadata, spec: v2::FooSpec { friend: old.spec.name } }
+/// #     }
+/// # }
+/// # impl From<v2::Foo> for v1::Foo {
+/// #     fn from(new: v2::Foo) -> Self {
+/// #         Self { metadata: new.metadata, spec: v1::FooSpec { name: new.spec.friend } }
+/// #     }
+/// # }
+/// # impl kube_operator_runtime::webhook::Defaulter for v2::Foo { fn default(&mut self) {} }
+/// pub fn webhooks() -> Webhooks {
+///     Webhooks::new()
+///         .defaulting::<v2::Foo>()
+///         .conversion(Conversion::hub::<v2::Foo>().spoke::<v1::Foo>())
+/// }
+/// # assert_eq!(webhooks().paths(), ["/mutate-example-com-v2-foo", "/convert"]);
+/// ```
+///
+/// # Panics
+/// The builder methods panic when two webhooks would share a path, or two conversions a kind:
+/// a mistake in the program, found the first time it runs.
+#[derive(Clone, Default)]
+#[must_use]
+pub struct Webhooks {
+    admission: Vec<AdmissionWebhook>,
+    conversions: Vec<conversion::Converter>,
+}
+
+impl fmt::Debug for Webhooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Webhooks")
+            .field("paths", &self.paths())
+            .field(
+                "conversions",
+                &self
+                    .conversions
+                    .iter()
+                    .map(|conversion| format!("{}.{}", conversion.kind, conversion.group))
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl Webhooks {
+    /// No webhooks: a manager given this serves none.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Defaults `K` at [`default_path`]`::<K>("mutate")`.
+    pub fn defaulting<K: Defaulter>(self) -> Self {
+        self.add_defaulting::<K>(default_path::<K>("mutate"))
+    }
+
+    /// Defaults `K` at `path`.
+    pub fn defaulting_at<K: Defaulter>(self, path: &'static str) -> Self {
+        self.add_defaulting::<K>(path.into())
+    }
+
+    fn add_defaulting<K: Defaulter>(self, path: String) -> Self {
+        self.admission(AdmissionWebhook {
+            mutating: true,
+            path,
+            target: Target::of::<K>(),
+            operations: vec![Operation::Create, Operation::Update],
+            handler: admission::default::<K>,
+        })
+    }
+
+    /// Validates `K` at [`default_path`]`::<K>("validate")`.
+    pub fn validating<K: Validator>(self) -> Self {
+        self.add_validating::<K>(default_path::<K>("validate"))
+    }
+
+    /// Validates `K` at `path`, for the operations in [`Validator::OPERATIONS`].
+    pub fn validating_at<K: Validator>(self, path: &'static str) -> Self {
+        self.add_validating::<K>(path.into())
+    }
+
+    fn add_validating<K: Validator>(self, path: String) -> Self {
+        self.admission(AdmissionWebhook {
+            mutating: false,
+            path,
+            target: Target::of::<K>(),
+            operations: K::OPERATIONS.to_vec(),
+            handler: admission::validate::<K>,
+        })
+    }
+
+    /// Converts the versions of one kind through its hub, at [`CONVERSION_PATH`].
+    pub fn conversion<H: WebhookKind>(mut self, conversion: Conversion<H>) -> Self {
+        let converter = conversion.into_converter();
+        assert!(
+            !self.conversions.iter().any(|other| {
+                (&other.group, &other.kind) == (&converter.group, &converter.kind)
+            }),
+            "two conversions for {}.{}",
+            converter.kind,
+            converter.group
+        );
+        self.conversions.push(converter);
+        self
+    }
+
+    fn admission(mut self, webhook: AdmissionWebhook) -> Self {
+        assert!(
+            webhook.path.starts_with('/') && webhook.path != CONVERSION_PATH,
+            "webhook path {:?} must start with / and differ from {CONVERSION_PATH}",
+            webhook.path
+        );
+        assert!(
+            !self
+                .admission
+                .iter()
+                .any(|other| other.path == webhook.path),
+            "two webhooks at {}",
+            webhook.path
+        );
+        self.admission.push(webhook);
+        self
+    }
+
+    /// Whether there is nothing to serve.
+    pub fn is_empty(&self) -> bool {
+        self.admission.is_empty() && self.conversions.is_empty()
+    }
+
+    /// The paths served: each admission webhook's, in the order registered, then
+    /// [`CONVERSION_PATH`] if there is a conversion.
+    pub fn paths(&self) -> Vec<&str> {
+        let mut paths: Vec<&str> = self
+            .admission
+            .iter()
+            .map(|hook| hook.path.as_str())
+            .collect();
+        if !self.conversions.is_empty() {
+            paths.push(CONVERSION_PATH);
+        }
+        paths
+    }
+
+    /// `crds` with a conversion webhook (`spec.conversion`: strategy `Webhook`, Service
+    /// [`SERVICE_NAME`] in [`SERVICE_NAMESPACE`], path [`CONVERSION_PATH`], review version `v1`)
+    /// on each kind that has a [`Conversion`]; other CRDs unchanged.
+    pub fn with_conversion(
+        &self,
+        mut crds: Vec<CustomResourceDefinition>,
+    ) -> Vec<CustomResourceDefinition> {
+        for crd in &mut crds {
+            let converted = self.conversions.iter().any(|conversion| {
+                conversion.group == crd.spec.group && conversion.kind == crd.spec.names.kind
+            });
+            if converted {
+                crd.spec.conversion = Some(CustomResourceConversion {
+                    strategy: "Webhook".into(),
+                    webhook: Some(WebhookConversion {
+                        client_config: Some(apiextensions::WebhookClientConfig {
+                            service: Some(apiextensions::ServiceReference {
+                                name: SERVICE_NAME.into(),
+                                namespace: SERVICE_NAMESPACE.into(),
+                                path: Some(CONVERSION_PATH.into()),
+                                port: None,
+                            }),
+                            ..Default::default()
+                        }),
+                        conversion_review_versions: vec!["v1".into()],
+                    }),
+                });
+            }
+        }
+        crds
+    }
+
+    /// The [`MutatingWebhookConfiguration`] named [`MUTATING_CONFIGURATION_NAME`], one webhook
+    /// per defaulted kind; `None` when nothing is defaulted.
+    pub fn mutating_configuration(&self) -> Option<MutatingWebhookConfiguration> {
+        let webhooks: Vec<MutatingWebhook> = self
+            .admission
+            .iter()
+            .filter(|hook| hook.mutating)
+            .map(|hook| MutatingWebhook {
+                name: hook.target.webhook_name('m'),
+                admission_review_versions: vec!["v1".into()],
+                client_config: client_config(&hook.path),
+                failure_policy: Some("Fail".into()),
+                side_effects: "None".into(),
+                timeout_seconds: Some(TIMEOUT_SECONDS),
+                rules: Some(vec![hook.target.rule(&hook.operations)]),
+                ..Default::default()
+            })
+            .collect();
+        (!webhooks.is_empty()).then(|| MutatingWebhookConfiguration {
+            metadata: meta(MUTATING_CONFIGURATION_NAME),
+            webhooks: Some(webhooks),
+        })
+    }
+
+    /// The [`ValidatingWebhookConfiguration`] named [`VALIDATING_CONFIGURATION_NAME`], one
+    /// webhook per validated kind; `None` when nothing is validated.
+    pub fn validating_configuration(&self) -> Option<ValidatingWebhookConfiguration> {
+        let webhooks: Vec<ValidatingWebhook> = self
+            .admission
+            .iter()
+            .filter(|hook| !hook.mutating)
+            .map(|hook| ValidatingWebhook {
+                name: hook.target.webhook_name('v'),
+                admission_review_versions: vec!["v1".into()],
+                client_config: client_config(&hook.path),
+                failure_policy: Some("Fail".into()),
+                side_effects: "None".into(),
+                timeout_seconds: Some(TIMEOUT_SECONDS),
+                rules: Some(vec![hook.target.rule(&hook.operations)]),
+                ..Default::default()
+            })
+            .collect();
+        (!webhooks.is_empty()).then(|| ValidatingWebhookConfiguration {
+            metadata: meta(VALIDATING_CONFIGURATION_NAME),
+            webhooks: Some(webhooks),
+        })
+    }
+
+    /// Answers a review the API server posted to `path`: an `AdmissionReview` for an admission
+    /// webhook's path, a `ConversionReview` for [`CONVERSION_PATH`]. `None` when nothing is served
+    /// at `path`. A body that cannot be read gets a refusal saying why.
+    ///
+    /// This is what the manager's webhook server runs; a project's tests may call it directly.
+    pub fn handle(&self, path: &str, body: &[u8]) -> Option<Vec<u8>> {
+        if path == CONVERSION_PATH && !self.conversions.is_empty() {
+            return Some(conversion::review(&self.conversions, body));
+        }
+        let hook = self.admission.iter().find(|hook| hook.path == path)?;
+        Some(admission::review(body, hook.handler))
+    }
+}
+
+fn client_config(path: &str) -> WebhookClientConfig {
+    WebhookClientConfig {
+        service: Some(ServiceReference {
+            name: SERVICE_NAME.into(),
+            namespace: SERVICE_NAMESPACE.into(),
+            path: Some(path.into()),
+            port: None,
+        }),
+        ..Default::default()
+    }
+}
+
+fn meta(name: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.into()),
+        ..Default::default()
+    }
+}
+
+/// Also the kinds and webhooks of the manifests' tests.
+#[cfg(test)]
+pub(crate) mod tests;
