@@ -79,7 +79,10 @@ for project in "${projects[@]}"; do
   echo "$name: helm lint; helm template applied (server-side dry-run)"
   "$helm" lint --strict dist/chart >/dev/null
   "$helm" lint --strict dist/chart --set prometheus.enable=true --set metrics.enable=false --set rbac.enable=false >/dev/null
-  "$helm" template "$name" dist/chart --namespace "$namespace" --set networkPolicy.enable=true >"$work/chart.yaml"
+  # cert-manager's kinds are unknown to the test API server: with webhooks, the chart is applied
+  # without its Certificate and Issuer, which are only rendered below. Charts without webhooks
+  # ignore the webhook values.
+  "$helm" template "$name" dist/chart --namespace "$namespace" --set networkPolicy.enable=true --set certManager.enable=false >"$work/chart.yaml"
   dry_run "$work/chart.yaml" "$name: helm template"
   for kind in CustomResourceDefinition Deployment ServiceAccount RoleBinding Service NetworkPolicy ClusterRole; do
     grep -q "^kind: $kind$" "$work/chart.yaml" || fail "$name: the chart renders no $kind"
@@ -87,12 +90,26 @@ for project in "${projects[@]}"; do
   # The ServiceMonitor kind exists only with the Prometheus Operator, so it is rendered, not applied.
   "$helm" template "$name" dist/chart --namespace "$namespace" --set prometheus.enable=true >"$work/chart.yaml"
   grep -q '^kind: ServiceMonitor$' "$work/chart.yaml" || fail "$name: prometheus.enable=true renders no ServiceMonitor"
-  "$helm" template "$name" dist/chart --namespace "$namespace" --set crd.enable=false --set metrics.enable=false >"$work/chart.yaml"
+  "$helm" template "$name" dist/chart --namespace "$namespace" --set crd.enable=false --set metrics.enable=false --set webhook.enable=false >"$work/chart.yaml"
   if grep -Eq '^kind: (CustomResourceDefinition|Service)$' "$work/chart.yaml"; then
-    fail "$name: crd.enable=false or metrics.enable=false still renders a CRD or the metrics Service"
+    fail "$name: crd.enable=false, metrics.enable=false or webhook.enable=false still renders a CRD or a Service"
   fi
   if grep -q -- '--metrics-bind-address' "$work/chart.yaml"; then
     fail "$name: metrics.enable=false leaves the metrics server on"
+  fi
+  if [ -f dist/chart/templates/webhook/service.yaml ]; then
+    "$helm" lint --strict dist/chart --set webhook.enable=false >/dev/null
+    "$helm" template "$name" dist/chart --namespace "$namespace" >"$work/chart.yaml"
+    for kind in Certificate Issuer; do
+      grep -q "^kind: $kind$" "$work/chart.yaml" || fail "$name: the chart's webhooks get no cert-manager $kind"
+    done
+    grep -q "^  name: $name-webhook-service$" "$work/chart.yaml" || fail "$name: the chart renders no $name-webhook-service"
+    grep -q -- '- --webhook-cert-path=' "$work/chart.yaml" || fail "$name: the chart's manager serves no webhooks"
+    "$helm" template "$name" dist/chart --namespace "$namespace" --set webhook.enable=false >"$work/chart.yaml"
+    if grep -Eq '^kind: (Certificate|Issuer|MutatingWebhookConfiguration|ValidatingWebhookConfiguration)$' "$work/chart.yaml"; then
+      fail "$name: webhook.enable=false still renders the webhooks' objects"
+    fi
+    grep -q -- '- --enable-webhooks=false$' "$work/chart.yaml" || fail "$name: webhook.enable=false leaves the webhook server on"
   fi
   "$helm" template "$name" dist/chart --namespace "$namespace" --set metrics.secure=false >"$work/chart.yaml"
   grep -q -- '- --metrics-secure=false$' "$work/chart.yaml" || fail "$name: metrics.secure=false still serves HTTPS"

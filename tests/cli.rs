@@ -805,6 +805,77 @@ fn edit_helm_again_keeps_values_and_needs_force_for_edited_templates() {
     );
 }
 
+#[test]
+fn create_webhook_brings_the_chart_along_and_keeps_the_users_edits() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    cargo_operator(&dir)
+        .args(words("create api --group tutorial --version v1 --kind Bar"))
+        .assert()
+        .success();
+    edit_helm(&dir);
+    let values = dir.join("dist/chart/values.yaml");
+    let my_values = "manager:\n  image:\n    repository: registry.example/tutorial\n";
+    fs::write(&values, my_values).unwrap();
+    let deployment = dir.join("dist/chart/templates/manager/manager.yaml");
+    let pristine = fs::read_to_string(&deployment).unwrap();
+    fs::write(&deployment, format!("{pristine}# my edits\n")).unwrap();
+    let foo = "create webhook --group tutorial --version v1 --kind Foo --defaulting";
+
+    // The first webhook changes the Deployment, which holds the user's edits.
+    fails_cleanly(
+        &dir,
+        &words(foo),
+        "`dist/chart/templates/manager/manager.yaml` was edited since cargo-operator wrote it, and this change needs a new version of it; pass `--force` to replace it (your edits to it are lost), or move it away and bring your edits back into the new one",
+    );
+    fs::write(&deployment, &pristine).unwrap();
+    let note = "note: `dist/chart/values.yaml` is yours, so it was kept as it is: add `webhook: {enable: true}` and `certManager: {enable: true}` to it for the chart's webhook templates, which read them\n";
+    cargo_operator(&dir)
+        .args(words(foo))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "created dist/chart/templates/webhook/service.yaml",
+        ))
+        .stdout(predicate::str::contains(
+            "updated dist/chart/templates/manager/manager.yaml",
+        ))
+        .stdout(predicate::str::contains("kept dist/chart/values.yaml"))
+        .stderr(note);
+    assert_eq!(fs::read_to_string(&values).unwrap(), my_values);
+    let served = fs::read_to_string(&deployment).unwrap();
+    assert!(served.contains("--webhook-cert-path="), "{served}");
+
+    // Later webhooks leave the Deployment alone, edited or not.
+    fs::write(&deployment, format!("{served}# my edits\n")).unwrap();
+    cargo_operator(&dir)
+        .args(words(
+            "create webhook --group tutorial --version v1 --kind Bar --programmatic-validation",
+        ))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("dist/chart/templates/manager").not())
+        .stderr(note);
+    assert!(
+        fs::read_to_string(&deployment)
+            .unwrap()
+            .ends_with("# my edits\n")
+    );
+
+    // Once the two values are there, nothing more is asked.
+    fs::write(
+        &values,
+        format!("{my_values}webhook:\n  enable: true\ncertManager:\n  enable: false\n"),
+    )
+    .unwrap();
+    cargo_operator(&dir)
+        .args(["edit", "--helm", "--force"])
+        .assert()
+        .success()
+        .stderr("");
+}
+
 /// The `+++ b/<path>` files of a unified diff.
 fn diffed_paths(diff: &str) -> Vec<String> {
     diff.lines()

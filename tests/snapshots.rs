@@ -167,6 +167,38 @@ fn helm_chart() {
     insta::assert_snapshot!(diff(&default_project(), &variant));
 }
 
+/// Defaulting and validation webhooks for Foo.
+const CREATE_FOO_WEBHOOK: &[&str] = &[
+    "create",
+    "webhook",
+    "--group",
+    "tutorial",
+    "--version",
+    "v1",
+    "--kind",
+    "Foo",
+    "--defaulting",
+    "--programmatic-validation",
+];
+
+/// The chart's files of a scaffold.
+fn chart(files: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    files
+        .into_iter()
+        .filter(|(path, _)| path.starts_with("dist/chart/"))
+        .collect()
+}
+
+#[test]
+fn helm_chart_with_webhooks() {
+    let helm = scaffold(&[INIT, CREATE_FOO, &["edit", "--helm"]]);
+    let webhooks = scaffold(&[INIT, CREATE_FOO, &["edit", "--helm"], CREATE_FOO_WEBHOOK]);
+    insta::assert_snapshot!(diff(&chart(helm), &chart(webhooks.clone())));
+    // The chart comes out the same whichever comes first.
+    let chart_last = scaffold(&[INIT, CREATE_FOO, CREATE_FOO_WEBHOOK, &["edit", "--helm"]]);
+    assert_eq!(webhooks, chart_last);
+}
+
 #[test]
 fn init_alone() {
     let variant = scaffold(&[INIT]);

@@ -5,7 +5,7 @@
 //! versions); `kube-operator-runtime` serves it and crdgen writes the configurations from the
 //! registry `src/webhooks/mod.rs`. The first webhook also brings the deploy config: the Service,
 //! cert-manager's Issuer and Certificate, the manager's patch, the CA injection and a
-//! NetworkPolicy.
+//! NetworkPolicy, and the same in the Helm chart when the project has one.
 
 use std::path::Path;
 
@@ -127,6 +127,11 @@ pub fn run(args: CreateWebhookArgs, dir: &Path) -> Result<()> {
     let (mut plan, mut updated) = plan(&project, &resource, force, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
     record_hashes(&mut plan, &mut updated, &resource)?;
+    let note = if updated.helm {
+        super::edit::missing_values_note(&plan, &updated)?
+    } else {
+        None
+    };
     super::finish(
         &plan,
         &formatting,
@@ -137,7 +142,9 @@ pub fn run(args: CreateWebhookArgs, dir: &Path) -> Result<()> {
             "make test        # the generated tests run the webhooks on a real API server",
             "make run         # runs without webhooks (ENABLE_WEBHOOKS=false); see docs/webhooks.md",
         ],
-    )
+    )?;
+    ui::print_notes(note.as_slice());
+    Ok(())
 }
 
 /// The kind's entry in `PROJECT.toml` with the requested webhooks added.
@@ -385,6 +392,10 @@ pub fn plan(
     }
     if resource.webhooks.conversion {
         insert_all(&mut plan, CONVERSION_INSERTIONS, &context)?;
+    }
+    if updated.helm {
+        // The chart follows: its webhook templates the first time, and the manager's flags.
+        super::edit::plan_chart(&mut plan, Some(project), &updated, force)?;
     }
     super::plan_project_files(&mut plan, Some(project), &updated, force)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;

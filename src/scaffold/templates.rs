@@ -23,7 +23,7 @@ use super::IfExists;
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
 /// Sets rendered with square-bracket delimiters, because their output is a Go template.
-pub const SQUARE_BRACKET_SETS: &[&str] = &["helm"];
+pub const SQUARE_BRACKET_SETS: &[&str] = &["helm", "helm-webhook"];
 
 /// One rendered file, ready to be planned.
 #[derive(Debug)]
