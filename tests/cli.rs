@@ -1439,7 +1439,9 @@ fn create_webhook_records_the_webhooks_and_delete_api_takes_a_spoke_out_of_the_c
     );
     let registry = fs::read_to_string(dir.join("src/webhooks/mod.rs")).unwrap();
     assert!(
-        registry.contains(".conversion(Conversion::hub::<crate::api::v1::Foo>().spoke::<crate::api::v2::Foo>())"),
+        registry.contains(
+            ".conversion(Conversion::hub::<crate::api::v1::Foo>().spoke::<crate::api::v2::Foo>())"
+        ),
         "{registry}"
     );
     for file in [
@@ -1454,7 +1456,10 @@ fn create_webhook_records_the_webhooks_and_delete_api_takes_a_spoke_out_of_the_c
         assert!(dir.join(file).is_file(), "{file} is missing");
     }
     let kustomization = fs::read_to_string(dir.join("config/default/kustomization.yaml")).unwrap();
-    assert!(kustomization.contains("- ../webhook\n- ../certmanager\n"), "{kustomization}");
+    assert!(
+        kustomization.contains("- ../webhook\n- ../certmanager\n"),
+        "{kustomization}"
+    );
     assert!(
         kustomization.contains("name: foos.tutorial.my.domain}"),
         "{kustomization}"

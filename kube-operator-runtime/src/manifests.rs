@@ -200,9 +200,10 @@ impl Manifests {
     /// `<dir>/templates/crd/<group>_<plural>.yaml`, `<dir>/templates/rbac/role.yaml`,
     /// `<dir>/templates/rbac/leader_election_role.yaml` and, with admission webhooks,
     /// `<dir>/templates/webhook/webhooks.yaml`. Each renders only while `.Values.crd.enable`,
-    /// `.Values.rbac.enable` or `.Values.webhook.enable` is true. Webhooks call the Service
-    /// `<project>-webhook-service` in the release's namespace, and get their CA from
-    /// cert-manager's `<project>-serving-cert` while `.Values.certManager.enable` is true.
+    /// `.Values.rbac.enable` or `.Values.webhook.enable` (off when missing) is true. Webhooks
+    /// call the Service `<project>-webhook-service` in the release's namespace, and get their CA
+    /// from cert-manager's `<project>-serving-cert` while `.Values.certManager.enable` (on when
+    /// missing) is true.
     pub fn chart_files(&self, dir: &Path) -> Result<Vec<File>, Error> {
         let templates = dir.join("templates");
         let mut files = Vec::new();
@@ -233,7 +234,7 @@ impl Manifests {
             if converted {
                 // Without the webhook server, a CRD converted by it could not be read in its
                 // other versions.
-                contents = wrap_block(&contents, "  conversion:", ".Values.webhook.enable");
+                contents = wrap_block(&contents, "  conversion:", &switch_condition("webhook"));
             }
             files.push(File { path, contents });
         }
@@ -413,9 +414,10 @@ impl Manifests {
             .lines()
             .map(|line| match line.split_once(CERT_MANAGER_INJECT_CA) {
                 Some((indent, _)) => format!(
-                    "{indent}{{{{- if .Values.certManager.enable }}}}\n\
+                    "{indent}{{{{- if {} }}}}\n\
                      {indent}{CERT_MANAGER_INJECT_CA}: \"{certificate}\"\n\
-                     {indent}{{{{- end }}}}\n"
+                     {indent}{{{{- end }}}}\n",
+                    switch_condition("certManager")
                 ),
                 None => format!("{line}\n"),
             })
@@ -436,8 +438,20 @@ impl Manifests {
 fn chart_file(text: &str, switch: &str) -> String {
     format!(
         "{{{{/* Written by crdgen from the Rust code; change that code and run `make manifests`. */}}}}\n\
-         {{{{- if .Values.{switch}.enable }}}}\n{text}{{{{- end }}}}\n"
+         {{{{- if {} }}}}\n{text}{{{{- end }}}}\n",
+        switch_condition(switch)
     )
+}
+
+/// The Go template condition of `.Values.<switch>.enable`. A values.yaml written before the
+/// project's first webhook has no `webhook` or `certManager`: webhooks are then off, and
+/// cert-manager on, as the chart's own templates read them.
+fn switch_condition(switch: &str) -> String {
+    match switch {
+        "webhook" => r#"dig "webhook" "enable" false .Values.AsMap"#.into(),
+        "certManager" => r#"dig "certManager" "enable" true .Values.AsMap"#.into(),
+        other => format!(".Values.{other}.enable"),
+    }
 }
 
 /// Marks an object for cert-manager's CA injector; the chart sets the annotation's value.
@@ -798,7 +812,10 @@ mod tests {
         let text = &webhooks.contents;
         let mut lines = text.lines();
         assert!(lines.next().unwrap().starts_with("{{/*"), "{text}");
-        assert_eq!(lines.next(), Some("{{- if .Values.webhook.enable }}"));
+        assert_eq!(
+            lines.next(),
+            Some(r#"{{- if dig "webhook" "enable" false .Values.AsMap }}"#)
+        );
         assert_eq!(text.lines().last(), Some("{{- end }}"));
         assert_eq!(text.matches("\n---\n").count(), 1, "{text}");
         assert!(
@@ -822,7 +839,7 @@ mod tests {
         );
         assert!(
             text.contains(
-                "  annotations:\n    {{- if .Values.certManager.enable }}\n    \
+                "  annotations:\n    {{- if dig \"certManager\" \"enable\" true .Values.AsMap }}\n    \
                  cert-manager.io/inject-ca-from: \"{{ .Release.Namespace }}/example-serving-cert\"\n    \
                  {{- end }}\n"
             ),
@@ -833,14 +850,14 @@ mod tests {
         let crd = &files[0].contents;
         assert!(
             crd.contains(
-                "    {{- if .Values.certManager.enable }}\n    cert-manager.io/inject-ca-from"
+                "    {{- if dig \"certManager\" \"enable\" true .Values.AsMap }}\n    cert-manager.io/inject-ca-from"
             ),
             "{crd}"
         );
         assert!(crd.contains("    helm.sh/resource-policy: keep\n"), "{crd}");
         assert!(
             crd.contains(
-                "spec:\n  {{- if .Values.webhook.enable }}\n  conversion:\n    strategy: Webhook\n"
+                "spec:\n  {{- if dig \"webhook\" \"enable\" false .Values.AsMap }}\n  conversion:\n    strategy: Webhook\n"
             ),
             "{crd}"
         );
