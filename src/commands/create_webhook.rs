@@ -344,15 +344,7 @@ pub fn plan(
     if added_admission {
         // Files still as generated take the new webhook in; edited ones need `--force`.
         for file in templates::render_set("webhook", &context)? {
-            let unedited = match plan.current(&file.path)? {
-                Some(on_disk) => before_files_match(project, resource, &file.path, &on_disk),
-                None => true,
-            };
-            let if_exists = if unedited {
-                IfExists::Overwrite
-            } else {
-                policy(file.if_exists)
-            };
+            let if_exists = unless_edited(&plan, project, resource, &file, force)?;
             plan.add_file(&file.path, file.content, if_exists)?;
         }
     }
@@ -369,15 +361,7 @@ pub fn plan(
         context.spoke = None;
         // Tests every spoke, so it is rewritten with each new one (or kept, if edited).
         for file in templates::render_set("webhook-conversion", &context)? {
-            let unedited = match plan.current(&file.path)? {
-                Some(on_disk) => before_files_match(project, resource, &file.path, &on_disk),
-                None => true,
-            };
-            let if_exists = if unedited {
-                IfExists::Overwrite
-            } else {
-                policy(file.if_exists)
-            };
+            let if_exists = unless_edited(&plan, project, resource, &file, force)?;
             plan.add_file(&file.path, file.content, if_exists)?;
         }
     }
@@ -402,14 +386,29 @@ pub fn plan(
     Ok((plan, updated))
 }
 
-/// Whether `on_disk` is still the file cargo-operator wrote at `path` for this API.
-fn before_files_match(project: &Project, resource: &Resource, path: &str, on_disk: &str) -> bool {
-    project
-        .resources
-        .iter()
-        .find(|r| r.same_gvk(resource))
-        .and_then(|r| r.files.get(path))
-        .is_some_and(|hash| crate::scaffold::hashes::matches(hash, on_disk))
+/// How to write a file that gains a webhook: over the existing one while it is still what
+/// cargo-operator wrote for this API, else as its template says (an error without `--force`).
+fn unless_edited(
+    plan: &Plan,
+    project: &Project,
+    resource: &Resource,
+    file: &templates::Rendered,
+    force: bool,
+) -> Result<IfExists> {
+    let unedited = match plan.current(&file.path)? {
+        None => true,
+        Some(on_disk) => project
+            .resources
+            .iter()
+            .find(|r| r.same_gvk(resource))
+            .and_then(|r| r.files.get(&file.path))
+            .is_some_and(|hash| crate::scaffold::hashes::matches(hash, &on_disk)),
+    };
+    Ok(match file.if_exists {
+        _ if unedited => IfExists::Overwrite,
+        IfExists::Error if force => IfExists::Overwrite,
+        other => other,
+    })
 }
 
 #[cfg(test)]

@@ -75,18 +75,7 @@ pub async fn manager_client(env: &TestEnv) -> Client {
 
 /// The manager binary, running as `MANAGER_USER` with `args`, without its webhooks.
 pub async fn start_manager(env: &TestEnv, name: &str, args: &[&str]) -> ManagerProcess {
-    let args: Vec<&str> = ["--enable-webhooks=false"]
-        .into_iter()
-        .chain(args.iter().copied())
-        .collect();
-    ManagerProcess::start(
-        env,
-        env!("CARGO_BIN_EXE_manager"),
-        name,
-        MANAGER_USER,
-        &args,
-    )
-    .await
+    run_manager(env, name, vec!["--enable-webhooks=false".into()], args).await
 }
 
 /// The manager binary serving its webhooks where `start_env_with_webhooks` told the API server
@@ -99,18 +88,23 @@ pub async fn start_manager_with_webhooks(
     let server = env
         .webhook_server()
         .expect("start the API server with `start_env_with_webhooks`");
-    let webhook_args = webhook_args(server);
-    let args: Vec<&str> = webhook_args
-        .iter()
-        .map(String::as_str)
-        .chain(args.iter().copied())
-        .collect();
+    run_manager(env, name, webhook_args(server), args).await
+}
+
+async fn run_manager(
+    env: &TestEnv,
+    name: &str,
+    mut flags: Vec<String>,
+    args: &[&str],
+) -> ManagerProcess {
+    flags.extend(args.iter().map(|arg| arg.to_string()));
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     ManagerProcess::start(
         env,
         env!("CARGO_BIN_EXE_manager"),
         name,
         MANAGER_USER,
-        &args,
+        &flags,
     )
     .await
 }
