@@ -2,8 +2,10 @@
 //!
 //! A real kube-apiserver (kube-envtest) calls a validating webhook that a [`Manager`] serves
 //! in-process over HTTPS, as in a cluster. It prints:
-//! - the time kube-envtest takes to start with the webhook configured, and from starting the
-//!   manager to the first request the webhook admitted;
+//! - the time kube-envtest takes to start with the webhook configured; what the API server takes
+//!   to refuse a request before any server listens (its first call to a new webhook waits for
+//!   the configuration to be ready); and, from starting the manager, the time to its webhook
+//!   server listening and to the first request the webhook admitted;
 //! - the latency of `ROUNDS` server-side dry-run creates of a kind with the webhook, and of as
 //!   many of a kind without one (the API server alone), interleaved so that both meet the same
 //!   machine, with their medians and ratio.
@@ -111,13 +113,33 @@ async fn main() {
         ..Default::default()
     };
 
+    // One request before the manager runs: it fails (nothing listens, `failurePolicy: Fail`),
+    // and shows what the API server spends on its first call to a new webhook.
+    let checked_object = |name: &str| Checked::new(name, CheckedSpec { name: name.into() });
+    let at = Instant::now();
+    let refused = checked
+        .create(&dry_run, &checked_object("early"))
+        .await
+        .is_err();
+    let cold_refusal = at.elapsed();
+    assert!(refused, "admitted with no webhook server");
+
     let started = Instant::now();
     let manager = tokio::spawn(
         Manager::new(args, "webhook-latency")
             .webhooks(webhooks)
             .run_with_client(env.client()),
     );
-    let checked_object = |name: &str| Checked::new(name, CheckedSpec { name: name.into() });
+    // The API server retries a webhook it could not reach with a growing delay, so a request
+    // sent before the server listens measures that delay; wait for the port first.
+    let address = (server.host().to_string(), server.port());
+    while tokio::net::TcpStream::connect(address.clone())
+        .await
+        .is_err()
+    {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let listening = started.elapsed();
     while checked
         .create(&dry_run, &checked_object("first"))
         .await
@@ -155,8 +177,17 @@ async fn main() {
     manager.abort();
 
     println!(
-        "first admission answer after starting the manager: {:.1} ms",
-        millis(first_answer)
+        "kube-envtest up (etcd, kube-apiserver, CRDs, webhook configurations): {:.0} ms",
+        millis(env_ready)
+    );
+    println!(
+        "a request before the manager started: refused after {:.1} ms",
+        millis(cold_refusal)
+    );
+    println!(
+        "after starting the manager: listening {:.1} ms, first admission answer {:.1} ms",
+        millis(listening),
+        millis(first_answer),
     );
     println!("{ROUNDS} dry-run creates each, interleaved (ms):");
     println!("{:<26}{:>8}{:>8}{:>8}", "", "p50", "p90", "p99");
