@@ -71,11 +71,11 @@ driver="$TARGET_DIR/driver/release/bench-driver"
 
 # Built from the working tree at every run, so template changes regenerated into the example
 # are what gets measured (its vendor/ holds the working tree's runtime crates).
-log "building the Rust manager (examples/tutorial, release)"
+log "building the Rust manager (examples/tutorial, the image's profile)"
 # vendor/ is written by the CLI, not committed: a fresh clone regenerates the example first.
 [ -d "$REPO_DIR/examples/tutorial/vendor" ] || "$REPO_DIR/scripts/regenerate-example.sh"
-(cd "$REPO_DIR/examples/tutorial" && CARGO_TARGET_DIR="$TARGET_DIR/tutorial" cargo build --release --locked --quiet --bin manager)
-rust_manager="$TARGET_DIR/tutorial/release/manager"
+(cd "$REPO_DIR/examples/tutorial" && CARGO_TARGET_DIR="$TARGET_DIR/tutorial" cargo build --profile image --locked --quiet --bin manager)
+rust_manager="$TARGET_DIR/tutorial/image/manager"
 # A copy of each CRD as built: examples/ may be regenerated while the benchmark runs.
 mkdir -p "$RESULTS/crds"
 cp -r "$REPO_DIR/examples/tutorial/config/crd/bases" "$RESULTS/crds/rust"

@@ -37,7 +37,7 @@ echo "build context: $(cd "$context" && find . -maxdepth 2 -mindepth 1 | sort | 
 cd "$context"
 # As in the image: the folder's own target/, whatever the caller's CARGO_TARGET_DIR.
 export CARGO_TARGET_DIR="$context/target"
-build() { cargo build --release --locked --target "$target" --bin manager "$@"; }
+build() { cargo build --profile image --locked --target "$target" --bin manager "$@"; }
 # The Dockerfile's first RUN: dependencies, against stub sources.
 mv src src.real
 mkdir -p src/bin
@@ -50,7 +50,7 @@ rm -rf src
 mv src.real src
 find src -name '*.rs' -exec touch {} +
 build --quiet
-manager="target/$target/release/manager"
+manager="target/$target/image/manager"
 if readelf -d "$manager" | grep -q NEEDED; then
   echo "error: the manager is dynamically linked:" >&2
   readelf -d "$manager" | grep NEEDED >&2
