@@ -429,10 +429,15 @@ impl WebhookNames {
         })
     }
 
+    /// A defaulting or validating webhook, which lives in [`file`](Self::file).
+    pub fn admission(&self) -> bool {
+        self.defaulting || self.validation
+    }
+
     /// Every file the webhooks of this version consist of.
     pub fn files(&self) -> Vec<String> {
         let mut files = Vec::new();
-        if self.defaulting || self.validation {
+        if self.admission() {
             files.push(self.file.clone());
             files.push(self.test_file.clone());
         }

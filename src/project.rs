@@ -156,6 +156,14 @@ impl Resource {
         self.group == group && self.version == version && self.kind == kind
     }
 
+    /// Whether `content` is still what cargo-operator wrote at `path` for this API: the hash
+    /// recorded in `files` matches. A file with no recorded hash counts as edited.
+    pub fn is_untouched(&self, path: &str, content: &str) -> bool {
+        self.files
+            .get(path)
+            .is_some_and(|hash| crate::scaffold::hashes::matches(hash, content))
+    }
+
     /// `group/version, Kind=Kind`, as Kubernetes prints a GVK.
     pub fn gvk(&self) -> String {
         format!("{}/{}, Kind={}", self.group, self.version, self.kind)

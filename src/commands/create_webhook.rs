@@ -344,7 +344,7 @@ pub fn plan(
     if added_admission {
         // Files still as generated take the new webhook in; edited ones need `--force`.
         for file in templates::render_set("webhook", &context)? {
-            let if_exists = unless_edited(&plan, project, resource, &file, force)?;
+            let if_exists = unless_edited(&plan, resource, &file, force)?;
             plan.add_file(&file.path, file.content, if_exists)?;
         }
     }
@@ -361,7 +361,7 @@ pub fn plan(
         context.spoke = None;
         // Tests every spoke, so it is rewritten with each new one (or kept, if edited).
         for file in templates::render_set("webhook-conversion", &context)? {
-            let if_exists = unless_edited(&plan, project, resource, &file, force)?;
+            let if_exists = unless_edited(&plan, resource, &file, force)?;
             plan.add_file(&file.path, file.content, if_exists)?;
         }
     }
@@ -390,19 +390,13 @@ pub fn plan(
 /// cargo-operator wrote for this API, else as its template says (an error without `--force`).
 fn unless_edited(
     plan: &Plan,
-    project: &Project,
     resource: &Resource,
     file: &templates::Rendered,
     force: bool,
 ) -> Result<IfExists> {
     let unedited = match plan.current(&file.path)? {
         None => true,
-        Some(on_disk) => project
-            .resources
-            .iter()
-            .find(|r| r.same_gvk(resource))
-            .and_then(|r| r.files.get(&file.path))
-            .is_some_and(|hash| crate::scaffold::hashes::matches(hash, &on_disk)),
+        Some(on_disk) => resource.is_untouched(&file.path, &on_disk),
     };
     Ok(match file.if_exists {
         _ if unedited => IfExists::Overwrite,

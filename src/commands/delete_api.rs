@@ -16,7 +16,7 @@ use super::manifests::CHART_DIR;
 use crate::cli::DeleteApiArgs;
 use crate::names::{ResourceNames, WebhookNames};
 use crate::project::{PROJECT_FILE, Project, Resource, Source};
-use crate::scaffold::{IfExists, Plan, hashes, rustfmt, templates};
+use crate::scaffold::{IfExists, Plan, rustfmt, templates};
 
 pub fn run(args: DeleteApiArgs, dir: &Path) -> Result<()> {
     let project = Project::load(dir)?;
@@ -117,11 +117,7 @@ pub fn plan(
             let Some(on_disk) = plan.current(&path)? else {
                 continue;
             };
-            let untouched = owner
-                .files
-                .get(&path)
-                .is_some_and(|hash| hashes::matches(hash, &on_disk));
-            if !untouched {
+            if !owner.is_untouched(&path, &on_disk) {
                 edited.push(path.clone());
             }
             plan.remove_file(&path)?;
@@ -142,16 +138,13 @@ pub fn plan(
         )?);
         for file in templates::render_set("webhook-conversion", &context)? {
             if let Some(on_disk) = plan.current(&file.path)?
-                && !hub
-                    .files
-                    .get(&file.path)
-                    .is_some_and(|hash| hashes::matches(hash, &on_disk))
+                && !hub.is_untouched(&file.path, &on_disk)
             {
                 edited.push(file.path.clone());
             }
             plan.add_file(&file.path, file.content, IfExists::Overwrite)?;
-            rewritten.push(hub.clone());
         }
+        rewritten.push(hub.clone());
     }
     if !edited.is_empty() && !args.force {
         let more = match edited.len() {

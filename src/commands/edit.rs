@@ -380,10 +380,10 @@ pub fn plan_chart(
 const WEBHOOK_VALUES: &[&str] = &["webhook", "certManager"];
 
 /// A note when the chart's `values.yaml`, kept as the user's, lacks settings the chart of
-/// `project` reads: helm stops at a missing `.Values.webhook.enable`.
+/// `project` reads: without `webhook.enable` the chart renders no webhooks.
 pub fn missing_values_note(plan: &Plan, project: &Project) -> Result<Option<String>> {
     let path = format!("{CHART_DIR}/values.yaml");
-    if TemplateContext::new(project, None).webhooks.is_empty() {
+    if project.resources.iter().all(|r| r.webhooks.is_empty()) {
         return Ok(None);
     }
     let Some(values) = plan.current(&path)? else {

@@ -130,7 +130,7 @@ impl TemplateContext {
         let mut webhook_modules: Vec<String> = webhooks
             .iter()
             .flat_map(|w| {
-                let admission = (w.defaulting || w.validation).then(|| top(&w.path));
+                let admission = w.admission().then(|| top(&w.path));
                 admission
                     .into_iter()
                     .chain(w.spokes.iter().map(|s| top(&s.path)))

@@ -159,7 +159,7 @@ fn module_lists(context: &TemplateContext) -> Vec<ModuleList> {
     let add_webhooks = "add webhooks with `cargo operator create webhook`";
     for w in &context.webhooks {
         let mut modules: Vec<&str> = Vec::new();
-        if w.defaulting || w.validation {
+        if w.admission() {
             modules.push(&w.path);
         }
         if w.conversion {
