@@ -85,7 +85,7 @@ step "examples/friends: format, lint, tests (its webhooks called by a real API s
   kubectl kustomize config/default >/dev/null
 )
 
-step "variants: namespaced with a Helm chart; cluster-scoped with two versions; two groups with core and external kinds; an API added then deleted"
+step "variants: namespaced with a Helm chart; cluster-scoped with two versions; two groups with core and external kinds; an API added then deleted; the webhook scaffold"
 # Each variant is scaffolded with the CLI, then formatted, linted and tested like the example.
 # They share the example's target folder, so only their own crate is compiled again.
 cli="${CARGO_TARGET_DIR:-$PWD/target}/debug/cargo-operator"
@@ -173,6 +173,21 @@ diff -r --exclude=crds.yaml --exclude=Cargo.lock "$variants/never-added" "$varia
   echo "error: deleting the APIs did not give back the tree of a project that never had them" >&2
   exit 1
 }
+# The webhook scaffold as generated, which examples/friends replaces with its user's code: a
+# cluster-scoped kind of two versions, in the layout by group, with a custom path. Its two
+# webhook tests run; the controller's and the manager's run in the other variants.
+scaffold_variant webhook-scaffold \
+  "init --domain example.com --multigroup" \
+  "create api --group ship --version v1 --kind Frigate --skeleton --namespaced=false" \
+  "create api --group ship --version v2 --kind Frigate --skeleton --namespaced=false --controller=false" \
+  "create webhook --group ship --version v1 --kind Frigate --defaulting --programmatic-validation --validation-path /check-frigates" \
+  "create webhook --group ship --version v1 --kind Frigate --conversion --spoke v2"
+(
+  cd "$variants/webhook-scaffold"
+  cargo fmt --check
+  cargo clippy --quiet --all-targets -- -D warnings
+  cargo test --quiet --test ship_frigate_v1_webhook --test ship_frigate_conversion
+)
 # The manager's own role is a Role in the namespaced project, a ClusterRole otherwise.
 manager_role_kind() { grep -B2 '^  name: manager-role$' "$variants/$1/crds.yaml" | sed -n 's/^kind: //p'; }
 [ "$(manager_role_kind team-operator)" = Role ] || { echo "error: the namespaced project's manager role is not a Role" >&2; exit 1; }
