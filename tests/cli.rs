@@ -1376,6 +1376,22 @@ fn create_webhook_refuses_what_it_cannot_make_and_leaves_the_tree_alone() {
         "webhook path `mutate` must start with `/` and hold only letters, digits and `/-_.~`, such as `/mutate-foo`",
     );
 
+    let long = "A".repeat(60);
+    cargo_operator(&dir)
+        .args(words(&format!(
+            "create api --group tutorial --version v1 --kind {long} --skeleton"
+        )))
+        .assert()
+        .success();
+    fails_cleanly(
+        &dir,
+        &words(&format!("{webhook} --kind {long} --defaulting")),
+        &format!(
+            "kind `{long}` is too long for an admission webhook, whose name starts `m{}-v1` (64 characters, where Kubernetes allows 63); pick a kind of at most 59 characters",
+            long.to_ascii_lowercase()
+        ),
+    );
+
     cargo_operator(&dir)
         .args(words(
             "create api --group tutorial --version v2 --kind Foo --controller=false",

@@ -176,6 +176,18 @@ pub fn resolve(args: &CreateWebhookArgs, project: &Project) -> Result<Resource> 
             resource.gvk()
         );
     }
+    // The runtime names admission webhooks `m<kind>-<version>.<group>` (`v…` when validating),
+    // and the first part of such a name is a DNS label: 63 characters at most.
+    let label = 1 + resource.kind.len() + 1 + resource.version.len();
+    if (args.defaulting || args.programmatic_validation) && label > 63 {
+        bail!(
+            "kind `{}` is too long for an admission webhook, whose name starts `m{}-{}` ({label} characters, where Kubernetes allows 63); pick a kind of at most {} characters",
+            resource.kind,
+            resource.kind.to_ascii_lowercase(),
+            resource.version,
+            63 - 2 - resource.version.len()
+        );
+    }
     if !(args.defaulting || args.programmatic_validation || args.conversion) {
         bail!(
             "say which webhook to create: `--defaulting`, `--programmatic-validation` or `--conversion --spoke <version>`"
