@@ -311,7 +311,7 @@ impl KubebuilderCreateApiFlags {
         }
         if self.ssa {
             notes.push(
-                "`--ssa` is ignored: the generated controllers already write status by server-side apply".into(),
+                "`--ssa` is ignored: generated controllers already patch only the status fields they own".into(),
             );
         }
         notes

@@ -26,9 +26,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::{
-    Error, Readiness,
+    Error, Index, Readiness,
+    initial_list::watch_objects,
     metrics::{ErrorReason, Metrics},
-    watch_backoff::{SourcesPauseThemselves, backoff_unless_expired},
+    watch_backoff::SourcesPauseThemselves,
 };
 
 /// At most this many reconciles at once per controller: enough to keep the API server busy, few
@@ -94,6 +95,45 @@ impl Shared {
     where
         K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     {
+        self.controller_with_indexes(name, api, Vec::new())
+    }
+
+    /// Like [`controller_for`](Self::controller_for), and keeps `index` current with the
+    /// controller's cache, so that a trigger can find the objects with a key without visiting
+    /// every object (controller-runtime's field index).
+    ///
+    /// ```no_run
+    /// # use k8s_openapi::api::core::v1::ConfigMap;
+    /// # use kube::Api;
+    /// # use kube_operator_runtime::{Index, Shared};
+    /// # fn example(shared: Shared) {
+    /// let by_owner = Index::new(|cm: &ConfigMap| cm.metadata.labels.as_ref()?.get("owner").cloned());
+    /// let api = Api::<ConfigMap>::all(shared.client.clone());
+    /// let controller = shared.controller_with_index("configmap", api, &by_owner);
+    /// // by_owner.get("team-a") now lists team-a's config maps.
+    /// # }
+    /// ```
+    pub fn controller_with_index<K>(
+        &self,
+        name: &'static str,
+        api: Api<K>,
+        index: &Index<K>,
+    ) -> ManagedController<K>
+    where
+        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    {
+        self.controller_with_indexes(name, api, vec![index.clone()])
+    }
+
+    fn controller_with_indexes<K>(
+        &self,
+        name: &'static str,
+        api: Api<K>,
+        indexes: Vec<Index<K>>,
+    ) -> ManagedController<K>
+    where
+        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    {
         info!(
             controller = name,
             group = &*K::group(&()),
@@ -107,20 +147,26 @@ impl Shared {
         );
         let (cache, writer) = reflector::store();
         let synced = self.readiness.cache_of(name, K::kind(&()));
-        let events =
-            backoff_unless_expired(watcher(api, watcher::Config::default().any_semantic()))
-                // Nothing here reads managed fields, and they are often most of an object's size.
-                .modify(|obj| obj.managed_fields_mut().clear())
-                .reflect(writer)
-                .inspect(move |event| match event {
-                    Ok(watcher::Event::InitDone) => synced.mark_synced(),
-                    Err(err) => synced.record_error(err),
-                    Ok(_) => {}
-                })
-                // Deleted objects trigger too: a deleted object's pending requeue (often minutes
-                // away) then comes due at once and is dropped as `ObjectNotFound`, instead of
-                // holding memory until it fires. The reconciler never sees them.
-                .touched_objects();
+        let events = watch_objects(api)
+            // Nothing here reads managed fields, and they are often most of an object's size.
+            .modify(|obj| obj.managed_fields_mut().clear())
+            .inspect(move |event| {
+                if let Ok(event) = event {
+                    for index in &indexes {
+                        index.apply_watcher_event(event);
+                    }
+                }
+            })
+            .reflect(writer)
+            .inspect(move |event| match event {
+                Ok(watcher::Event::InitDone) => synced.mark_synced(),
+                Err(err) => synced.record_error(err),
+                Ok(_) => {}
+            })
+            // Deleted objects trigger too: a deleted object's pending requeue (often minutes
+            // away) then comes due at once and is dropped as `ObjectNotFound`, instead of
+            // holding memory until it fires. The reconciler never sees them.
+            .touched_objects();
         let controller = Controller::for_stream(events, cache.clone())
             .with_config(controller::Config::default().concurrency(MAX_CONCURRENT_RECONCILES))
             .trigger_backoff(SourcesPauseThemselves)
@@ -372,11 +418,7 @@ mod tests {
 
     #[tokio::test]
     async fn ensure_served_reports_a_kind_the_api_server_does_not_serve() {
-        let (service, mut handle) = tower_test::mock::pair::<
-            http::Request<kube::client::Body>,
-            http::Response<kube::client::Body>,
-        >();
-        let client = Client::new(service, "default");
+        let (client, mut handle) = crate::test_support::mock_client();
         let checking = tokio::spawn(async move {
             ensure_served(&Api::<ConfigMap>::all(client))
                 .await

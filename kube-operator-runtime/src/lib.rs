@@ -112,6 +112,9 @@
 
 mod controller;
 mod error;
+pub mod events;
+mod index;
+mod initial_list;
 pub mod manager;
 pub mod manifests;
 pub mod metrics;
@@ -128,6 +131,8 @@ pub use controller::{
     ErrorBackoff, MAX_CONCURRENT_RECONCILES, ManagedController, Shared, ensure_served, watched_api,
 };
 pub use error::Error;
+pub use events::EventPublisher;
+pub use index::Index;
 pub use manager::{
     BindAddress, LogFormat, Manager, ManagerArgs, SHUTDOWN_BUDGET, SHUTDOWN_GRACE,
     TERMINATION_GRACE_PERIOD,
@@ -137,3 +142,20 @@ pub use webhook::{
     Conversion, Defaulter, Denied, Operation, Validation, Validator, Warnings, WebhookKind,
     Webhooks,
 };
+
+/// What the crate's own unit tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use kube::client::Body;
+
+    /// The test's end of a mocked API server: it reads each request and answers by hand.
+    pub(crate) type MockHandle =
+        tower_test::mock::Handle<http::Request<Body>, http::Response<Body>>;
+
+    /// A client whose requests go to the returned handle instead of an API server.
+    pub(crate) fn mock_client() -> (kube::Client, MockHandle) {
+        let (service, handle) =
+            tower_test::mock::pair::<http::Request<Body>, http::Response<Body>>();
+        (kube::Client::new(service, "default"), handle)
+    }
+}

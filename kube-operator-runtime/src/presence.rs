@@ -1,43 +1,41 @@
-//! Watching another kind for objects that appear or disappear, through a cache of their names.
+//! Watching another kind for objects that appear or disappear, through an index of their names.
 //!
 //! A controller whose objects refer to others by name (a Foo looking for a Pod called
 //! `spec.name`) needs to know which exist, not what they hold. [`Shared::watch_presence`] keeps
-//! a metadata-only cache of name and namespace, and yields an object only when it appears or
-//! disappears: a Pod that changes a few times per second while it starts triggers nothing.
+//! the names and namespaces alone, from a metadata-only watch, and yields an object only when it
+//! appears or disappears: a Pod that changes a few times per second while it starts triggers
+//! nothing.
 
 use std::{collections::HashSet, fmt::Debug};
 
 use futures::{Stream, StreamExt, stream, stream::BoxStream};
 use kube::{
     Api, Resource,
-    core::{ObjectMeta, PartialObjectMeta},
-    runtime::{
-        WatchStreamExt,
-        reflector::{self, ObjectRef, Store, store::Writer},
-        watcher,
-    },
+    core::{ObjectMeta, PartialObjectMeta, PartialObjectMetaExt},
+    runtime::{reflector::ObjectRef, watcher},
 };
 use serde::de::DeserializeOwned;
 use tracing::info;
 
-use crate::{CacheSync, Shared, watch_backoff::backoff_unless_expired};
+use crate::{CacheSync, Index, Shared, initial_list::watch_objects};
 
-/// A metadata-only cache of one kind, and the stream of its objects that appeared or
+/// The names of one kind's objects, and the stream of its objects that appeared or
 /// disappeared. Made by [`Shared::watch_presence`].
 #[non_exhaustive]
 pub struct PresenceWatch<K: Resource<DynamicType = ()> + 'static> {
-    /// Name and namespace of every object of the kind, kept current.
-    pub cache: Store<PartialObjectMeta<K>>,
-    /// Set once `cache` holds the first list; a reconciler reading `cache` waits for it.
+    /// Every object of the kind by name, whatever its namespace, kept current: "is there one
+    /// named X?" (`names.contains_key("X")`) without visiting them all.
+    pub names: Index<PartialObjectMeta<K>>,
+    /// Set once `names` holds the first list; a reconciler reading `names` waits for it.
     pub synced: CacheSync,
-    /// Each object that appeared or disappeared, once `cache` shows the change; feed it to
+    /// Each object that appeared or disappeared, once `names` shows the change; feed it to
     /// `Controller::watches_stream`.
     pub changes: BoxStream<'static, watcher::Result<PartialObjectMeta<K>>>,
 }
 
 impl Shared {
     /// Watches the metadata of `api`'s objects for the controller `controller`, keeping only
-    /// their names and namespaces: see [`PresenceWatch`]. The cache counts towards
+    /// their names and namespaces: see [`PresenceWatch`]. Its first list counts towards
     /// `controller`'s readiness.
     ///
     /// ```no_run
@@ -45,7 +43,7 @@ impl Shared {
     /// # use kube::{Api, core::PartialObjectMeta};
     /// # fn example(shared: kube_operator_runtime::Shared) {
     /// let pods = shared.watch_presence("foo", Api::<PartialObjectMeta<Pod>>::all(shared.client.clone()));
-    /// let jack_exists = pods.cache.find(|pod| pod.metadata.name.as_deref() == Some("jack")).is_some();
+    /// let jack_exists = pods.names.contains_key("jack");
     /// # }
     /// ```
     pub fn watch_presence<K>(
@@ -61,53 +59,40 @@ impl Shared {
             source = format!("metadata source: {}", K::kind(&())),
             "starting event source"
         );
-        let (cache, writer) = reflector::store();
-        let events =
-            backoff_unless_expired(watcher(api, watcher::Config::default().any_semantic())).modify(
-                |obj| {
-                    // Only names matter; dropping labels, annotations and managed fields keeps the
-                    // cache small in large clusters.
-                    let meta = &mut obj.metadata;
-                    *meta = ObjectMeta {
-                        name: meta.name.take(),
-                        namespace: meta.namespace.take(),
-                        ..Default::default()
-                    };
-                },
-            );
+        let events = watch_objects(api);
         let synced = self.readiness.cache_of(controller, K::kind(&()));
-        let changes = presence_changes(events, writer, synced.clone()).boxed();
+        let names = Index::new(|obj: &PartialObjectMeta<K>| obj.metadata.name.clone());
+        let changes = presence_changes(events, names.clone(), synced.clone()).boxed();
         PresenceWatch {
-            cache,
+            names,
             synced,
             changes,
         }
     }
 }
 
-/// Applies watch `events` to the cache behind `writer` and yields each object that appeared or
-/// disappeared.
+/// Applies watch `events` to `names` (an index by name) and yields each object that appeared
+/// or disappeared, as name and namespace.
 ///
 /// Compared to `reflect(writer).touched_objects()` this drops updates of objects that already
 /// existed (each reconcile would otherwise race the watch event of what it just wrote), and after
-/// a re-list it yields what changed while the watch was down, once the cache holds the new list.
+/// a re-list it yields what changed while the watch was down, once `names` holds the new list.
 /// The first list yields nothing: a reconciler waits for it (`synced` says when it is in), and
 /// every object of the controller's own kind is reconciled after it anyway.
 pub fn presence_changes<K>(
-    events: impl Stream<Item = watcher::Result<watcher::Event<K>>>,
-    mut writer: Writer<K>,
+    events: impl Stream<Item = watcher::Result<watcher::Event<PartialObjectMeta<K>>>>,
+    names: Index<PartialObjectMeta<K>>,
     synced: CacheSync,
-) -> impl Stream<Item = watcher::Result<K>>
+) -> impl Stream<Item = watcher::Result<PartialObjectMeta<K>>>
 where
     K: Resource<DynamicType = ()> + Clone,
 {
-    let cache = writer.as_reader();
     let mut listed_once = false;
     // What the ongoing re-list returned so far.
     let mut relisted = HashSet::new();
     events.flat_map(move |event| {
         let event = match event {
-            Ok(event) => event,
+            Ok(event) => event.modify(keep_name_only),
             Err(err) => {
                 synced.record_error(&err);
                 return stream::iter(vec![Err(err)]);
@@ -115,7 +100,7 @@ where
         };
         let mut changes = Vec::new();
         match &event {
-            watcher::Event::Apply(obj) if cache.get(&ObjectRef::from_obj(obj)).is_none() => {
+            watcher::Event::Apply(obj) if !names.has(&ObjectRef::from_obj(obj)) => {
                 changes.push(obj.clone());
             }
             watcher::Event::Delete(obj) => changes.push(obj.clone()),
@@ -124,28 +109,23 @@ where
                 relisted.insert(ObjectRef::from_obj(obj));
             }
             watcher::Event::InitDone if listed_once => {
-                // Gone: cached before the re-list but not listed again.
+                // Gone: known before the re-list but not listed again.
                 changes.extend(
-                    cache
-                        .state()
+                    names
+                        .objects()
                         .into_iter()
-                        .filter(|obj| !relisted.contains(&ObjectRef::from_obj(obj.as_ref())))
-                        .map(|obj| K::clone(&obj)),
+                        .filter(|obj_ref| !relisted.contains(obj_ref))
+                        .map(|obj_ref| meta_of(&obj_ref)),
                 );
-                relisted.retain(|obj_ref| cache.get(obj_ref).is_none());
+                relisted.retain(|obj_ref| !names.has(obj_ref));
             }
             _ => {}
         }
-        writer.apply_watcher_event(&event);
+        names.apply_watcher_event(&event);
         if let watcher::Event::InitDone = event {
-            // New: listed but not cached before; yielded only now that the cache holds them,
-            // so that the reconciler sees them.
-            changes.extend(
-                relisted
-                    .drain()
-                    .filter_map(|obj_ref| cache.get(&obj_ref))
-                    .map(|obj| K::clone(&obj)),
-            );
+            // New: listed but not known before; yielded only now that `names` holds them, so
+            // that the reconciler sees them.
+            changes.extend(relisted.drain().map(|obj_ref| meta_of(&obj_ref)));
             listed_once = true;
             synced.mark_synced();
         }
@@ -153,12 +133,34 @@ where
     })
 }
 
+/// Only names matter; dropping labels, annotations and managed fields keeps what is held small
+/// in large clusters.
+fn keep_name_only<K>(obj: &mut PartialObjectMeta<K>) {
+    let meta = &mut obj.metadata;
+    *meta = ObjectMeta {
+        name: meta.name.take(),
+        namespace: meta.namespace.take(),
+        ..Default::default()
+    };
+}
+
+fn meta_of<K: Resource<DynamicType = ()>>(
+    obj_ref: &ObjectRef<PartialObjectMeta<K>>,
+) -> PartialObjectMeta<K> {
+    ObjectMeta {
+        name: Some(obj_ref.name.clone()),
+        namespace: obj_ref.namespace.clone(),
+        ..Default::default()
+    }
+    .into_response_partial()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::Readiness;
     use k8s_openapi::api::core::v1::Pod;
-    use kube::{ResourceExt, core::PartialObjectMetaExt};
+    use kube::ResourceExt;
 
     fn pod(namespace: &str, name: &str) -> PartialObjectMeta<Pod> {
         ObjectMeta {
@@ -172,7 +174,6 @@ mod tests {
     #[tokio::test]
     async fn presence_changes_yields_objects_that_appear_or_disappear() {
         use watcher::Event::{Apply, Delete, Init, InitApply, InitDone};
-        let (cache, writer) = reflector::store();
         let readiness = Readiness::default();
         readiness.started();
         let synced = readiness.cache_of("foo", "Pod");
@@ -194,13 +195,14 @@ mod tests {
             Ok(InitDone),
         ];
 
-        let changes: Vec<String> = presence_changes(stream::iter(events), writer, synced)
+        let names = Index::new(|pod: &PartialObjectMeta<Pod>| pod.metadata.name.clone());
+        let changes: Vec<String> = presence_changes(stream::iter(events), names.clone(), synced)
             .map(|change| match change {
-                // Whether a reconciler, reading the cache, sees the object.
-                Ok(pod) => match cache.get(&ObjectRef::from_obj(&pod)) {
-                    Some(_) => format!("+{}/{}", pod.namespace().unwrap(), pod.name_any()),
-                    None => format!("-{}/{}", pod.namespace().unwrap(), pod.name_any()),
-                },
+                // Whether a reconciler, reading the index, sees the object.
+                Ok(pod) if names.has(&ObjectRef::from_obj(&pod)) => {
+                    format!("+{}/{}", pod.namespace().unwrap(), pod.name_any())
+                }
+                Ok(pod) => format!("-{}/{}", pod.namespace().unwrap(), pod.name_any()),
                 Err(_) => "error".to_string(),
             })
             .collect()
@@ -212,8 +214,10 @@ mod tests {
             Ok(()),
             "the first list did not mark the cache synced"
         );
-        let mut cached: Vec<String> = cache.state().iter().map(|pod| pod.name_any()).collect();
-        cached.sort();
-        assert_eq!(cached, ["p1", "p4"]);
+        let mut known: Vec<String> = names.objects().into_iter().map(|pod| pod.name).collect();
+        known.sort();
+        assert_eq!(known, ["p1", "p4"]);
+        assert!(names.contains_key("p1") && names.contains_key("p4"));
+        assert!(!names.contains_key("p2") && !names.contains_key("p3"));
     }
 }

@@ -91,12 +91,25 @@ struct Phase {
     last_request_seconds: Option<f64>,
     /// Operator memory and CPU once it went quiet (CPU is cumulative since start).
     usage: Usage,
+    /// What the phase cost the API server: its CPU over the phase and its memory at the end.
+    /// The driver's own requests are in it too, the same for every operator.
+    apiserver: ApiserverCost,
     /// `apiserver_request_total` increase over the phase: the operator's requests and the
     /// driver's (which creates, changes and watches the objects).
     apiserver_requests: RequestCounts,
     /// The operator's own requests, from the audit log.
     operator_requests: BTreeMap<String, u64>,
     status_writes: StatusWrites,
+}
+
+/// The API server's CPU and memory over one phase (/proc of kube-apiserver).
+#[derive(Serialize)]
+struct ApiserverCost {
+    /// CPU seconds the API server spent from the phase's start until the operator went quiet.
+    cpu_seconds: f64,
+    /// Its resident set size when the phase started and when it ended, in KiB.
+    rss_kib_before: u64,
+    rss_kib_after: u64,
 }
 
 /// The operator's status writes (patch or update of foos/status) in a phase.
@@ -169,7 +182,9 @@ async fn run(args: &Args) -> Result<RunResult> {
     let config = env.kubeconfig_for_user(OPERATOR_USER, &["system:masters"])?;
     std::fs::write(&kubeconfig, serde_json::to_string_pretty(&config)?)?;
 
+    let apiserver_pid = env.apiserver_pid().context("no kube-apiserver process")?;
     let before = metrics::request_totals(&client).await?;
+    let apiserver_before = procfs::usage(apiserver_pid)?;
     let mut operator = spawn_operator(&args.operator, &kubeconfig, &args.workdir)?;
     let pid = operator.id().context("operator exited at once")?;
     let (start, start_wall) = (Instant::now(), jiff::Timestamp::now());
@@ -179,7 +194,8 @@ async fn run(args: &Args) -> Result<RunResult> {
     wait_quiet(&audit).await;
     let after_initial = metrics::request_totals(&client).await?;
     let initial = Phase::measure(
-        pid,
+        (pid, apiserver_pid),
+        apiserver_before,
         converged - start,
         start_wall,
         &mut audit,
@@ -188,13 +204,15 @@ async fn run(args: &Args) -> Result<RunResult> {
     )?;
 
     let expected_after = workload.expected_after_churn();
+    let apiserver_before = procfs::usage(apiserver_pid)?;
     let (churn_start, churn_wall) = (Instant::now(), jiff::Timestamp::now());
     churn(&client, &workload).await?;
     let converged = wait_converged(&mut tracker, &expected_after, timeout, &mut operator).await?;
     wait_quiet(&audit).await;
     let after_churn = metrics::request_totals(&client).await?;
     let churn = Phase::measure(
-        pid,
+        (pid, apiserver_pid),
+        apiserver_before,
         converged - churn_start,
         churn_wall,
         &mut audit,
@@ -217,7 +235,8 @@ async fn run(args: &Args) -> Result<RunResult> {
 
 impl Phase {
     fn measure(
-        pid: u32,
+        (pid, apiserver_pid): (u32, u32),
+        apiserver_before: Usage,
         converge: Duration,
         start: jiff::Timestamp,
         audit: &mut AuditLog,
@@ -225,6 +244,12 @@ impl Phase {
         to_change: &BTreeSet<Key>,
     ) -> Result<Phase> {
         let usage = procfs::usage(pid)?;
+        let apiserver_after = procfs::usage(apiserver_pid)?;
+        let apiserver = ApiserverCost {
+            cpu_seconds: apiserver_after.cpu_seconds - apiserver_before.cpu_seconds,
+            rss_kib_before: apiserver_before.rss_kib,
+            rss_kib_after: apiserver_after.rss_kib,
+        };
         let requests = audit.read_new()?;
         let last_request_seconds = requests
             .last_request
@@ -245,6 +270,7 @@ impl Phase {
             converge_seconds: converge.as_secs_f64(),
             last_request_seconds,
             usage,
+            apiserver,
             apiserver_requests,
             operator_requests: requests.by_verb,
             status_writes,

@@ -11,13 +11,13 @@ mod support;
 
 use std::time::Duration;
 
-use friends::LEASE_NAME;
 use friends::api::v1::{Foo, FooSpec};
 use friends::controllers;
+use friends::{FIELD_MANAGER, LEASE_NAME};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::events::v1::Event;
-use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::{Api, ResourceExt};
 use kube_operator_runtime::Shared;
 use kube_operator_runtime::testing::{eventually, eventually_within};
 use serde_json::json;
@@ -78,20 +78,18 @@ async fn foo_is_happy_while_its_friend_exists() {
     let events = Api::<Event>::namespaced(env.client(), NAMESPACE);
     let pp = PostParams::default();
 
-    // Two Foos whose friends do not exist: both are reconciled to unhappy.
-    objects
-        .create(&pp, &new_object("foo-01", "jack"))
-        .await
-        .unwrap();
-    objects
-        .create(&pp, &new_object("foo-02", "joe"))
-        .await
-        .unwrap();
-    for name in ["foo-01", "foo-02"] {
-        eventually(&format!("{name} is unhappy"), || async {
-            happy(&objects, name).await == Some(false)
-        })
-        .await;
+    // Two Foos whose friends do not exist: unhappy from the start, by the schema's
+    // default, with nothing for the controller to write.
+    for (name, friend) in [("foo-01", "jack"), ("foo-02", "joe")] {
+        let created = objects
+            .create(&pp, &new_object(name, friend))
+            .await
+            .unwrap();
+        assert_eq!(
+            created.status.map(|status| status.happy),
+            Some(false),
+            "{name}"
+        );
     }
 
     // Pod jack appears: foo-01 is happy, and says so in an Event.
@@ -104,7 +102,22 @@ async fn foo_is_happy_while_its_friend_exists() {
         event_reasons(&events, "foo-01").await == ["FriendFound"]
     })
     .await;
-    assert_eq!(happy(&objects, "foo-02").await, Some(false));
+    // By now foo-02 was reconciled too (the controller reconciles each Foo once it
+    // appears), and its right status was left alone.
+    let unchanged = objects.get("foo-02").await.unwrap();
+    assert_eq!(
+        unchanged.status.as_ref().map(|status| status.happy),
+        Some(false)
+    );
+    let writers: Vec<_> = unchanged
+        .managed_fields()
+        .iter()
+        .filter_map(|entry| entry.manager.clone())
+        .collect();
+    assert!(
+        !writers.iter().any(|writer| writer == FIELD_MANAGER),
+        "{writers:?}"
+    );
 
     // foo-02 changes its friend to jack: happy too.
     let patch = json!({ "spec": { "name": "jack" } });
@@ -200,8 +213,8 @@ async fn foos_are_reconciled_by_the_leader_then_by_its_successor() {
     })
     .await;
     let reconciles = r#"controller_runtime_reconcile_total{controller="foo",result="success"}"#;
-    // The status is written before the reconcile ends (its Event comes after), and the
-    // reconcile is counted when it ends.
+    // The status is written before the reconcile ends, and the reconcile is counted when it
+    // ends.
     eventually("the leader counts a successful reconcile", || async {
         first.metric(reconciles).await >= Some(1.0)
     })

@@ -149,11 +149,7 @@ mod tests {
 
     /// A client no test request reaches.
     fn offline_client() -> kube::Client {
-        let (service, _handle) = tower_test::mock::pair::<
-            http::Request<kube::client::Body>,
-            http::Response<kube::client::Body>,
-        >();
-        kube::Client::new(service, "default")
+        crate::test_support::mock_client().0
     }
 
     #[tokio::test]

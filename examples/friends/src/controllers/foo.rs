@@ -13,21 +13,17 @@ use kube::{
     core::PartialObjectMeta,
     runtime::{
         controller::Action,
-        events::{Event, EventType, Recorder, Reporter},
-        reflector::{ObjectRef, Store},
+        events::{Event, EventType, Reporter},
     },
 };
 use kube_operator_runtime::{
-    CacheSync, ErrorBackoff, Shared, ensure_served, rbac::policy_rule, watched_api,
+    CacheSync, ErrorBackoff, EventPublisher, Index, Shared, ensure_served, rbac::policy_rule,
+    watched_api,
 };
 use serde_json::json;
 use tracing::{debug, info, warn};
 
-use crate::{
-    Error, FIELD_MANAGER, Result,
-    api::v1::{Foo, FooStatus},
-    controllers,
-};
+use crate::{Error, FIELD_MANAGER, Result, api::v1::Foo, controllers};
 
 /// The controller's name in logs, metrics and `/readyz`.
 const NAME: &str = "foo";
@@ -37,9 +33,10 @@ const RESYNC: Duration = Duration::from_secs(300);
 /// What the reconciler needs besides the Foo itself.
 pub struct Context {
     pub client: Client,
-    pub recorder: Recorder,
-    /// Name and namespace of every Pod in the namespaces the manager watches.
-    pub pods: Store<PartialObjectMeta<Pod>>,
+    /// Records Events in the background: a reconcile never waits for one.
+    pub events: EventPublisher,
+    /// Every Pod in the namespaces the manager watches, by name.
+    pub pods: Index<PartialObjectMeta<Pod>>,
     /// Set once `pods` holds the first list of Pods.
     pub pods_synced: CacheSync,
     /// How long to wait before retrying each Foo whose reconcile failed.
@@ -50,9 +47,13 @@ pub struct Context {
 pub async fn run(shared: Shared) -> Result<()> {
     let api = watched_api::<Foo>(shared.client.clone(), controllers::NAMESPACED);
     ensure_served(&api).await?;
-    let objects = shared.controller_for(NAME, api);
-    // One metadata-only watch of all Pods both fills the cache that the reconciler reads and,
-    // through the Foo cache, triggers the Foos looking for a Pod that appeared or disappeared.
+    // Which Foos look for a Pod name, kept with the controller's cache: a Pod event finds
+    // them without visiting every Foo (a field index on `spec.name`).
+    let by_friend = Index::new(|obj: &Foo| Some(obj.spec.name.clone()));
+    let objects = shared.controller_with_index(NAME, api, &by_friend);
+    // One metadata-only watch of all Pods both fills the index of Pod names that the
+    // reconciler reads and triggers the Foos looking for a Pod that appeared or
+    // disappeared.
     let pods = shared.watch_presence(
         NAME,
         watched_api::<PartialObjectMeta<Pod>>(shared.client.clone(), controllers::NAMESPACED),
@@ -60,33 +61,21 @@ pub async fn run(shared: Shared) -> Result<()> {
 
     let context = Arc::new(Context {
         client: shared.client.clone(),
-        recorder: Recorder::new(shared.client.clone(), Reporter::from(FIELD_MANAGER)),
-        pods: pods.cache,
+        events: EventPublisher::new(shared.client.clone(), Reporter::from(FIELD_MANAGER)),
+        pods: pods.names,
         pods_synced: pods.synced,
         backoff: objects.backoff(),
     });
-    let cache = objects.cache.clone();
     objects
         .map(|controller| {
-            controller.watches_stream(pods.changes, move |pod| {
-                objects_looking_for(&cache, &pod.name_any())
-            })
+            controller.watches_stream(pods.changes, move |pod| by_friend.get(&pod.name_any()))
         })
         .run(reconcile, error_policy, context)
         .await;
     Ok(())
 }
 
-/// The Foos looking for a Pod named `pod_name`, whichever their namespace.
-pub fn objects_looking_for(cache: &Store<Foo>, pod_name: &str) -> Vec<ObjectRef<Foo>> {
-    cache
-        .state_filter(|obj| obj.spec.name == pod_name)
-        .iter()
-        .map(|obj| ObjectRef::from_obj(obj.as_ref()))
-        .collect()
-}
-
-/// Sets `status.happy` from the Pod cache, writing only when it changes.
+/// Sets `status.happy` from the Pod index, writing only when it changes.
 pub async fn reconcile(obj: Arc<Foo>, ctx: Arc<Context>) -> Result<Action> {
     // An empty cache would make every Foo look friendless until the first
     // list of Pods arrives, and that wrong `false` would be written and
@@ -96,10 +85,9 @@ pub async fn reconcile(obj: Arc<Foo>, ctx: Arc<Context>) -> Result<Action> {
     let name = obj.name_any();
     let namespace = obj.namespace().ok_or(Error::MissingField("namespace"))?;
     let friend = obj.spec.name.as_str();
-    let happy = ctx
-        .pods
-        .find(|pod| pod.metadata.name.as_deref() == Some(friend))
-        .is_some();
+    let happy = ctx.pods.contains_key(friend);
+    // The API server defaults a missing status to `happy: false` (see the type), so a new
+    // Foo without a friend needs no write.
     let was_happy = obj.status.as_ref().map(|status| status.happy);
 
     if was_happy == Some(happy) {
@@ -107,18 +95,17 @@ pub async fn reconcile(obj: Arc<Foo>, ctx: Arc<Context>) -> Result<Action> {
         return Ok(Action::requeue(RESYNC));
     }
 
-    // Server-side apply of the status alone: the patch names only the fields
-    // this controller owns, so no read-modify-write race with other writers.
-    let patch = json!({
-        "apiVersion": Foo::api_version(&()),
-        "kind": Foo::kind(&()),
-        "status": FooStatus { happy },
-    });
+    // A merge patch of the one field this controller owns: no read-modify-write race with
+    // other writers, and less work for the API server than a server-side apply.
+    let patch = json!({ "status": { "happy": happy } });
     Api::<Foo>::namespaced(ctx.client.clone(), &namespace)
         .patch_status(
             &name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&patch),
+            &PatchParams {
+                field_manager: Some(FIELD_MANAGER.into()),
+                ..PatchParams::default()
+            },
+            &Patch::Merge(&patch),
         )
         .await?;
     info!(foo = %name, %namespace, %friend, happy, "status updated");
@@ -142,11 +129,8 @@ pub async fn reconcile(obj: Arc<Foo>, ctx: Arc<Context>) -> Result<Action> {
         (_, false) => None,
     };
     if let Some(event) = event {
-        // Events are informational: failing the reconcile would retry a status
-        // write that already succeeded.
-        if let Err(err) = ctx.recorder.publish(&event, &obj.object_ref(&())).await {
-            warn!(foo = %name, %namespace, error = %err, "failed to publish event");
-        }
+        // Queued, not awaited: published while the next reconciles run.
+        ctx.events.publish(event, obj.object_ref(&()));
     }
     Ok(Action::requeue(RESYNC))
 }
@@ -172,7 +156,7 @@ pub fn policy_rules() -> Vec<PolicyRule> {
         policy_rule(&group, "foos/status", &["patch"]),
         // The metadata-only watch uses the same list and watch verbs.
         policy_rule("", "pods", &["list", "watch"]),
-        // The Recorder creates an Event, then patches it when it repeats.
+        // Events are created, then patched when they repeat.
         policy_rule("events.k8s.io", "events", &["create", "patch"]),
     ]
 }
@@ -180,11 +164,11 @@ pub fn policy_rules() -> Vec<PolicyRule> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::v1::FooSpec;
+    use crate::api::v1::{FooSpec, FooStatus};
     use http::Method;
     use kube::{
         core::{ObjectMeta, PartialObjectMetaExt},
-        runtime::{reflector, watcher},
+        runtime::watcher,
     };
     use kube_operator_runtime::{
         Readiness,
@@ -213,25 +197,29 @@ mod tests {
         .into_response_partial()
     }
 
-    /// A Pod cache whose initial list returned `pods` (namespace, name).
-    fn pod_store(pods: &[(&str, &str)]) -> (Store<PartialObjectMeta<Pod>>, CacheSync) {
-        let (store, mut writer) = reflector::store();
-        writer.apply_watcher_event(&watcher::Event::Init);
+    fn pods_by_name() -> Index<PartialObjectMeta<Pod>> {
+        Index::new(|pod: &PartialObjectMeta<Pod>| pod.metadata.name.clone())
+    }
+
+    /// A Pod index whose initial list returned `pods` (namespace, name).
+    fn pod_index(pods: &[(&str, &str)]) -> (Index<PartialObjectMeta<Pod>>, CacheSync) {
+        let index = pods_by_name();
+        index.apply_watcher_event(&watcher::Event::Init);
         for (namespace, name) in pods {
-            writer.apply_watcher_event(&watcher::Event::InitApply(pod(namespace, name)));
+            index.apply_watcher_event(&watcher::Event::InitApply(pod(namespace, name)));
         }
-        writer.apply_watcher_event(&watcher::Event::InitDone);
+        index.apply_watcher_event(&watcher::Event::InitDone);
         let synced = Readiness::default().cache("foo");
         synced.mark_synced();
-        (store, synced)
+        (index, synced)
     }
 
     fn context(
-        (pods, pods_synced): (Store<PartialObjectMeta<Pod>>, CacheSync),
+        (pods, pods_synced): (Index<PartialObjectMeta<Pod>>, CacheSync),
     ) -> (Arc<Context>, ApiServer) {
         let (client, server) = mock_client();
         let ctx = Context {
-            recorder: Recorder::new(client.clone(), Reporter::from(FIELD_MANAGER)),
+            events: EventPublisher::new(client.clone(), Reporter::from(FIELD_MANAGER)),
             client,
             pods,
             pods_synced,
@@ -256,15 +244,8 @@ mod tests {
         );
         let mut query: Vec<&str> = request.query.split('&').filter(|p| !p.is_empty()).collect();
         query.sort_unstable();
-        assert_eq!(query, ["fieldManager=friends-controller", "force=true"]);
-        assert_eq!(
-            request.body,
-            json!({
-                "apiVersion": "friends.my.domain/v1",
-                "kind": "Foo",
-                "status": { "happy": happy },
-            })
-        );
+        assert_eq!(query, ["fieldManager=friends-controller"]);
+        assert_eq!(request.body, json!({ "status": { "happy": happy } }));
     }
 
     /// Checks the Event the reconciler published and accepts it.
@@ -302,24 +283,24 @@ mod tests {
 
     #[tokio::test]
     async fn friend_present_makes_foo_happy_and_announces_it() {
-        let (ctx, mut server) = context(pod_store(&[("elsewhere", "friend-01")]));
+        let (ctx, mut server) = context(pod_index(&[("elsewhere", "friend-01")]));
         let obj = new_object("foo-01", "friend-01", None);
         let reconciling = tokio::spawn(reconcile(Arc::new(obj.clone()), ctx));
 
         expect_status_patch(&mut server, &obj, true).await;
+        // The reconcile ends without waiting for its Event.
+        assert_eq!(finish(reconciling).await, Action::requeue(RESYNC));
         let event = expect_event(&mut server, "FriendFound").await;
         assert_eq!(
             event.body["note"],
             Value::from("Found Pod friend-01, Foo is happy")
         );
-
-        assert_eq!(finish(reconciling).await, Action::requeue(RESYNC));
         server.assert_no_more_requests().await;
     }
 
     #[tokio::test]
     async fn friend_absent_makes_new_foo_unhappy_without_event() {
-        let (ctx, mut server) = context(pod_store(&[("default", "someone-else")]));
+        let (ctx, mut server) = context(pod_index(&[("default", "someone-else")]));
         let obj = new_object("foo-01", "friend-01", None);
         let reconciling = tokio::spawn(reconcile(Arc::new(obj.clone()), ctx));
 
@@ -331,20 +312,34 @@ mod tests {
 
     #[tokio::test]
     async fn friend_gone_makes_happy_foo_unhappy_and_announces_it() {
-        let (ctx, mut server) = context(pod_store(&[]));
+        let (ctx, mut server) = context(pod_index(&[]));
         let obj = new_object("foo-01", "friend-01", Some(FooStatus { happy: true }));
         let reconciling = tokio::spawn(reconcile(Arc::new(obj.clone()), ctx));
 
         expect_status_patch(&mut server, &obj, false).await;
-        expect_event(&mut server, "FriendLost").await;
-
         finish(reconciling).await;
+        expect_event(&mut server, "FriendLost").await;
+        server.assert_no_more_requests().await;
+    }
+
+    #[tokio::test]
+    async fn defaulted_status_of_a_friendless_foo_sends_no_request() {
+        let (ctx, server) = context(pod_index(&[("default", "someone-else")]));
+        // What the API server returns for a new Foo: its schema's default status.
+        let obj = new_object("foo-01", "friend-01", Some(FooStatus::default()));
+
+        let action = timeout(TIMEOUT, reconcile(Arc::new(obj), ctx))
+            .await
+            .expect("reconcile sent a request or hung")
+            .expect("reconcile failed");
+
+        assert_eq!(action, Action::requeue(RESYNC));
         server.assert_no_more_requests().await;
     }
 
     #[tokio::test]
     async fn correct_status_sends_no_request() {
-        let (ctx, server) = context(pod_store(&[("default", "friend-01")]));
+        let (ctx, server) = context(pod_index(&[("default", "friend-01")]));
         let obj = new_object("foo-01", "friend-01", Some(FooStatus { happy: true }));
 
         // Awaited directly: any request would block it, since nobody answers.
@@ -359,9 +354,9 @@ mod tests {
 
     #[tokio::test]
     async fn reconcile_waits_for_the_pod_cache() {
-        let (store, mut writer) = reflector::store();
+        let index = pods_by_name();
         let synced = Readiness::default().cache("foo");
-        let (ctx, mut server) = context((store, synced.clone()));
+        let (ctx, mut server) = context((index.clone(), synced.clone()));
         let obj = new_object("foo-01", "friend-01", Some(FooStatus { happy: true }));
         let reconciling = tokio::spawn(reconcile(Arc::new(obj), ctx));
 
@@ -372,39 +367,13 @@ mod tests {
             "reconcile did not wait for the Pod cache"
         );
 
-        writer.apply_watcher_event(&watcher::Event::Init);
-        writer.apply_watcher_event(&watcher::Event::InitApply(pod("default", "friend-01")));
-        writer.apply_watcher_event(&watcher::Event::InitDone);
+        index.apply_watcher_event(&watcher::Event::Init);
+        index.apply_watcher_event(&watcher::Event::InitApply(pod("default", "friend-01")));
+        index.apply_watcher_event(&watcher::Event::InitDone);
         synced.mark_synced();
 
         finish(reconciling).await;
         server.assert_no_more_requests().await;
-    }
-
-    #[test]
-    fn objects_looking_for_finds_every_foo_with_that_friend() {
-        let (store, mut writer) = reflector::store();
-        let mut elsewhere = new_object("foo-b", "nginx", None);
-        elsewhere.metadata.namespace = Some("team-b".into());
-        for obj in [
-            new_object("foo-a", "nginx", None),
-            elsewhere,
-            new_object("foo-c", "redis", None),
-            new_object("foo-d", "nginx-2", None),
-        ] {
-            writer.apply_watcher_event(&watcher::Event::Apply(obj));
-        }
-
-        let mut found = objects_looking_for(&store, "nginx");
-        found.sort_by_key(|found| (found.namespace.clone(), found.name.clone()));
-        let expected = [
-            ObjectRef::new("foo-a").within("default"),
-            ObjectRef::new("foo-b").within("team-b"),
-        ];
-        assert_eq!(found, expected);
-        let expected = [ObjectRef::new("foo-c").within("default")];
-        assert_eq!(objects_looking_for(&store, "redis"), expected);
-        assert!(objects_looking_for(&store, "postgres").is_empty());
     }
 
     #[test]

@@ -37,8 +37,14 @@ pub struct Friend {
 }
 
 /// Observed state of a Foo.
+///
+/// The API server fills in `{ happy: false }` for a Foo it stores without a status
+/// (the schema's defaults), so `kubectl get` shows `false` before any reconcile and the
+/// controller writes only the statuses that change.
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[schemars(extend("default" = {}))]
 pub struct FooStatus {
     /// Whether Foo found its friend.
+    #[serde(default)]
     pub happy: bool,
 }
