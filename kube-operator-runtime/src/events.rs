@@ -53,9 +53,11 @@ pub const SERIES_WINDOW: Duration = Duration::from_secs(6 * 60);
 /// it, the oldest is forgotten and its next repeat creates a new Event.
 pub const SERIES_RECORDS: usize = 4096;
 
-/// Events published at once by the background task: enough to keep up with a burst, few enough
-/// not to crowd out the reconciles' own requests.
-const PUBLISHING_AT_ONCE: usize = 4;
+/// Events published at once by the background task. One: with 10,000 Foos turning happy at
+/// startup (`bench/`), four at once slowed convergence by a fifth, as the API server's CPU went to
+/// Events instead of status writes; one at a time did not, and still published about 600 per
+/// second.
+const PUBLISHING_AT_ONCE: usize = 1;
 
 /// Records Events in the background: [`publish`](Self::publish) returns at once. Clones share
 /// the queue; the task stops once every clone is dropped and the queue is empty.
