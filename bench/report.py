@@ -101,11 +101,15 @@ class Report:
     def failure_reason(self, op, size):
         """The driver's error, then the operator's last logged error."""
         reasons = []
-        for name, marker in (("driver.log", "Error:"), ("operator.log", "error")):
+        # The driver's own error line ("Error: ..."), not its backtrace; any error the operator logged.
+        for name, wanted in (
+            ("driver.log", lambda line: line.startswith("Error:")),
+            ("operator.log", lambda line: "error" in line.lower()),
+        ):
             lines = []
             for log in sorted(self.results.glob(f"runs/{op}-{size}-*/{name}")):
                 text = log.read_text(errors="replace").splitlines()
-                lines += [line for line in text if marker.lower() in line.lower()]
+                lines += [line for line in text if wanted(line)]
             if lines:
                 reasons.append(f"{name}: `{lines[-1].strip()[:240]}`")
         return "; ".join(reasons) or "see its logs"

@@ -11,7 +11,7 @@
 #   --sizes    N (= M) values to run; --reps: runs per size, in the same order.
 #   --operators  which operators to run (all three by default), e.g. "rust" while tuning it.
 #   --no-build-times   skip the cold and incremental builds (several minutes, a few GiB).
-#   --timeout  longest wait, in seconds, for an operator to converge in one phase (600): the
+#   --timeout  longest wait, in seconds, for an operator to converge in one phase (1200): enough
 #              article's operator needs longer than that at 10,000 (see docs/benchmarks.md).
 #   --docs / --no-docs   write (or not) docs/benchmarks.md and docs/benchmarks.png.
 #
@@ -24,7 +24,7 @@ source "$(dirname "$0")/lib.sh"
 invocation="bench/run.sh${*:+ $*}"
 quick=false
 build_times=true
-phase_timeout=600
+phase_timeout=1200
 sizes="100 1000 10000 30000"
 reps="5 3 1 1"
 operators="rust go-article go-best"

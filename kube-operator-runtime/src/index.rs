@@ -46,11 +46,13 @@ struct State<K: Resource<DynamicType = ()>> {
     relisting: Option<Entries<K>>,
 }
 
+/// Both maps share one allocation of each object reference and of each key: an index is kept
+/// for every object of a kind, so its size per object is what counts.
 struct Entries<K: Resource<DynamicType = ()>> {
     /// A key is most often one object's: a `Vec` holds it in one small allocation, where a
     /// set would take a table.
-    by_key: HashMap<String, Vec<ObjectRef<K>>>,
-    keys_by_object: HashMap<ObjectRef<K>, Vec<String>>,
+    by_key: HashMap<Arc<str>, Vec<Arc<ObjectRef<K>>>>,
+    keys_by_object: HashMap<Arc<ObjectRef<K>>, Box<[Arc<str>]>>,
 }
 
 impl<K: Resource<DynamicType = ()>> Default for Entries<K> {
@@ -65,28 +67,38 @@ impl<K: Resource<DynamicType = ()>> Default for Entries<K> {
 impl<K: Resource<DynamicType = ()>> Entries<K> {
     fn insert(&mut self, obj: ObjectRef<K>, mut keys: Vec<String>) {
         self.remove(&obj);
+        if keys.is_empty() {
+            return;
+        }
         keys.sort_unstable();
         keys.dedup();
-        for key in &keys {
-            self.by_key
-                .entry(key.clone())
-                .or_default()
-                .push(obj.clone());
-        }
-        if !keys.is_empty() {
-            self.keys_by_object.insert(obj, keys);
-        }
+        let obj = Arc::new(obj);
+        let keys: Box<[Arc<str>]> = keys
+            .into_iter()
+            .map(|key| {
+                let shared = match self.by_key.get_key_value(key.as_str()) {
+                    Some((shared, _)) => shared.clone(),
+                    None => Arc::from(key),
+                };
+                self.by_key
+                    .entry(shared.clone())
+                    .or_default()
+                    .push(obj.clone());
+                shared
+            })
+            .collect();
+        self.keys_by_object.insert(obj, keys);
     }
 
     fn remove(&mut self, obj: &ObjectRef<K>) {
         let Some(keys) = self.keys_by_object.remove(obj) else {
             return;
         };
-        for key in keys {
-            if let Some(objects) = self.by_key.get_mut(&key) {
-                objects.retain(|other| other != obj);
+        for key in keys.iter() {
+            if let Some(objects) = self.by_key.get_mut(&**key) {
+                objects.retain(|other| **other != *obj);
                 if objects.is_empty() {
-                    self.by_key.remove(&key);
+                    self.by_key.remove(&**key);
                 }
             }
         }
@@ -132,7 +144,7 @@ impl<K: Resource<DynamicType = ()>> Index<K> {
             .entries
             .by_key
             .get(key)
-            .map(|objects| objects.to_vec())
+            .map(|objects| objects.iter().map(|obj| ObjectRef::clone(obj)).collect())
             .unwrap_or_default()
     }
 
@@ -148,7 +160,12 @@ impl<K: Resource<DynamicType = ()>> Index<K> {
 
     /// Every object the index holds (under any key).
     pub(crate) fn objects(&self) -> Vec<ObjectRef<K>> {
-        self.read().entries.keys_by_object.keys().cloned().collect()
+        self.read()
+            .entries
+            .keys_by_object
+            .keys()
+            .map(|obj| ObjectRef::clone(obj))
+            .collect()
     }
 
     /// Applies a watch event, as a cache's writer does. Feed it every event of the watch (before
