@@ -5,14 +5,14 @@
 #
 # Usage: bench/run.sh [--quick] [--sizes "100 1000 10000 30000"] [--reps "5 3 1 1"]
 #                     [--operators "rust go-article go-best"] [--no-build-times]
-#                     [--timeout 600] [--docs | --no-docs]
+#                     [--timeout 1200] [--docs | --no-docs]
 #   --quick    100 Foos/100 Pods only, 3 runs each, no build timings; the report stays in the
 #              results folder unless --docs is given.
 #   --sizes    N (= M) values to run; --reps: runs per size, in the same order.
 #   --operators  which operators to run (all three by default), e.g. "rust" while tuning it.
 #   --no-build-times   skip the cold and incremental builds (several minutes, a few GiB).
-#   --timeout  longest wait, in seconds, for an operator to converge in one phase (1200): enough
-#              article's operator needs longer than that at 10,000 (see docs/benchmarks.md).
+#   --timeout  longest wait, in seconds, for an operator to converge in one phase (1200): the
+#              article's operator needs about 600 at 10,000 (see docs/benchmarks.md).
 #   --docs / --no-docs   write (or not) docs/benchmarks.md and docs/benchmarks.png.
 #
 # Builds and installs what it needs (Kubebuilder, the Go anchors, the Rust manager, the load
