@@ -100,4 +100,47 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+
+    /// A controller asked for a value the program did not give the manager.
+    #[error(
+        "no value of type `{type_name}` was given to the manager; add `.state(value)` to the `Manager` in main.rs (or to `Shared` in a test)"
+    )]
+    MissingState {
+        /// The Rust type asked for.
+        type_name: &'static str,
+    },
+
+    /// A child could not be given its owner: a namespaced owner can own only objects of its
+    /// own namespace.
+    #[error("{child} cannot be owned by {owner}: {reason}")]
+    InvalidOwner {
+        /// `Kind namespace/name` of the child.
+        child: String,
+        /// `Kind namespace/name` of the owner.
+        owner: String,
+        /// Why not.
+        reason: &'static str,
+    },
+
+    /// A server-side apply was refused.
+    #[error("cannot apply {object}: {source}")]
+    Apply {
+        /// `Kind namespace/name`.
+        object: String,
+        /// What the API server answered.
+        #[source]
+        source: kube::Error,
+    },
+}
+
+impl crate::metrics::ErrorReason for Error {
+    /// The API server's answer where there was one, else `Runtime`.
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::CannotList { source, .. }
+            | Self::LeaderElection { source, .. }
+            | Self::Apply { source, .. } => source.reason(),
+            _ => "Runtime",
+        }
+    }
 }

@@ -7,7 +7,7 @@
 //! as the cache it sits beside, and answers in O(1).
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     fmt,
     sync::{Arc, PoisonError, RwLock},
 };
@@ -49,10 +49,47 @@ struct State<K: Resource<DynamicType = ()>> {
 /// Both maps share one allocation of each object reference and of each key: an index is kept
 /// for every object of a kind, so its size per object is what counts.
 struct Entries<K: Resource<DynamicType = ()>> {
-    /// A key is most often one object's: a `Vec` holds it in one small allocation, where a
-    /// set would take a table.
-    by_key: HashMap<Arc<str>, Vec<Arc<ObjectRef<K>>>>,
+    by_key: HashMap<Arc<str>, Holders<K>>,
     keys_by_object: HashMap<Arc<ObjectRef<K>>, Box<[Arc<str>]>>,
+}
+
+/// The objects with one key. A key is most often one object's, held inline without a table;
+/// a key many objects share is a set, so that removing one of them (a mass delete) does not
+/// walk the others.
+enum Holders<K: Resource<DynamicType = ()>> {
+    One(Arc<ObjectRef<K>>),
+    Many(HashSet<Arc<ObjectRef<K>>>),
+}
+
+impl<K: Resource<DynamicType = ()>> Holders<K> {
+    fn insert(&mut self, obj: Arc<ObjectRef<K>>) {
+        match self {
+            Self::One(held) if *held == obj => {}
+            Self::One(held) => *self = Self::Many(HashSet::from([held.clone(), obj])),
+            Self::Many(set) => {
+                set.insert(obj);
+            }
+        }
+    }
+
+    /// Removes `obj`; whether none is left.
+    fn remove(&mut self, obj: &ObjectRef<K>) -> bool {
+        match self {
+            Self::One(held) => **held == *obj,
+            Self::Many(set) => {
+                set.remove(obj);
+                set.is_empty()
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Arc<ObjectRef<K>>> {
+        let (one, many) = match self {
+            Self::One(held) => (Some(held), None),
+            Self::Many(set) => (None, Some(set.iter())),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
+    }
 }
 
 impl<K: Resource<DynamicType = ()>> Default for Entries<K> {
@@ -80,10 +117,13 @@ impl<K: Resource<DynamicType = ()>> Entries<K> {
                     Some((shared, _)) => shared.clone(),
                     None => Arc::from(key),
                 };
-                self.by_key
-                    .entry(shared.clone())
-                    .or_default()
-                    .push(obj.clone());
+                match self.by_key.get_mut(&shared) {
+                    Some(holders) => holders.insert(obj.clone()),
+                    None => {
+                        self.by_key
+                            .insert(shared.clone(), Holders::One(obj.clone()));
+                    }
+                }
                 shared
             })
             .collect();
@@ -95,11 +135,10 @@ impl<K: Resource<DynamicType = ()>> Entries<K> {
             return;
         };
         for key in keys.iter() {
-            if let Some(objects) = self.by_key.get_mut(&**key) {
-                objects.retain(|other| **other != *obj);
-                if objects.is_empty() {
-                    self.by_key.remove(&**key);
-                }
+            if let Some(holders) = self.by_key.get_mut(&**key)
+                && holders.remove(obj)
+            {
+                self.by_key.remove(&**key);
             }
         }
     }
@@ -260,6 +299,23 @@ mod tests {
         index.apply_watcher_event(&Delete(config_map("b", "two", "joe")));
         assert!(!index.contains_key("joe"), "an empty key stays behind");
         assert!(index.get("nobody").is_empty());
+    }
+
+    #[test]
+    fn a_key_shared_by_many_objects_loses_them_one_by_one() {
+        let index = by_friend();
+        let count = 20_000;
+        for n in 0..count {
+            index.apply_watcher_event(&Apply(config_map("a", &format!("cm-{n}"), "jack")));
+        }
+        assert_eq!(index.get("jack").len(), count);
+        // Each removal leaves the other holders of the key in place.
+        for n in 0..count - 1 {
+            index.apply_watcher_event(&Delete(config_map("a", &format!("cm-{n}"), "jack")));
+        }
+        assert_eq!(names(&index, "jack"), [format!("a/cm-{}", count - 1)]);
+        index.apply_watcher_event(&Delete(config_map("a", &format!("cm-{}", count - 1), "jack")));
+        assert!(!index.contains_key("jack"));
     }
 
     #[test]

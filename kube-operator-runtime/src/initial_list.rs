@@ -19,30 +19,33 @@ use tracing::info;
 
 use crate::watch_backoff::{api_status, backoff_unless_expired};
 
-/// The events of a watch of `api`'s objects: streamed first list where served, listed
-/// otherwise; paused after errors as [`backoff_unless_expired`] says.
+/// The events of a watch of the objects of `api` that `config` selects: streamed first list
+/// where served, listed otherwise; paused after errors as [`backoff_unless_expired`] says.
 pub(crate) fn watch_objects<K>(
     api: Api<K>,
-) -> impl Stream<Item = watcher::Result<watcher::Event<K>>>
+    config: watcher::Config,
+) -> impl Stream<Item = watcher::Result<watcher::Event<K>>> + Send + 'static
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static,
 {
-    backoff_unless_expired(streamed_unless_refused(api))
+    backoff_unless_expired(streamed_unless_refused(api, config))
 }
 
 type Events<K> = BoxStream<'static, watcher::Result<watcher::Event<K>>>;
 
-fn streamed_unless_refused<K>(api: Api<K>) -> impl Stream<Item = watcher::Result<watcher::Event<K>>>
+fn streamed_unless_refused<K>(
+    api: Api<K>,
+    config: watcher::Config,
+) -> impl Stream<Item = watcher::Result<watcher::Event<K>>> + Send + 'static
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static,
 {
-    let streamed: Events<K> =
-        watcher(api.clone(), watcher::Config::default().streaming_lists()).boxed();
+    let streamed: Events<K> = watcher(api.clone(), config.clone().streaming_lists()).boxed();
     // Whether the server answered the streaming watch: after that, it is known to serve it.
     let decided = false;
     futures::stream::unfold(
-        (streamed, decided, api),
-        |(mut events, mut decided, api)| async move {
+        (streamed, decided, api, config),
+        |(mut events, mut decided, api, config)| async move {
             loop {
                 let event = events.next().await?;
                 if !decided {
@@ -53,9 +56,7 @@ where
                                 kind = %K::kind(&()),
                                 "the API server does not stream lists (WatchList is off); listing instead"
                             );
-                            events =
-                                watcher(api.clone(), watcher::Config::default().any_semantic())
-                                    .boxed();
+                            events = watcher(api.clone(), config.clone().any_semantic()).boxed();
                             decided = true;
                             continue;
                         }
@@ -63,7 +64,7 @@ where
                         Err(_) => {}
                     }
                 }
-                return Some((event, (events, decided, api)));
+                return Some((event, (events, decided, api, config)));
             }
         },
     )
@@ -94,7 +95,8 @@ mod tests {
     #[tokio::test]
     async fn a_server_without_watch_list_is_listed_instead() {
         let (client, mut handle) = crate::test_support::mock_client();
-        let events = streamed_unless_refused(Api::<ConfigMap>::all(client));
+        let events =
+            streamed_unless_refused(Api::<ConfigMap>::all(client), watcher::Config::default());
         let first_two = tokio::spawn(events.take(2).collect::<Vec<_>>());
 
         // What a server with the WatchList feature gate off answers.

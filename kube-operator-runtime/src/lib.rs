@@ -110,17 +110,21 @@
 
 #![warn(missing_docs)]
 
+pub mod conditions;
 mod controller;
 mod error;
 pub mod events;
+pub mod finalizer;
 mod index;
 mod initial_list;
 pub mod manager;
 pub mod manifests;
 pub mod metrics;
+pub mod owned;
 pub mod presence;
 pub mod rbac;
 mod readiness;
+mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tls;
@@ -128,7 +132,8 @@ mod watch_backoff;
 pub mod webhook;
 
 pub use controller::{
-    ErrorBackoff, MAX_CONCURRENT_RECONCILES, ManagedController, Shared, ensure_served, watched_api,
+    ControllerBuilder, ErrorBackoff, MAX_CONCURRENT_RECONCILES, ManagedController, Reconciled,
+    Shared, ensure_served, watched_api,
 };
 pub use error::Error;
 pub use events::EventPublisher;

@@ -217,11 +217,22 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// The handle a controller records its reconciles with.
+    /// The handle a controller records its reconciles with, running at most
+    /// [`MAX_CONCURRENT_RECONCILES`] at once.
     pub fn controller(&self, controller: &'static str) -> ReconcileMetrics {
+        self.controller_with_concurrency(controller, MAX_CONCURRENT_RECONCILES)
+    }
+
+    /// The handle a controller that runs at most `concurrency` reconciles at once records its
+    /// reconciles with (0: no limit, reported as 0).
+    pub fn controller_with_concurrency(
+        &self,
+        controller: &'static str,
+        concurrency: u16,
+    ) -> ReconcileMetrics {
         self.max_concurrent
             .get_or_create(&ControllerLabels { controller })
-            .set(i64::from(MAX_CONCURRENT_RECONCILES));
+            .set(i64::from(concurrency));
         ReconcileMetrics {
             controller,
             reconciles: self.reconciles.clone(),

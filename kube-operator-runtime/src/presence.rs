@@ -59,7 +59,7 @@ impl Shared {
             source = format!("metadata source: {}", K::kind(&())),
             "starting event source"
         );
-        let events = watch_objects(api);
+        let events = watch_objects(api, watcher::Config::default());
         let synced = self.readiness.cache_of(controller, K::kind(&()));
         let names = Index::new(|obj: &PartialObjectMeta<K>| obj.metadata.name.clone());
         let changes = presence_changes(events, names.clone(), synced.clone()).boxed();

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::rbac::v1::PolicyRule;
+use kube::Resource;
 
 /// A rule granting `verbs` on one resource (or subresource, `foos/status`) of `api_group`
 /// (`""` for the core group).
@@ -19,6 +20,38 @@ pub fn policy_rule(api_group: &str, resource: &str, verbs: &[&str]) -> PolicyRul
         verbs: verbs.iter().map(|verb| verb.to_string()).collect(),
         ..Default::default()
     }
+}
+
+/// A rule granting `verbs` on the objects of `K`.
+///
+/// ```
+/// use k8s_openapi::api::apps::v1::Deployment;
+/// use kube_operator_runtime::rbac::{policy_rule, rule_for};
+///
+/// assert_eq!(rule_for::<Deployment>(&["get"]), policy_rule("apps", "deployments", &["get"]));
+/// ```
+pub fn rule_for<K: Resource<DynamicType = ()>>(verbs: &[&str]) -> PolicyRule {
+    policy_rule(&K::group(&()), &K::plural(&()), verbs)
+}
+
+/// What [`finalizer`](crate::finalizer::finalizer) needs on `K`: `patch` to add and remove its
+/// finalizer, and `update` on `<plural>/finalizers`, which the API server also asks of whoever
+/// gives a child an owner reference that blocks the owner's deletion (as
+/// [`apply_owned`](crate::owned::apply_owned) does).
+pub fn finalizer_rules<K: Resource<DynamicType = ()>>() -> Vec<PolicyRule> {
+    let group = K::group(&());
+    let plural = K::plural(&());
+    vec![
+        policy_rule(&group, &plural, &["patch"]),
+        policy_rule(&group, &format!("{plural}/finalizers"), &["update"]),
+    ]
+}
+
+/// What a controller that [owns](crate::ControllerBuilder::owns) `C` and
+/// [applies](crate::owned::apply_owned) it needs: `list` and `watch` for the watch, `create`
+/// and `patch` for server-side apply (creating by apply needs both).
+pub fn owned_rules<C: Resource<DynamicType = ()>>() -> Vec<PolicyRule> {
+    vec![rule_for::<C>(&["create", "list", "patch", "watch"])]
 }
 
 /// Merges the verbs of rules that target the same resources, so that two controllers watching

@@ -24,7 +24,7 @@ pub use shutdown::{
 };
 use supervisor::Controllers;
 
-use crate::{Error, Readiness, Shared, Webhooks, metrics::Metrics};
+use crate::{Error, Readiness, Shared, Webhooks, metrics::Metrics, state::States};
 
 /// The error a controller may stop with, whatever its own error type.
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -61,6 +61,7 @@ pub struct Manager {
     lease_name: String,
     controllers: Vec<(&'static str, StartController)>,
     webhooks: Webhooks,
+    states: States,
 }
 
 impl Manager {
@@ -72,7 +73,34 @@ impl Manager {
             lease_name: lease_name.into(),
             controllers: Vec::new(),
             webhooks: Webhooks::new(),
+            states: States::default(),
         }
+    }
+
+    /// Gives every controller `value`, read with [`Shared::state`]: a flag of `main.rs`'s, a
+    /// client of another service, a field manager. One value per type; a later one replaces it.
+    ///
+    /// ```no_run
+    /// # use kube_operator_runtime::{Manager, ManagerArgs, Shared};
+    /// struct Images { default: String }
+    ///
+    /// async fn run_widgets(shared: Shared) -> Result<(), kube_operator_runtime::Error> {
+    ///     let images = shared.state::<Images>()?;
+    ///     # let _ = images;
+    ///     Ok(())
+    /// }
+    ///
+    /// # async fn example(args: ManagerArgs) -> std::process::ExitCode {
+    /// Manager::new(args, "widgets.example.com")
+    ///     .state(Images { default: "nginx:1.29".into() })
+    ///     .controller("widget", run_widgets)
+    ///     .run()
+    ///     .await
+    /// # }
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.states.insert(value);
+        self
     }
 
     /// Serves `webhooks` over HTTPS (`--webhook-port`, the certificate in
@@ -84,7 +112,8 @@ impl Manager {
     }
 
     /// Adds a controller: `run` is started once this manager may reconcile, and should return
-    /// when [`Shared::shutdown`] is cancelled. `name` labels its logs, metrics and readiness.
+    /// when [`Shared::shutdown`] is cancelled. `name` labels its logs, metrics and readiness:
+    /// [`Shared::controller`] takes it from the handle `run` is given.
     pub fn controller<F, Fut, E>(mut self, name: &'static str, run: F) -> Self
     where
         F: FnOnce(Shared) -> Fut + Send + 'static,
@@ -122,13 +151,14 @@ impl Manager {
             lease_name,
             controllers,
             webhooks,
+            states,
         } = self;
-        let shared = Shared {
+        let shared = Shared::for_manager(
             client,
-            metrics: Arc::new(Metrics::default()),
-            readiness: Readiness::default(),
-            shutdown: CancellationToken::new(),
-        };
+            Arc::new(Metrics::default()),
+            Readiness::default(),
+            states,
+        );
         tokio::spawn(cancel_on_signal(shared.shutdown.clone()));
 
         let servers = [

@@ -49,7 +49,7 @@ impl Controllers {
             }
             never_synced(&sync_readiness.unsynced(name), cache_sync_timeout)
         };
-        let running = run(self.shared.clone());
+        let running = run(self.shared.clone().named(name));
         // A kube Controller waits for its cache before reconciling, and a graceful shutdown
         // waits for that too, forever once its watch has stopped. Before the caches are synced
         // nothing is in flight, so a shutdown then simply drops the controller.

@@ -5,31 +5,35 @@ use std::{
     collections::HashMap,
     fmt::Debug,
     future::Future,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicBool, Ordering},
+    },
     time::Duration,
 };
 
 use futures::{StreamExt, future};
+
+mod builder;
+pub use builder::{ControllerBuilder, Reconciled};
 use k8s_openapi::NamespaceResourceScope;
 use kube::{
-    Api, Client, Resource, ResourceExt,
+    Api, Client, Resource,
     api::ListParams,
     runtime::{
-        Controller, WatchStreamExt, controller,
+        Controller, controller,
         controller::Action,
-        reflector::{self, ObjectRef, Store},
-        watcher,
+        reflector::{ObjectRef, Store},
     },
 };
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
 use crate::{
-    Error, Index, Readiness,
-    initial_list::watch_objects,
+    CacheSync, Error, Index, Readiness,
     metrics::{ErrorReason, Metrics},
-    watch_backoff::SourcesPauseThemselves,
+    state::States,
 };
 
 /// At most this many reconciles at once per controller: enough to keep the API server busy, few
@@ -49,6 +53,9 @@ pub struct Shared {
     pub readiness: Readiness,
     /// Cancelled when the manager stops: controllers finish the reconciles in flight and return.
     pub shutdown: CancellationToken,
+    /// The name the manager registered the controller under, which its watches report as.
+    controller_name: Option<&'static str>,
+    states: States,
 }
 
 impl Shared {
@@ -60,6 +67,26 @@ impl Shared {
             metrics: Arc::default(),
             readiness: Readiness::default(),
             shutdown: CancellationToken::new(),
+            controller_name: None,
+            states: States::default(),
+        }
+    }
+
+    /// What the manager shares: its client, metrics, readiness and shutdown token, and the
+    /// values of [`Manager::state`](crate::Manager::state).
+    pub(crate) fn for_manager(
+        client: Client,
+        metrics: Arc<Metrics>,
+        readiness: Readiness,
+        states: States,
+    ) -> Self {
+        Self {
+            client,
+            metrics,
+            readiness,
+            shutdown: CancellationToken::new(),
+            controller_name: None,
+            states,
         }
     }
 
@@ -134,50 +161,45 @@ impl Shared {
     where
         K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     {
-        info!(
-            controller = name,
-            group = &*K::group(&()),
-            kind = &*K::kind(&()),
-            "starting controller"
-        );
-        info!(
-            controller = name,
-            source = format!("kind source: {}", K::kind(&())),
-            "starting event source"
-        );
-        let (cache, writer) = reflector::store();
-        let synced = self.readiness.cache_of(name, K::kind(&()));
-        let events = watch_objects(api)
-            // Nothing here reads managed fields, and they are often most of an object's size.
-            .modify(|obj| obj.managed_fields_mut().clear())
-            .inspect(move |event| {
-                if let Ok(event) = event {
-                    for index in &indexes {
-                        index.apply_watcher_event(event);
-                    }
-                }
+        indexes
+            .iter()
+            .fold(ControllerBuilder::new(self.clone(), name, api), |builder, index| {
+                builder.index(index)
             })
-            .reflect(writer)
-            .inspect(move |event| match event {
-                Ok(watcher::Event::InitDone) => synced.mark_synced(),
-                Err(err) => synced.record_error(err),
-                Ok(_) => {}
-            })
-            // Deleted objects trigger too: a deleted object's pending requeue (often minutes
-            // away) then comes due at once and is dropped as `ObjectNotFound`, instead of
-            // holding memory until it fires. The reconciler never sees them.
-            .touched_objects();
-        let controller = Controller::for_stream(events, cache.clone())
-            .with_config(controller::Config::default().concurrency(MAX_CONCURRENT_RECONCILES))
-            .trigger_backoff(SourcesPauseThemselves)
-            .graceful_shutdown_on(self.shutdown.clone().cancelled_owned());
-        ManagedController {
-            name,
-            controller,
-            cache,
-            backoff: ErrorBackoff::default(),
-            shared: self.clone(),
-        }
+            .build()
+    }
+
+    /// This handle as the manager gives it to the controller registered as `name`: what
+    /// [`controller`](Self::controller) names its controller.
+    pub fn named(mut self, name: &'static str) -> Self {
+        self.controller_name = Some(name);
+        self
+    }
+
+    /// Adds `value` for controllers to read with [`state`](Self::state), as
+    /// [`Manager::state`](crate::Manager::state) does; for tests that run a controller alone.
+    pub fn with_state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.states.insert(value);
+        self
+    }
+
+    /// The value of type `T` that `main.rs` gave the manager ([`Manager::state`](crate::Manager::state)):
+    /// a flag, a client of another service, a field manager.
+    ///
+    /// # Errors
+    /// [`Error::MissingState`] when none was given, naming the type.
+    ///
+    /// ```
+    /// # use kube_operator_runtime::Shared;
+    /// struct Settings { image: String }
+    /// # fn example(client: kube::Client) -> Result<(), kube_operator_runtime::Error> {
+    /// let shared = Shared::new(client).with_state(Settings { image: "nginx:1.29".into() });
+    /// assert_eq!(shared.state::<Settings>()?.image, "nginx:1.29");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(&self) -> Result<Arc<T>, Error> {
+        self.states.get()
     }
 }
 
@@ -194,6 +216,9 @@ where
     /// The cache of every object the controller watches.
     pub cache: Store<K>,
     backoff: ErrorBackoff<K>,
+    /// Every watch's first list, which reconciles wait for.
+    caches: Vec<CacheSync>,
+    concurrency: u16,
     shared: Shared,
 }
 
@@ -215,7 +240,8 @@ where
     }
 
     /// Reconciles until the manager stops, counting and timing each reconcile
-    /// (`controller_runtime_reconcile_*`). Failed reconciles are logged by `error_policy`,
+    /// (`controller_runtime_reconcile_*`). No reconcile starts before every watch of the
+    /// controller has its first list. Failed reconciles are logged by `error_policy`,
     /// which decides when to retry.
     pub async fn run<Ctx, E, Fut>(
         self,
@@ -231,13 +257,23 @@ where
             name,
             controller,
             backoff,
+            caches,
+            concurrency,
             shared,
             ..
         } = self;
-        let metrics = shared.metrics.controller(name);
+        let metrics = shared.metrics.controller_with_concurrency(name, concurrency);
+        let synced = AllSynced::new(caches);
         controller
             .run(
-                move |obj, ctx| metrics.clone().measure(reconcile(obj, ctx)),
+                move |obj, ctx| {
+                    let synced = synced.clone();
+                    let reconciling = metrics.clone().measure(reconcile(obj, ctx));
+                    async move {
+                        synced.wait().await;
+                        reconciling.await
+                    }
+                },
                 error_policy,
                 context,
             )
@@ -259,6 +295,32 @@ where
             })
             .await;
         debug!(controller = name, "controller stopped");
+    }
+}
+
+/// Whether every cache of a controller holds its first list; after the first yes, a load.
+#[derive(Clone)]
+struct AllSynced {
+    caches: Arc<[CacheSync]>,
+    done: Arc<AtomicBool>,
+}
+
+impl AllSynced {
+    fn new(caches: Vec<CacheSync>) -> Self {
+        Self {
+            caches: caches.into(),
+            done: Arc::default(),
+        }
+    }
+
+    async fn wait(&self) {
+        if self.done.load(Ordering::Acquire) {
+            return;
+        }
+        for cache in self.caches.iter() {
+            cache.wait().await;
+        }
+        self.done.store(true, Ordering::Release);
     }
 }
 
