@@ -179,7 +179,10 @@ mod tests {
         // Same status, new reason: the time of the first False stays.
         assert!(conditions.set_condition(condition("Ready", false, "Pulling", 200)));
         let ready = conditions.find_condition("Ready").unwrap();
-        assert_eq!((ready.reason.as_str(), &ready.last_transition_time), ("Pulling", &at(100)));
+        assert_eq!(
+            (ready.reason.as_str(), &ready.last_transition_time),
+            ("Pulling", &at(100))
+        );
 
         // Nothing new: nothing to write.
         assert!(!conditions.set_condition(condition("Ready", false, "Pulling", 300)));
@@ -188,7 +191,10 @@ mod tests {
         assert!(conditions.set_condition(condition("Ready", true, "Running", 400)));
         assert!(conditions.is_condition_true("Ready"));
         assert_eq!(
-            conditions.find_condition("Ready").unwrap().last_transition_time,
+            conditions
+                .find_condition("Ready")
+                .unwrap()
+                .last_transition_time,
             at(400)
         );
         assert_eq!(conditions.len(), 1);

@@ -18,12 +18,12 @@
 
 use std::{fmt::Debug, future::Future, sync::Arc};
 
+pub use kube::runtime::finalizer::Event;
 use kube::{
     Api, Resource, ResourceExt,
     api::{Patch, PatchParams},
     runtime::controller::Action,
 };
-pub use kube::runtime::finalizer::Event;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use tracing::debug;
@@ -131,9 +131,7 @@ where
 }
 
 fn json_patch(operations: serde_json::Value) -> Patch<()> {
-    Patch::Json(
-        serde_json::from_value(operations).expect("a JSON patch built here is well-formed"),
-    )
+    Patch::Json(serde_json::from_value(operations).expect("a JSON patch built here is well-formed"))
 }
 
 #[cfg(all(test, feature = "testing"))]
@@ -165,14 +163,19 @@ mod tests {
         let (client, mut server) = mock_client();
         let api = Api::<ConfigMap>::namespaced(client, "default");
         let running = tokio::spawn(async move {
-            finalizer(&api, FINALIZER, Arc::new(config_map(&[], false)), |event| async move {
-                match event {
-                    Event::Apply(obj) => Ok::<_, kube::Error>(Action::requeue(
-                        std::time::Duration::from_secs(obj.finalizers().len() as u64),
-                    )),
-                    Event::Cleanup(_) => panic!("a live object was cleaned up"),
-                }
-            })
+            finalizer(
+                &api,
+                FINALIZER,
+                Arc::new(config_map(&[], false)),
+                |event| async move {
+                    match event {
+                        Event::Apply(obj) => Ok::<_, kube::Error>(Action::requeue(
+                            std::time::Duration::from_secs(obj.finalizers().len() as u64),
+                        )),
+                        Event::Cleanup(_) => panic!("a live object was cleaned up"),
+                    }
+                },
+            )
             .await
         });
 
@@ -180,7 +183,10 @@ mod tests {
             .handle(|_| serde_json::to_value(config_map(&[FINALIZER], false)).unwrap())
             .await;
         assert_eq!(request.method, Method::PATCH);
-        assert_eq!(request.path, "/api/v1/namespaces/default/configmaps/settings");
+        assert_eq!(
+            request.path,
+            "/api/v1/namespaces/default/configmaps/settings"
+        );
         assert_eq!(
             request.body,
             json!([

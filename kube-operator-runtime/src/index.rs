@@ -314,7 +314,11 @@ mod tests {
             index.apply_watcher_event(&Delete(config_map("a", &format!("cm-{n}"), "jack")));
         }
         assert_eq!(names(&index, "jack"), [format!("a/cm-{}", count - 1)]);
-        index.apply_watcher_event(&Delete(config_map("a", &format!("cm-{}", count - 1), "jack")));
+        index.apply_watcher_event(&Delete(config_map(
+            "a",
+            &format!("cm-{}", count - 1),
+            "jack",
+        )));
         assert!(!index.contains_key("jack"));
     }
 

@@ -76,12 +76,15 @@ where
             ));
         }
     }
-    let Some(reference) = owner.controller_owner_ref(&()) else {
+    let Some(mut reference) = owner.controller_owner_ref(&()) else {
         return Err(invalid(
             &child,
             "the owner has no UID; pass it as read from the API server",
         ));
     };
+    // As controller-runtime's SetControllerReference: foreground deletion of the owner waits
+    // for the child.
+    reference.block_owner_deletion = Some(true);
     let references = child.owner_references_mut();
     references.retain(|other| other.uid != reference.uid && other.controller != Some(true));
     references.push(reference);

@@ -163,9 +163,10 @@ impl Shared {
     {
         indexes
             .iter()
-            .fold(ControllerBuilder::new(self.clone(), name, api), |builder, index| {
-                builder.index(index)
-            })
+            .fold(
+                ControllerBuilder::new(self.clone(), name, api),
+                |builder, index| builder.index(index),
+            )
             .build()
     }
 
@@ -262,7 +263,9 @@ where
             shared,
             ..
         } = self;
-        let metrics = shared.metrics.controller_with_concurrency(name, concurrency);
+        let metrics = shared
+            .metrics
+            .controller_with_concurrency(name, concurrency);
         let synced = AllSynced::new(caches);
         controller
             .run(
