@@ -34,26 +34,25 @@ pub struct PresenceWatch<K: Resource<DynamicType = ()> + 'static> {
 }
 
 impl Shared {
-    /// Watches the metadata of `api`'s objects for the controller `controller`, keeping only
-    /// their names and namespaces: see [`PresenceWatch`]. Its first list counts towards
-    /// `controller`'s readiness.
+    /// Watches the metadata of `api`'s objects, keeping only their names and namespaces: see
+    /// [`PresenceWatch`]. Its first list counts towards the readiness of the controller this
+    /// handle was given to; hand it to
+    /// [`ControllerBuilder::watches_presence`](crate::ControllerBuilder::watches_presence),
+    /// which holds reconciles until it is in.
     ///
     /// ```no_run
     /// # use k8s_openapi::api::core::v1::Pod;
     /// # use kube::{Api, core::PartialObjectMeta};
     /// # fn example(shared: kube_operator_runtime::Shared) {
-    /// let pods = shared.watch_presence("foo", Api::<PartialObjectMeta<Pod>>::all(shared.client.clone()));
+    /// let pods = shared.watch_presence(Api::<PartialObjectMeta<Pod>>::all(shared.client.clone()));
     /// let jack_exists = pods.names.contains_key("jack");
     /// # }
     /// ```
-    pub fn watch_presence<K>(
-        &self,
-        controller: &'static str,
-        api: Api<PartialObjectMeta<K>>,
-    ) -> PresenceWatch<K>
+    pub fn watch_presence<K>(&self, api: Api<PartialObjectMeta<K>>) -> PresenceWatch<K>
     where
         K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     {
+        let controller = self.controller_name::<K>();
         info!(
             controller,
             source = format!("metadata source: {}", K::kind(&())),

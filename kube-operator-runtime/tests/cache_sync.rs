@@ -36,10 +36,7 @@ fn manager_watching_pods(synced: tokio::sync::oneshot::Sender<()>) -> Manager {
     ])
     .manager;
     Manager::new(args, "cache-sync").controller("pod-watcher", |shared: Shared| async move {
-        let pods = shared.watch_presence(
-            "pod-watcher",
-            Api::<PartialObjectMeta<Pod>>::all(shared.client.clone()),
-        );
+        let pods = shared.watch_presence(Api::<PartialObjectMeta<Pod>>::all(shared.client.clone()));
         let cache_synced = pods.synced.clone();
         let report = async move {
             cache_synced.wait().await;

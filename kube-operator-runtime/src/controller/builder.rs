@@ -111,12 +111,17 @@ impl Shared {
     /// ([`Manager::controller`](crate::Manager::controller)); outside a manager, after its kind
     /// in lower case. Add watches and options, then [`run`](ControllerBuilder::run) it.
     pub fn controller<K: Reconciled>(&self, api: Api<K>) -> ControllerBuilder<K> {
-        let name = self.controller_name.unwrap_or_else(|| {
-            // A controller run outside a manager, as in tests: named once per run, so the
-            // leak is bounded by the number of controllers started.
+        ControllerBuilder::new(self.clone(), self.controller_name::<K>(), api)
+    }
+
+    /// The name the manager registered this handle's controller under; outside a manager,
+    /// `K`'s kind in lower case.
+    pub(crate) fn controller_name<K: Resource<DynamicType = ()>>(&self) -> &'static str {
+        self.controller_name.unwrap_or_else(|| {
+            // A controller run outside a manager, as in tests: named once per watch it makes,
+            // so the leak is bounded by the watches started.
             Box::leak(K::kind(&()).to_lowercase().into_boxed_str())
-        });
-        ControllerBuilder::new(self.clone(), name, api)
+        })
     }
 }
 

@@ -88,6 +88,7 @@ pub(super) async fn serve_webhooks(
     args: &ManagerArgs,
     webhooks: Arc<Webhooks>,
     metrics: Arc<Metrics>,
+    client: Client,
     readiness: Readiness,
     shutdown: CancellationToken,
 ) -> Result<Option<JoinHandle<()>>, Error> {
@@ -123,7 +124,7 @@ pub(super) async fn serve_webhooks(
         // The API server sends an object and its old version, each up to 1.5 MiB and more as
         // JSON; controller-runtime allows 7 MiB too.
         .layer(DefaultBodyLimit::max(7 * 1024 * 1024))
-        .with_state((webhooks, metrics));
+        .with_state((webhooks, metrics, client));
     let server = serve_tls(
         "webhooks",
         &address,
@@ -140,7 +141,7 @@ pub(super) async fn serve_webhooks(
 
 /// Answers a review posted to one of the webhooks' paths.
 async fn answer_review(
-    State((webhooks, metrics)): State<(Arc<Webhooks>, Arc<Metrics>)>,
+    State((webhooks, metrics, client)): State<(Arc<Webhooks>, Arc<Metrics>, Client)>,
     method: Method,
     uri: Uri,
     body: Bytes,
@@ -150,8 +151,8 @@ async fn answer_review(
     if method != Method::POST {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
-    // The reviews are small and the user's functions pure: answered on this task.
-    let Some(answer) = webhooks.handle(path, &body) else {
+    // The reviews are small: answered on this task.
+    let Some(answer) = webhooks.handle(path, &body, &client).await else {
         return StatusCode::NOT_FOUND.into_response();
     };
     metrics.webhook_request(path, StatusCode::OK.as_u16(), started.elapsed());
@@ -292,6 +293,7 @@ mod tests {
             args,
             webhooks(),
             metrics,
+            crate::test_support::mock_client().0,
             readiness.clone(),
             shutdown.clone(),
         )
@@ -332,6 +334,7 @@ mod tests {
             &args(&[&path]),
             Arc::new(Webhooks::new()),
             metrics,
+            crate::test_support::mock_client().0,
             readiness,
             CancellationToken::new(),
         )

@@ -180,6 +180,7 @@ impl Manager {
                 &args,
                 Arc::new(webhooks),
                 shared.metrics.clone(),
+                shared.client.clone(),
                 shared.readiness.clone(),
                 shared.shutdown.clone(),
             )

@@ -117,6 +117,14 @@ impl Controllers {
 /// The one line a controller fails with when its caches did not sync in time: which kinds, what
 /// their watches last met, and what to do about it.
 fn never_synced(unsynced: &[UnsyncedCache], timeout: Duration) -> String {
+    // A controller whose `run` made no watch through its `Shared` (or none under its name).
+    if unsynced.is_empty() {
+        return format!(
+            "no cache registered within {timeout:?} (--cache-sync-timeout): build the \
+             controller with `shared.controller(api)` from the `Shared` its `run` is given, \
+             which registers its watches under the controller's name"
+        );
+    }
     let kinds: Vec<String> = unsynced
         .iter()
         .map(|cache| match &cache.last_error {
@@ -208,6 +216,16 @@ mod tests {
         let message = exit.unwrap().unwrap_err().to_string();
         assert!(
             message.contains("120s") && message.contains(": Pod;") && message.contains("RBAC"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_controller_that_registered_no_cache_is_told_how_to() {
+        let message = never_synced(&[], Duration::from_secs(120));
+        assert!(
+            message.starts_with("no cache registered within 120s")
+                && message.contains("shared.controller(api)"),
             "{message}"
         );
     }

@@ -10,14 +10,19 @@ use kube::core::{
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{Defaulter, Denied, Handler, Validator, WebhookKind};
+use kube::Client;
+
+use super::{
+    AdmissionContext, ContextDefaulter, ContextValidator, Defaulter, Denied, Handler, Validation,
+    Validator, WebhookKind,
+};
 
 /// Reads an `AdmissionReview` from `body`, answers it with `handler`, and writes the answering
 /// review.
-pub(super) fn review(body: &[u8], handler: Handler) -> Vec<u8> {
+pub(super) async fn review(body: &[u8], handler: Handler, client: &Client) -> Vec<u8> {
     let response = match serde_json::from_slice::<AdmissionReview<DynamicObject>>(body) {
         Ok(review) => match review.try_into() {
-            Ok(request) => handler(&request),
+            Ok(request) => handler(&request, client).await,
             Err(_) => AdmissionResponse::invalid("the AdmissionReview holds no request"),
         },
         Err(err) => AdmissionResponse::invalid(format!("cannot read the AdmissionReview: {err}")),
@@ -40,13 +45,57 @@ pub(super) fn default<K: Defaulter>(
     };
     let before = to_json(&object);
     Defaulter::default(&mut object);
-    let patch = defaulting_patch(&original, &before, &to_json(&object));
+    patched(request, allowed, &original, &before, &object)
+}
+
+/// Like [`default`], with a [`ContextDefaulter`].
+pub(super) async fn default_with_context<K: ContextDefaulter>(
+    request: &AdmissionRequest<DynamicObject>,
+    client: &Client,
+) -> AdmissionResponse {
+    let allowed = AdmissionResponse::from(request);
+    if !matches!(request.operation, Operation::Create | Operation::Update) {
+        return allowed;
+    }
+    let (mut object, original) = match read::<K>(request.object.as_ref(), "object") {
+        Ok(read) => read,
+        Err(message) => return refuse(request, bad_request(&message)),
+    };
+    let before = to_json(&object);
+    if let Err(denied) = ContextDefaulter::default(&mut object, &context(request, client)).await {
+        return refuse(request, denied_status(request, &denied));
+    }
+    patched(request, allowed, &original, &before, &object)
+}
+
+/// `allowed` with the patch from the object as sent (`original`, `before` as the type read it)
+/// to `defaulted`.
+fn patched(
+    request: &AdmissionRequest<DynamicObject>,
+    allowed: AdmissionResponse,
+    original: &Value,
+    before: &Value,
+    defaulted: &impl serde::Serialize,
+) -> AdmissionResponse {
+    let patch = defaulting_patch(original, before, &to_json(defaulted));
     if patch.0.is_empty() {
         return allowed;
     }
     allowed
         .with_patch(patch)
         .unwrap_or_else(|err| refuse(request, bad_request(&err.to_string())))
+}
+
+/// What a context-taking webhook is told of `request`.
+fn context(request: &AdmissionRequest<DynamicObject>, client: &Client) -> AdmissionContext {
+    AdmissionContext {
+        operation: request.operation.clone(),
+        user_info: request.user_info.clone(),
+        dry_run: request.dry_run,
+        name: request.name.clone(),
+        namespace: request.namespace.clone(),
+        client: client.clone(),
+    }
 }
 
 /// Validates the object of the request as its operation says.
@@ -61,6 +110,40 @@ pub(super) fn validate<K: Validator>(
         Operation::Delete => old().map(|old| old.validate_delete()),
         Operation::Connect => Ok(Ok(Vec::new())),
     };
+    answer(request, validation)
+}
+
+/// Like [`validate`], with a [`ContextValidator`].
+pub(super) async fn validate_with_context<K: ContextValidator>(
+    request: &AdmissionRequest<DynamicObject>,
+    client: &Client,
+) -> AdmissionResponse {
+    let context = context(request, client);
+    let object = || read::<K>(request.object.as_ref(), "object").map(|(object, _)| object);
+    let old = || read::<K>(request.old_object.as_ref(), "oldObject").map(|(old, _)| old);
+    let validation = match request.operation {
+        Operation::Create => match object() {
+            Ok(object) => Ok(object.validate_create(&context).await),
+            Err(message) => Err(message),
+        },
+        Operation::Update => match object().and_then(|object| Ok((object, old()?))) {
+            Ok((object, old)) => Ok(object.validate_update(&old, &context).await),
+            Err(message) => Err(message),
+        },
+        Operation::Delete => match old() {
+            Ok(old) => Ok(old.validate_delete(&context).await),
+            Err(message) => Err(message),
+        },
+        Operation::Connect => Ok(Ok(Vec::new())),
+    };
+    answer(request, validation)
+}
+
+/// The response to a validation, or to a request that could not be read (`Err`).
+fn answer(
+    request: &AdmissionRequest<DynamicObject>,
+    validation: Result<Validation, String>,
+) -> AdmissionResponse {
     match validation {
         Ok(Ok(warnings)) => {
             let mut response = AdmissionResponse::from(request);

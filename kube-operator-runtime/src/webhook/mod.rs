@@ -52,21 +52,23 @@
 mod admission;
 mod conversion;
 
-use std::{any::TypeId, fmt};
+use std::{any::TypeId, fmt, future::Future};
 
+use futures::future::BoxFuture;
 use k8s_openapi::{
     ClusterResourceScope,
     api::admissionregistration::v1::{
         MutatingWebhook, MutatingWebhookConfiguration, RuleWithOperations, ServiceReference,
         ValidatingWebhook, ValidatingWebhookConfiguration, WebhookClientConfig,
     },
+    api::authentication::v1::UserInfo,
     apiextensions_apiserver::pkg::apis::apiextensions::v1::{
         self as apiextensions, CustomResourceConversion, CustomResourceDefinition,
         WebhookConversion,
     },
 };
 use kube::{
-    Resource,
+    Client, Resource,
     core::{
         ObjectMeta,
         admission::{AdmissionRequest, AdmissionResponse},
@@ -127,6 +129,109 @@ pub trait Defaulter: WebhookKind {
     /// Fills in defaults; called on CREATE and UPDATE. It should be idempotent: the API server
     /// may call it again on an object it already defaulted.
     fn default(&mut self);
+}
+
+/// What an admission request says besides its object, and a client: what a webhook that must
+/// look at who asks, at a dry run, or at other objects needs (controller-runtime's
+/// `admission.Request` and the manager's client).
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct AdmissionContext {
+    /// CREATE, UPDATE, DELETE or CONNECT.
+    pub operation: Operation,
+    /// Who sent the request.
+    pub user_info: UserInfo,
+    /// Whether the API server will store nothing (`kubectl --dry-run=server`): a webhook with
+    /// side effects makes none then.
+    pub dry_run: bool,
+    /// The object's name; empty for a CREATE with `generateName`.
+    pub name: String,
+    /// The object's namespace, for a namespaced kind.
+    pub namespace: Option<String>,
+    /// The manager's client, for lookups such as "does the Secret it names exist?". Its
+    /// permissions are the manager's: grant the reads in a controller's `policy_rules()`.
+    pub client: Client,
+}
+
+impl fmt::Debug for AdmissionContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdmissionContext")
+            .field("operation", &self.operation)
+            .field("user", &self.user_info.username)
+            .field("dry_run", &self.dry_run)
+            .field("name", &self.name)
+            .field("namespace", &self.namespace)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A [`Defaulter`] that needs the request or the API server: it is awaited, and may refuse.
+/// Register it with [`Webhooks::defaulting_with_context`].
+pub trait ContextDefaulter: WebhookKind {
+    /// Fills in defaults; called on CREATE and UPDATE, and idempotent as
+    /// [`Defaulter::default`]. A [`Denied`] refuses the request.
+    fn default(
+        &mut self,
+        context: &AdmissionContext,
+    ) -> impl Future<Output = Result<(), Denied>> + Send;
+}
+
+/// A [`Validator`] that needs the request or the API server: each check is awaited and gets
+/// the [`AdmissionContext`] (controller-runtime's `CustomValidator`). Register it with
+/// [`Webhooks::validating_with_context`].
+///
+/// ```
+/// use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+/// use kube::Api;
+/// use kube_operator_runtime::webhook::{AdmissionContext, ContextValidator, Denied, Validation};
+///
+/// # struct Widget(ConfigMap);
+/// // A config map must name a Secret that exists.
+/// impl ContextValidator for ConfigMap {
+///     async fn validate_create(&self, context: &AdmissionContext) -> Validation {
+///         let wanted = self.data.as_ref().and_then(|data| data.get("secret")).cloned();
+///         let Some(wanted) = wanted else { return Ok(Vec::new()) };
+///         let namespace = context.namespace.as_deref().unwrap_or("default");
+///         let secrets = Api::<Secret>::namespaced(context.client.clone(), namespace);
+///         match secrets.get_opt(&wanted).await {
+///             Ok(Some(_)) => Ok(Vec::new()),
+///             Ok(None) => Err(Denied::invalid("data.secret", format!("no Secret {wanted}"))),
+///             Err(err) => Err(Denied::new(format!("cannot look up Secret {wanted}: {err}"))),
+///         }
+///     }
+/// }
+/// ```
+pub trait ContextValidator: WebhookKind {
+    /// The operations the webhook is registered for, as [`Validator::OPERATIONS`].
+    const OPERATIONS: &'static [Operation] = &[Operation::Create, Operation::Update];
+
+    /// Checks a new object.
+    fn validate_create(
+        &self,
+        context: &AdmissionContext,
+    ) -> impl Future<Output = Validation> + Send {
+        let _ = context;
+        async { Ok(Vec::new()) }
+    }
+
+    /// Checks a change of `old` into `self`.
+    fn validate_update(
+        &self,
+        old: &Self,
+        context: &AdmissionContext,
+    ) -> impl Future<Output = Validation> + Send {
+        let _ = (old, context);
+        async { Ok(Vec::new()) }
+    }
+
+    /// Checks the deletion of `self`, the object as it was before.
+    fn validate_delete(
+        &self,
+        context: &AdmissionContext,
+    ) -> impl Future<Output = Validation> + Send {
+        let _ = context;
+        async { Ok(Vec::new()) }
+    }
 }
 
 /// Messages shown to the client (`kubectl` prints them as `Warning: …`) for an admitted object.
@@ -345,7 +450,10 @@ fn operation_name(operation: &Operation) -> &'static str {
 }
 
 /// Answers one admission request of a registered kind.
-type Handler = fn(&AdmissionRequest<kube::core::DynamicObject>) -> AdmissionResponse;
+type Handler = for<'a> fn(
+    &'a AdmissionRequest<kube::core::DynamicObject>,
+    &'a Client,
+) -> BoxFuture<'a, AdmissionResponse>;
 
 #[derive(Clone)]
 struct AdmissionWebhook {
@@ -440,7 +548,29 @@ impl Webhooks {
             path,
             target: Target::of::<K>(),
             operations: vec![Operation::Create, Operation::Update],
-            handler: admission::default::<K>,
+            handler: |request, _| Box::pin(std::future::ready(admission::default::<K>(request))),
+        })
+    }
+
+    /// Defaults `K` with its [`ContextDefaulter`] at [`default_path`]`::<K>("mutate")`.
+    pub fn defaulting_with_context<K: ContextDefaulter>(self) -> Self {
+        self.add_context_defaulting::<K>(default_path::<K>("mutate"))
+    }
+
+    /// Defaults `K` with its [`ContextDefaulter`] at `path`.
+    pub fn defaulting_with_context_at<K: ContextDefaulter>(self, path: &'static str) -> Self {
+        self.add_context_defaulting::<K>(path.into())
+    }
+
+    fn add_context_defaulting<K: ContextDefaulter>(self, path: String) -> Self {
+        self.admission(AdmissionWebhook {
+            mutating: true,
+            path,
+            target: Target::of::<K>(),
+            operations: vec![Operation::Create, Operation::Update],
+            handler: |request, client| {
+                Box::pin(admission::default_with_context::<K>(request, client))
+            },
         })
     }
 
@@ -460,7 +590,29 @@ impl Webhooks {
             path,
             target: Target::of::<K>(),
             operations: K::OPERATIONS.to_vec(),
-            handler: admission::validate::<K>,
+            handler: |request, _| Box::pin(std::future::ready(admission::validate::<K>(request))),
+        })
+    }
+
+    /// Validates `K` with its [`ContextValidator`] at [`default_path`]`::<K>("validate")`.
+    pub fn validating_with_context<K: ContextValidator>(self) -> Self {
+        self.add_context_validating::<K>(default_path::<K>("validate"))
+    }
+
+    /// Validates `K` with its [`ContextValidator`] at `path`.
+    pub fn validating_with_context_at<K: ContextValidator>(self, path: &'static str) -> Self {
+        self.add_context_validating::<K>(path.into())
+    }
+
+    fn add_context_validating<K: ContextValidator>(self, path: String) -> Self {
+        self.admission(AdmissionWebhook {
+            mutating: false,
+            path,
+            target: Target::of::<K>(),
+            operations: <K as ContextValidator>::OPERATIONS.to_vec(),
+            handler: |request, client| {
+                Box::pin(admission::validate_with_context::<K>(request, client))
+            },
         })
     }
 
@@ -600,13 +752,14 @@ impl Webhooks {
     /// webhook's path, a `ConversionReview` for [`CONVERSION_PATH`]. `None` when nothing is served
     /// at `path`. A body that cannot be read gets a refusal saying why.
     ///
-    /// This is what the manager's webhook server runs; a project's tests may call it directly.
-    pub fn handle(&self, path: &str, body: &[u8]) -> Option<Vec<u8>> {
+    /// This is what the manager's webhook server runs, with its client for the
+    /// [`AdmissionContext`]; a project's tests may call it directly.
+    pub async fn handle(&self, path: &str, body: &[u8], client: &Client) -> Option<Vec<u8>> {
         if path == CONVERSION_PATH && !self.conversions.is_empty() {
             return Some(conversion::review(&self.conversions, body));
         }
         let hook = self.admission.iter().find(|hook| hook.path == path)?;
-        Some(admission::review(body, hook.handler))
+        Some(admission::review(body, hook.handler, client).await)
     }
 }
 

@@ -153,11 +153,20 @@ fn admission_review(operation: &str, object: Value, old: Value) -> Vec<u8> {
     .unwrap()
 }
 
+/// What `webhooks()` answers at `path`, with a client that no test request reaches.
+fn handle(path: &str, body: &[u8]) -> Option<Vec<u8>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (client, _) = crate::test_support::mock_client();
+        webhooks().handle(path, body, &client).await
+    })
+}
+
 /// The `response` of the review answered at `path`.
 fn answer(path: &str, body: &[u8]) -> Value {
-    let answer = webhooks()
-        .handle(path, body)
-        .expect("a webhook at the path");
+    let answer = handle(path, body).expect("a webhook at the path");
     let review: Value = serde_json::from_slice(&answer).unwrap();
     assert_eq!(review["kind"], "AdmissionReview", "{review}");
     assert_eq!(review["apiVersion"], "admission.k8s.io/v1", "{review}");
@@ -293,7 +302,7 @@ fn unreadable_requests_are_refused_with_a_reason() {
         "the request holds no oldObject (Foo)"
     );
 
-    assert!(webhooks().handle("/elsewhere", b"{}").is_none());
+    assert!(handle("/elsewhere", b"{}").is_none());
 }
 
 fn conversion_review(desired: &str, objects: Vec<Value>) -> Vec<u8> {
@@ -306,7 +315,7 @@ fn conversion_review(desired: &str, objects: Vec<Value>) -> Vec<u8> {
 }
 
 fn convert(body: &[u8]) -> Value {
-    let answer = webhooks().handle(CONVERSION_PATH, body).unwrap();
+    let answer = handle(CONVERSION_PATH, body).unwrap();
     let review: Value = serde_json::from_slice(&answer).unwrap();
     assert_eq!(review["kind"], "ConversionReview", "{review}");
     review["response"].clone()

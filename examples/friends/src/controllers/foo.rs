@@ -17,16 +17,13 @@ use kube::{
     },
 };
 use kube_operator_runtime::{
-    CacheSync, ErrorBackoff, EventPublisher, Index, Shared, ensure_served, rbac::policy_rule,
-    watched_api,
+    ErrorBackoff, EventPublisher, Index, Shared, ensure_served, rbac::policy_rule, watched_api,
 };
 use serde_json::json;
 use tracing::{debug, info, warn};
 
 use crate::{Error, FIELD_MANAGER, Result, api::v1::Foo, controllers};
 
-/// The controller's name in logs, metrics and `/readyz`.
-const NAME: &str = "foo";
 /// A safety net: every Foo is looked at again this often, even without events.
 const RESYNC: Duration = Duration::from_secs(300);
 
@@ -35,10 +32,10 @@ pub struct Context {
     pub client: Client,
     /// Records Events in the background: a reconcile never waits for one.
     pub events: EventPublisher,
-    /// Every Pod in the namespaces the manager watches, by name.
+    /// Every Pod in the namespaces the manager watches, by name. No reconcile starts before
+    /// it holds the first list of Pods: an empty index would make every Foo
+    /// look friendless, and that wrong `false` would be written and announced.
     pub pods: Index<PartialObjectMeta<Pod>>,
-    /// Set once `pods` holds the first list of Pods.
-    pub pods_synced: CacheSync,
     /// How long to wait before retrying each Foo whose reconcile failed.
     pub backoff: ErrorBackoff<Foo>,
 }
@@ -50,38 +47,31 @@ pub async fn run(shared: Shared) -> Result<()> {
     // Which Foos look for a Pod name, kept with the controller's cache: a Pod event finds
     // them without visiting every Foo (a field index on `spec.name`).
     let by_friend = Index::new(|obj: &Foo| Some(obj.spec.name.clone()));
-    let objects = shared.controller_with_index(NAME, api, &by_friend);
     // One metadata-only watch of all Pods both fills the index of Pod names that the
     // reconciler reads and triggers the Foos looking for a Pod that appeared or
     // disappeared.
-    let pods = shared.watch_presence(
-        NAME,
-        watched_api::<PartialObjectMeta<Pod>>(shared.client.clone(), controllers::NAMESPACED),
-    );
+    let pods = shared.watch_presence(watched_api::<PartialObjectMeta<Pod>>(
+        shared.client.clone(),
+        controllers::NAMESPACED,
+    ));
+    let pod_names = pods.names.clone();
+    let controller = shared
+        .controller(api)
+        .index(&by_friend)
+        .watches_presence(pods, move |pod| by_friend.get(&pod.name_any()));
 
     let context = Arc::new(Context {
         client: shared.client.clone(),
         events: EventPublisher::new(shared.client.clone(), Reporter::from(FIELD_MANAGER)),
-        pods: pods.names,
-        pods_synced: pods.synced,
-        backoff: objects.backoff(),
+        pods: pod_names,
+        backoff: controller.backoff(),
     });
-    objects
-        .map(|controller| {
-            controller.watches_stream(pods.changes, move |pod| by_friend.get(&pod.name_any()))
-        })
-        .run(reconcile, error_policy, context)
-        .await;
+    controller.run(reconcile, error_policy, context).await;
     Ok(())
 }
 
 /// Sets `status.happy` from the Pod index, writing only when it changes.
 pub async fn reconcile(obj: Arc<Foo>, ctx: Arc<Context>) -> Result<Action> {
-    // An empty cache would make every Foo look friendless until the first
-    // list of Pods arrives, and that wrong `false` would be written and
-    // announced.
-    ctx.pods_synced.wait().await;
-
     let name = obj.name_any();
     let namespace = obj.namespace().ok_or(Error::MissingField("namespace"))?;
     let friend = obj.spec.name.as_str();
@@ -170,10 +160,7 @@ mod tests {
         core::{ObjectMeta, PartialObjectMetaExt},
         runtime::watcher,
     };
-    use kube_operator_runtime::{
-        Readiness,
-        testing::{ApiServer, Received, TIMEOUT, mock_client},
-    };
+    use kube_operator_runtime::testing::{ApiServer, Received, TIMEOUT, mock_client};
     use serde_json::Value;
     use tokio::time::timeout;
 
@@ -197,32 +184,23 @@ mod tests {
         .into_response_partial()
     }
 
-    fn pods_by_name() -> Index<PartialObjectMeta<Pod>> {
-        Index::new(|pod: &PartialObjectMeta<Pod>| pod.metadata.name.clone())
-    }
-
     /// A Pod index whose initial list returned `pods` (namespace, name).
-    fn pod_index(pods: &[(&str, &str)]) -> (Index<PartialObjectMeta<Pod>>, CacheSync) {
-        let index = pods_by_name();
+    fn pod_index(pods: &[(&str, &str)]) -> Index<PartialObjectMeta<Pod>> {
+        let index = Index::new(|pod: &PartialObjectMeta<Pod>| pod.metadata.name.clone());
         index.apply_watcher_event(&watcher::Event::Init);
         for (namespace, name) in pods {
             index.apply_watcher_event(&watcher::Event::InitApply(pod(namespace, name)));
         }
         index.apply_watcher_event(&watcher::Event::InitDone);
-        let synced = Readiness::default().cache("foo");
-        synced.mark_synced();
-        (index, synced)
+        index
     }
 
-    fn context(
-        (pods, pods_synced): (Index<PartialObjectMeta<Pod>>, CacheSync),
-    ) -> (Arc<Context>, ApiServer) {
+    fn context(pods: Index<PartialObjectMeta<Pod>>) -> (Arc<Context>, ApiServer) {
         let (client, server) = mock_client();
         let ctx = Context {
             events: EventPublisher::new(client.clone(), Reporter::from(FIELD_MANAGER)),
             client,
             pods,
-            pods_synced,
             backoff: ErrorBackoff::default(),
         };
         (Arc::new(ctx), server)
@@ -349,30 +327,6 @@ mod tests {
             .expect("reconcile failed");
 
         assert_eq!(action, Action::requeue(RESYNC));
-        server.assert_no_more_requests().await;
-    }
-
-    #[tokio::test]
-    async fn reconcile_waits_for_the_pod_cache() {
-        let index = pods_by_name();
-        let synced = Readiness::default().cache("foo");
-        let (ctx, mut server) = context((index.clone(), synced.clone()));
-        let obj = new_object("foo-01", "friend-01", Some(FooStatus { happy: true }));
-        let reconciling = tokio::spawn(reconcile(Arc::new(obj), ctx));
-
-        // Deciding now would find no Pods and write a wrong `happy: false`.
-        server.assert_quiet_for(Duration::from_millis(200)).await;
-        assert!(
-            !reconciling.is_finished(),
-            "reconcile did not wait for the Pod cache"
-        );
-
-        index.apply_watcher_event(&watcher::Event::Init);
-        index.apply_watcher_event(&watcher::Event::InitApply(pod("default", "friend-01")));
-        index.apply_watcher_event(&watcher::Event::InitDone);
-        synced.mark_synced();
-
-        finish(reconciling).await;
         server.assert_no_more_requests().await;
     }
 
