@@ -1,5 +1,11 @@
-//! What `/readyz` reports: ready once every running controller has filled its caches, and the
-//! webhook server, if any, serves.
+//! What the probes report. `/readyz` (the Pod's readiness, so the webhook Service's endpoints):
+//! ready once the manager started and its webhook server, if any, serves. `/readyz/caches`:
+//! ready once every running controller has filled its caches.
+//!
+//! The two are apart because the first must not wait for the second: a controller's first list
+//! may need the Pod's own conversion webhook (a controller watching a version other than the
+//! stored one), which the API server reaches only through a ready Pod. Caches that never fill
+//! still stop the manager, through `--cache-sync-timeout`.
 
 use std::{
     collections::BTreeMap,
@@ -11,8 +17,8 @@ use tokio::sync::watch;
 
 use crate::watch_backoff::api_status;
 
-/// Which controllers are still filling their caches: what `/readyz` reports. Cheap to clone;
-/// clones share the state.
+/// Whether the manager serves, and which controllers are still filling their caches: what
+/// `/readyz` and `/readyz/caches` report. Cheap to clone; clones share the state.
 ///
 /// ```
 /// use kube_operator_runtime::Readiness;
@@ -20,9 +26,10 @@ use crate::watch_backoff::api_status;
 /// let readiness = Readiness::default();
 /// readiness.started();
 /// let pods = readiness.cache_of("widget", "Pod");
-/// assert!(readiness.check().is_err());
-/// pods.mark_synced();
 /// assert_eq!(readiness.check(), Ok(()));
+/// assert!(readiness.check_caches().is_err());
+/// pods.mark_synced();
+/// assert_eq!(readiness.check_caches(), Ok(()));
 /// ```
 ///
 /// A manager standing by for the leader Lease runs no controller and so is ready: were it not,
@@ -139,12 +146,24 @@ impl Readiness {
         self.lock().webhook_serving = Some(true);
     }
 
-    /// `Ok` when ready, otherwise what the manager is waiting for.
+    /// `/readyz`: `Ok` once the manager started and serves its webhooks, if any; otherwise
+    /// what it is waiting for. Caches are not waited for: see [`check_caches`](Self::check_caches).
     pub fn check(&self) -> Result<(), String> {
         let state = self.lock();
         if state.webhook_serving == Some(false) {
             return Err("webhook server not serving yet".into());
         }
+        if !state.started {
+            return Err("manager is starting".into());
+        }
+        Ok(())
+    }
+
+    /// `/readyz/caches`: `Ok` once every running controller's caches hold their first list
+    /// (a manager standing by for the Lease runs none); otherwise the controllers still
+    /// syncing.
+    pub fn check_caches(&self) -> Result<(), String> {
+        let state = self.lock();
         if !state.started {
             return Err("manager is starting".into());
         }
@@ -239,21 +258,23 @@ mod tests {
     use std::time::Duration;
 
     #[tokio::test]
-    async fn ready_once_started_and_every_cache_synced() {
+    async fn caches_are_synced_once_every_cache_of_every_controller_is() {
         let readiness = Readiness::default();
-        assert_eq!(readiness.check(), Err("manager is starting".into()));
+        assert_eq!(readiness.check_caches(), Err("manager is starting".into()));
 
         readiness.starting("example");
         readiness.started();
-        // Not ready before the controller registers its caches either.
+        // Ready to serve while the caches fill.
+        assert_eq!(readiness.check(), Ok(()));
+        // Not synced before the controller registers its caches either.
         assert_eq!(
-            readiness.check(),
+            readiness.check_caches(),
             Err("caches not synced yet: example".into())
         );
         let objects = readiness.cache_of("example", "Widget");
         let pods = readiness.cache_of("example", "Pod");
         assert_eq!(
-            readiness.check(),
+            readiness.check_caches(),
             Err("caches not synced yet: example".into())
         );
 
@@ -262,7 +283,7 @@ mod tests {
         assert!(!readiness.is_synced("example"));
         pods.mark_synced();
         assert!(readiness.is_synced("example"));
-        assert_eq!(readiness.check(), Ok(()));
+        assert_eq!(readiness.check_caches(), Ok(()));
     }
 
     #[test]

@@ -206,6 +206,7 @@ pub(super) async fn serve_probes(
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(check_ready))
+        .route("/readyz/caches", get(check_caches))
         .with_state(readiness);
     info!(address = %local, "serving health probes");
     Ok(Some(serve_plain(
@@ -257,7 +258,15 @@ async fn encode_metrics(State(metrics): State<Arc<Metrics>>) -> impl IntoRespons
 }
 
 async fn check_ready(State(readiness): State<Readiness>) -> (StatusCode, String) {
-    match readiness.check() {
+    probe_answer(readiness.check())
+}
+
+async fn check_caches(State(readiness): State<Readiness>) -> (StatusCode, String) {
+    probe_answer(readiness.check_caches())
+}
+
+fn probe_answer(check: Result<(), String>) -> (StatusCode, String) {
+    match check {
         Ok(()) => (StatusCode::OK, "ok".into()),
         Err(waiting) => (StatusCode::SERVICE_UNAVAILABLE, waiting),
     }

@@ -152,23 +152,26 @@ impl ManagerProcess {
         http_get(&self.metrics_address, "/metrics").await
     }
 
-    /// Waits until `/readyz` answers 200.
+    /// Waits until `/readyz` answers 200, and `/readyz/caches` too: the manager serves, and
+    /// its controllers (none while it stands by for the Lease) hold their first lists.
     ///
     /// # Panics
     /// After [`STEP_TIMEOUT`], with the last answer.
     pub async fn wait_until_ready(&self) {
         let deadline = tokio::time::Instant::now() + STEP_TIMEOUT;
-        loop {
-            let answer = self.probe("/readyz").await;
-            if matches!(answer, Some((200, _))) {
-                return;
+        for path in ["/readyz", "/readyz/caches"] {
+            loop {
+                let answer = self.probe(path).await;
+                if matches!(answer, Some((200, _))) {
+                    break;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "timed out after {STEP_TIMEOUT:?} waiting until {} is ready; {path} said {answer:?}",
+                    self.name
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "timed out after {STEP_TIMEOUT:?} waiting until {} is ready; /readyz said {answer:?}",
-                self.name
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 

@@ -13,13 +13,13 @@ use serde_json::Value;
 use kube::Client;
 
 use super::{
-    AdmissionContext, ContextDefaulter, ContextValidator, Defaulter, Denied, Handler, Validation,
+    AdmissionContext, CustomDefaulter, CustomValidator, Defaulter, Denied, Handler, Validation,
     Validator, WebhookKind,
 };
 
 /// Reads an `AdmissionReview` from `body`, answers it with `handler`, and writes the answering
 /// review.
-pub(super) async fn review(body: &[u8], handler: Handler, client: &Client) -> Vec<u8> {
+pub(super) async fn review(body: &[u8], handler: &Handler, client: &Client) -> Vec<u8> {
     let response = match serde_json::from_slice::<AdmissionReview<DynamicObject>>(body) {
         Ok(review) => match review.try_into() {
             Ok(request) => handler(&request, client).await,
@@ -48,8 +48,9 @@ pub(super) fn default<K: Defaulter>(
     patched(request, allowed, &original, &before, &object)
 }
 
-/// Like [`default`], with a [`ContextDefaulter`].
-pub(super) async fn default_with_context<K: ContextDefaulter>(
+/// Like [`default`], with a [`CustomDefaulter`].
+pub(super) async fn custom_default<K: WebhookKind>(
+    defaulter: &impl CustomDefaulter<K>,
     request: &AdmissionRequest<DynamicObject>,
     client: &Client,
 ) -> AdmissionResponse {
@@ -62,7 +63,10 @@ pub(super) async fn default_with_context<K: ContextDefaulter>(
         Err(message) => return refuse(request, bad_request(&message)),
     };
     let before = to_json(&object);
-    if let Err(denied) = ContextDefaulter::default(&mut object, &context(request, client)).await {
+    if let Err(denied) = defaulter
+        .default(&mut object, &context(request, client))
+        .await
+    {
         return refuse(request, denied_status(request, &denied));
     }
     patched(request, allowed, &original, &before, &object)
@@ -113,8 +117,9 @@ pub(super) fn validate<K: Validator>(
     answer(request, validation)
 }
 
-/// Like [`validate`], with a [`ContextValidator`].
-pub(super) async fn validate_with_context<K: ContextValidator>(
+/// Like [`validate`], with a [`CustomValidator`].
+pub(super) async fn custom_validate<K: WebhookKind, V: CustomValidator<K>>(
+    validator: &V,
     request: &AdmissionRequest<DynamicObject>,
     client: &Client,
 ) -> AdmissionResponse {
@@ -123,15 +128,15 @@ pub(super) async fn validate_with_context<K: ContextValidator>(
     let old = || read::<K>(request.old_object.as_ref(), "oldObject").map(|(old, _)| old);
     let validation = match request.operation {
         Operation::Create => match object() {
-            Ok(object) => Ok(object.validate_create(&context).await),
+            Ok(object) => Ok(validator.validate_create(&object, &context).await),
             Err(message) => Err(message),
         },
         Operation::Update => match object().and_then(|object| Ok((object, old()?))) {
-            Ok((object, old)) => Ok(object.validate_update(&old, &context).await),
+            Ok((object, old)) => Ok(validator.validate_update(&object, &old, &context).await),
             Err(message) => Err(message),
         },
         Operation::Delete => match old() {
-            Ok(old) => Ok(old.validate_delete(&context).await),
+            Ok(old) => Ok(validator.validate_delete(&old, &context).await),
             Err(message) => Err(message),
         },
         Operation::Connect => Ok(Ok(Vec::new())),

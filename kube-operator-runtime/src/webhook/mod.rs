@@ -52,7 +52,7 @@
 mod admission;
 mod conversion;
 
-use std::{any::TypeId, fmt, future::Future};
+use std::{any::TypeId, fmt, future::Future, sync::Arc};
 
 use futures::future::BoxFuture;
 use k8s_openapi::{
@@ -165,31 +165,54 @@ impl fmt::Debug for AdmissionContext {
     }
 }
 
-/// A [`Defaulter`] that needs the request or the API server: it is awaited, and may refuse.
-/// Register it with [`Webhooks::defaulting_with_context`].
-pub trait ContextDefaulter: WebhookKind {
-    /// Fills in defaults; called on CREATE and UPDATE, and idempotent as
+/// Defaults for `K` from a value of its own: controller-runtime's `CustomDefaulter`. Unlike
+/// [`Defaulter`], it is awaited, gets the [`AdmissionContext`] (with a client), may refuse, and
+/// serves kinds the project does not own, such as Pods (Rust allows no impl of a trait of this
+/// crate on a type of another). Register it with [`Webhooks::custom_defaulting`].
+///
+/// ```
+/// use k8s_openapi::api::core::v1::Pod;
+/// use kube_operator_runtime::webhook::{AdmissionContext, CustomDefaulter, Denied, Webhooks};
+///
+/// /// Labels every new Pod with the team of the namespace it is created in.
+/// struct TeamLabel;
+///
+/// impl CustomDefaulter<Pod> for TeamLabel {
+///     async fn default(&self, pod: &mut Pod, context: &AdmissionContext) -> Result<(), Denied> {
+///         let team = context.namespace.clone().unwrap_or_default();
+///         pod.metadata.labels.get_or_insert_default().entry("team".into()).or_insert(team);
+///         Ok(())
+///     }
+/// }
+///
+/// let webhooks = Webhooks::new().custom_defaulting::<Pod>(TeamLabel);
+/// assert_eq!(webhooks.paths(), ["/mutate--v1-pod"]);
+/// ```
+pub trait CustomDefaulter<K: WebhookKind>: Send + Sync + 'static {
+    /// Fills in defaults of `obj`; called on CREATE and UPDATE, and idempotent as
     /// [`Defaulter::default`]. A [`Denied`] refuses the request.
     fn default(
-        &mut self,
+        &self,
+        obj: &mut K,
         context: &AdmissionContext,
     ) -> impl Future<Output = Result<(), Denied>> + Send;
 }
 
-/// A [`Validator`] that needs the request or the API server: each check is awaited and gets
-/// the [`AdmissionContext`] (controller-runtime's `CustomValidator`). Register it with
-/// [`Webhooks::validating_with_context`].
+/// Checks of `K` from a value of its own: controller-runtime's `CustomValidator`. Unlike
+/// [`Validator`], each check is awaited, gets the [`AdmissionContext`] (with a client), and may
+/// serve kinds the project does not own. Register it with [`Webhooks::custom_validating`].
 ///
 /// ```
 /// use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 /// use kube::Api;
-/// use kube_operator_runtime::webhook::{AdmissionContext, ContextValidator, Denied, Validation};
+/// use kube_operator_runtime::webhook::{AdmissionContext, CustomValidator, Denied, Validation};
 ///
-/// # struct Widget(ConfigMap);
-/// // A config map must name a Secret that exists.
-/// impl ContextValidator for ConfigMap {
-///     async fn validate_create(&self, context: &AdmissionContext) -> Validation {
-///         let wanted = self.data.as_ref().and_then(|data| data.get("secret")).cloned();
+/// /// A config map must name a Secret that exists.
+/// struct SecretExists;
+///
+/// impl CustomValidator<ConfigMap> for SecretExists {
+///     async fn validate_create(&self, config_map: &ConfigMap, context: &AdmissionContext) -> Validation {
+///         let wanted = config_map.data.as_ref().and_then(|data| data.get("secret")).cloned();
 ///         let Some(wanted) = wanted else { return Ok(Vec::new()) };
 ///         let namespace = context.namespace.as_deref().unwrap_or("default");
 ///         let secrets = Api::<Secret>::namespaced(context.client.clone(), namespace);
@@ -201,35 +224,38 @@ pub trait ContextDefaulter: WebhookKind {
 ///     }
 /// }
 /// ```
-pub trait ContextValidator: WebhookKind {
+pub trait CustomValidator<K: WebhookKind>: Send + Sync + 'static {
     /// The operations the webhook is registered for, as [`Validator::OPERATIONS`].
     const OPERATIONS: &'static [Operation] = &[Operation::Create, Operation::Update];
 
     /// Checks a new object.
     fn validate_create(
         &self,
+        obj: &K,
         context: &AdmissionContext,
     ) -> impl Future<Output = Validation> + Send {
-        let _ = context;
+        let _ = (obj, context);
         async { Ok(Vec::new()) }
     }
 
-    /// Checks a change of `old` into `self`.
+    /// Checks a change of `old` into `obj`.
     fn validate_update(
         &self,
-        old: &Self,
+        obj: &K,
+        old: &K,
         context: &AdmissionContext,
     ) -> impl Future<Output = Validation> + Send {
-        let _ = (old, context);
+        let _ = (obj, old, context);
         async { Ok(Vec::new()) }
     }
 
-    /// Checks the deletion of `self`, the object as it was before.
+    /// Checks the deletion of `obj`, the object as it was before.
     fn validate_delete(
         &self,
+        obj: &K,
         context: &AdmissionContext,
     ) -> impl Future<Output = Validation> + Send {
-        let _ = context;
+        let _ = (obj, context);
         async { Ok(Vec::new()) }
     }
 }
@@ -450,10 +476,28 @@ fn operation_name(operation: &Operation) -> &'static str {
 }
 
 /// Answers one admission request of a registered kind.
-type Handler = for<'a> fn(
-    &'a AdmissionRequest<kube::core::DynamicObject>,
-    &'a Client,
-) -> BoxFuture<'a, AdmissionResponse>;
+type Handler = Arc<
+    dyn for<'a> Fn(
+            &'a AdmissionRequest<kube::core::DynamicObject>,
+            &'a Client,
+        ) -> BoxFuture<'a, AdmissionResponse>
+        + Send
+        + Sync,
+>;
+
+/// A [`Handler`] from a closure, whose higher-ranked signature this call lets Rust infer.
+fn handler<F>(handle: F) -> Handler
+where
+    F: for<'a> Fn(
+            &'a AdmissionRequest<kube::core::DynamicObject>,
+            &'a Client,
+        ) -> BoxFuture<'a, AdmissionResponse>
+        + Send
+        + Sync
+        + 'static,
+{
+    Arc::new(handle)
+}
 
 #[derive(Clone)]
 struct AdmissionWebhook {
@@ -548,29 +592,43 @@ impl Webhooks {
             path,
             target: Target::of::<K>(),
             operations: vec![Operation::Create, Operation::Update],
-            handler: |request, _| Box::pin(std::future::ready(admission::default::<K>(request))),
+            handler: handler(|request, _| {
+                Box::pin(std::future::ready(admission::default::<K>(request)))
+            }),
         })
     }
 
-    /// Defaults `K` with its [`ContextDefaulter`] at [`default_path`]`::<K>("mutate")`.
-    pub fn defaulting_with_context<K: ContextDefaulter>(self) -> Self {
-        self.add_context_defaulting::<K>(default_path::<K>("mutate"))
+    /// Defaults `K` with `defaulter` at [`default_path`]`::<K>("mutate")`.
+    pub fn custom_defaulting<K: WebhookKind>(self, defaulter: impl CustomDefaulter<K>) -> Self {
+        self.add_custom_defaulting(default_path::<K>("mutate"), defaulter)
     }
 
-    /// Defaults `K` with its [`ContextDefaulter`] at `path`.
-    pub fn defaulting_with_context_at<K: ContextDefaulter>(self, path: &'static str) -> Self {
-        self.add_context_defaulting::<K>(path.into())
+    /// Defaults `K` with `defaulter` at `path`.
+    pub fn custom_defaulting_at<K: WebhookKind>(
+        self,
+        path: &'static str,
+        defaulter: impl CustomDefaulter<K>,
+    ) -> Self {
+        self.add_custom_defaulting(path.into(), defaulter)
     }
 
-    fn add_context_defaulting<K: ContextDefaulter>(self, path: String) -> Self {
+    fn add_custom_defaulting<K: WebhookKind>(
+        self,
+        path: String,
+        defaulter: impl CustomDefaulter<K>,
+    ) -> Self {
+        let defaulter = Arc::new(defaulter);
         self.admission(AdmissionWebhook {
             mutating: true,
             path,
             target: Target::of::<K>(),
             operations: vec![Operation::Create, Operation::Update],
-            handler: |request, client| {
-                Box::pin(admission::default_with_context::<K>(request, client))
-            },
+            handler: handler(move |request, client| {
+                let defaulter = defaulter.clone();
+                Box::pin(async move {
+                    admission::custom_default::<K>(&*defaulter, request, client).await
+                })
+            }),
         })
     }
 
@@ -590,29 +648,43 @@ impl Webhooks {
             path,
             target: Target::of::<K>(),
             operations: K::OPERATIONS.to_vec(),
-            handler: |request, _| Box::pin(std::future::ready(admission::validate::<K>(request))),
+            handler: handler(|request, _| {
+                Box::pin(std::future::ready(admission::validate::<K>(request)))
+            }),
         })
     }
 
-    /// Validates `K` with its [`ContextValidator`] at [`default_path`]`::<K>("validate")`.
-    pub fn validating_with_context<K: ContextValidator>(self) -> Self {
-        self.add_context_validating::<K>(default_path::<K>("validate"))
+    /// Validates `K` with `validator` at [`default_path`]`::<K>("validate")`.
+    pub fn custom_validating<K: WebhookKind>(self, validator: impl CustomValidator<K>) -> Self {
+        self.add_custom_validating(default_path::<K>("validate"), validator)
     }
 
-    /// Validates `K` with its [`ContextValidator`] at `path`.
-    pub fn validating_with_context_at<K: ContextValidator>(self, path: &'static str) -> Self {
-        self.add_context_validating::<K>(path.into())
+    /// Validates `K` with `validator` at `path`.
+    pub fn custom_validating_at<K: WebhookKind>(
+        self,
+        path: &'static str,
+        validator: impl CustomValidator<K>,
+    ) -> Self {
+        self.add_custom_validating(path.into(), validator)
     }
 
-    fn add_context_validating<K: ContextValidator>(self, path: String) -> Self {
+    fn add_custom_validating<K: WebhookKind, V: CustomValidator<K>>(
+        self,
+        path: String,
+        validator: V,
+    ) -> Self {
+        let validator = Arc::new(validator);
         self.admission(AdmissionWebhook {
             mutating: false,
             path,
             target: Target::of::<K>(),
-            operations: <K as ContextValidator>::OPERATIONS.to_vec(),
-            handler: |request, client| {
-                Box::pin(admission::validate_with_context::<K>(request, client))
-            },
+            operations: V::OPERATIONS.to_vec(),
+            handler: handler(move |request, client| {
+                let validator = validator.clone();
+                Box::pin(async move {
+                    admission::custom_validate::<K, V>(&*validator, request, client).await
+                })
+            }),
         })
     }
 
@@ -759,7 +831,7 @@ impl Webhooks {
             return Some(conversion::review(&self.conversions, body));
         }
         let hook = self.admission.iter().find(|hook| hook.path == path)?;
-        Some(admission::review(body, hook.handler, client).await)
+        Some(admission::review(body, &hook.handler, client).await)
     }
 }
 
