@@ -48,7 +48,7 @@ setsid make --no-print-directory run ARGS="--metrics-bind-address=127.0.0.1:8080
 manager_pid=$!
 eventually "the manager starts its controller" grep -q 'starting controller' "$work/manager.log"
 # Kubebuilder's ports: health probes on :8081, metrics on :8080 when asked for.
-eventually "/readyz answers ok on :8081" curl -sf http://127.0.0.1:8081/readyz
+eventually "/readyz/caches answers ok on :8081" curl -sf http://127.0.0.1:8081/readyz/caches
 
 echo "S10: kubectl apply -f config/samples"
 kubectl apply -f config/samples >/dev/null

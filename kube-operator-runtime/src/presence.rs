@@ -15,7 +15,6 @@ use kube::{
     runtime::{reflector::ObjectRef, watcher},
 };
 use serde::de::DeserializeOwned;
-use tracing::info;
 
 use crate::{CacheSync, Index, Shared, initial_list::watch_objects};
 
@@ -53,11 +52,6 @@ impl Shared {
         K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     {
         let controller = self.controller_name::<K>();
-        info!(
-            controller,
-            source = format!("metadata source: {}", K::kind(&())),
-            "starting event source"
-        );
         let events = watch_objects(api, watcher::Config::default());
         let synced = self.readiness.cache_of(controller, K::kind(&()));
         let names = Index::new(|obj: &PartialObjectMeta<K>| obj.metadata.name.clone());

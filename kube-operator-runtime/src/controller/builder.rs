@@ -104,6 +104,8 @@ pub struct ControllerBuilder<K: Reconciled> {
     cache: Store<K>,
     writer: Writer<K>,
     backoff: ErrorBackoff<K>,
+    /// What feeds the controller besides its own kind, for the startup log.
+    sources: Vec<String>,
 }
 
 impl Shared {
@@ -141,6 +143,7 @@ impl<K: Reconciled> ControllerBuilder<K> {
             cache,
             writer,
             backoff: ErrorBackoff::default(),
+            sources: Vec::new(),
         }
     }
 
@@ -238,6 +241,8 @@ impl<K: Reconciled> ControllerBuilder<K> {
         I: IntoIterator<Item = ObjectRef<K>> + 'static,
         I::IntoIter: Send,
     {
+        self.sources
+            .push(format!("metadata source: {}", W::kind(&())));
         self.caches.push(presence.synced);
         let changes = presence.changes;
         self.triggers.push(Box::new(move |controller| {
@@ -288,6 +293,7 @@ impl<K: Reconciled> ControllerBuilder<K> {
             cache,
             writer,
             backoff,
+            sources,
         } = self;
         info!(
             controller = name,
@@ -295,7 +301,12 @@ impl<K: Reconciled> ControllerBuilder<K> {
             kind = &*K::kind(&()),
             "starting controller"
         );
-        log_source(name, K::kind(&()));
+        for source in [format!("kind source: {}", K::kind(&()))]
+            .into_iter()
+            .chain(sources)
+        {
+            info!(controller = name, source, "starting event source");
+        }
         let synced = shared.readiness.cache_of(name, K::kind(&()));
         caches.push(synced.clone());
         let events = cleared(watch_objects(api, config))
@@ -343,19 +354,11 @@ impl<K: Reconciled> ControllerBuilder<K> {
         api: Api<W>,
         config: watcher::Config,
     ) -> impl Stream<Item = watcher::Result<W>> + Send + 'static {
-        log_source(self.name, W::kind(&()));
+        self.sources.push(format!("kind source: {}", W::kind(&())));
         let synced = self.shared.readiness.cache_of(self.name, W::kind(&()));
         self.caches.push(synced.clone());
         marking_synced(cleared(watch_objects(api, config)), synced).touched_objects()
     }
-}
-
-fn log_source(controller: &'static str, kind: std::borrow::Cow<'_, str>) {
-    info!(
-        controller,
-        source = format!("kind source: {kind}"),
-        "starting event source"
-    );
 }
 
 /// Nothing the runtime reads needs managed fields, and they are often most of an object's size.
