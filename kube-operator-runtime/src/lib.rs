@@ -124,6 +124,7 @@ pub mod owned;
 pub mod presence;
 pub mod rbac;
 mod readiness;
+mod shared_watch;
 mod state;
 #[cfg(feature = "testing")]
 pub mod testing;

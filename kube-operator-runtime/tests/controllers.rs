@@ -5,9 +5,9 @@
 #![cfg(feature = "testing")]
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     time::Duration,
@@ -92,18 +92,22 @@ async fn client_with(env: &TestEnv, rules: Vec<PolicyRule>) -> Client {
     env.client_for_user(USER, &[]).await.unwrap()
 }
 
-/// Counts the requests a client sends for Secrets: the API server's metrics leave out the
-/// requests its authorizer refuses.
-#[derive(Clone, Default)]
-struct SecretRequests(Arc<AtomicUsize>);
+/// Counts the requests a client sends for one resource (`/secrets`): the API server's metrics
+/// leave out the requests its authorizer refuses.
+#[derive(Clone)]
+struct RequestsTo(&'static str, Arc<AtomicUsize>);
 
-impl SecretRequests {
+impl RequestsTo {
+    fn new(resource: &'static str) -> Self {
+        Self(resource, Arc::default())
+    }
+
     fn count(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
+        self.1.load(Ordering::SeqCst)
     }
 }
 
-impl<S> tower_layer::Layer<S> for SecretRequests {
+impl<S> tower_layer::Layer<S> for RequestsTo {
     type Service = Counted<S>;
 
     fn layer(&self, inner: S) -> Counted<S> {
@@ -117,7 +121,7 @@ impl<S> tower_layer::Layer<S> for SecretRequests {
 #[derive(Clone)]
 struct Counted<S> {
     inner: S,
-    count: SecretRequests,
+    count: RequestsTo,
 }
 
 impl<S, B> tower_service::Service<http::Request<B>> for Counted<S>
@@ -136,8 +140,8 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        if request.uri().path().ends_with("/secrets") {
-            self.count.0.fetch_add(1, Ordering::SeqCst);
+        if request.uri().path().ends_with(self.count.0) {
+            self.count.1.fetch_add(1, Ordering::SeqCst);
         }
         self.inner.call(request)
     }
@@ -148,21 +152,13 @@ async fn an_owned_kind_refused_by_rbac_is_backed_off_and_holds_every_reconcile()
     let env = TestEnv::start().await.unwrap();
     let admin = env.client();
     // Config maps may be watched; the Secrets the controller owns may not.
-    let permissions = Permissions::new(
-        USER,
+    let secret_requests = RequestsTo::new("/secrets");
+    let client = counted_client(
+        &env,
         vec![rule_for::<ConfigMap>(&["list", "watch"])],
-        NAMESPACE,
-    );
-    grant_permissions(&admin, &permissions).await.unwrap();
-    let secret_requests = SecretRequests::default();
-    let kubeconfig = env.kubeconfig_for_user(USER, &[]).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-        .await
-        .unwrap();
-    let client = kube::client::ClientBuilder::try_from(config)
-        .unwrap()
-        .with_layer(&secret_requests)
-        .build();
+        &secret_requests,
+    )
+    .await;
     let shared = Shared::new(client.clone()).named("config-owner");
     let reconciled = Arc::new(AtomicUsize::new(0));
     let controller = shared
@@ -224,6 +220,81 @@ async fn an_owned_kind_refused_by_rbac_is_backed_off_and_holds_every_reconcile()
     .await;
     assert!(shared.readiness.is_synced("config-owner"));
     running.abort();
+}
+
+/// A client of the user holding `rules`, whose requests `counter` counts.
+async fn counted_client(env: &TestEnv, rules: Vec<PolicyRule>, counter: &RequestsTo) -> Client {
+    let permissions = Permissions::new(USER, rules, NAMESPACE);
+    grant_permissions(&env.client(), &permissions)
+        .await
+        .unwrap();
+    let kubeconfig = env.kubeconfig_for_user(USER, &[]).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .unwrap();
+    kube::client::ClientBuilder::try_from(config)
+        .unwrap()
+        .with_layer(counter)
+        .build()
+}
+
+#[tokio::test]
+async fn two_controllers_of_one_kind_share_one_watch() {
+    let env = TestEnv::start().await.unwrap();
+    let config_map_requests = RequestsTo::new("/configmaps");
+    let client = counted_client(
+        &env,
+        vec![rule_for::<ConfigMap>(&["list", "watch"])],
+        &config_map_requests,
+    )
+    .await;
+    let shared = Shared::new(client.clone());
+    let seen_by: Vec<Arc<Mutex<BTreeSet<String>>>> = (0..2).map(|_| Arc::default()).collect();
+    let mut running = Vec::new();
+    for (name, seen) in ["first", "second"].into_iter().zip(&seen_by) {
+        let controller = shared
+            .clone()
+            .named(name)
+            .controller(Api::<ConfigMap>::namespaced(client.clone(), NAMESPACE))
+            .run(
+                |config_map: Arc<ConfigMap>, seen: Arc<Mutex<BTreeSet<String>>>| async move {
+                    seen.lock().unwrap().insert(config_map.name_any());
+                    Ok::<_, kube::Error>(Action::await_change())
+                },
+                |_, _, _| Action::requeue(Duration::from_secs(1)),
+                seen.clone(),
+            );
+        running.push(tokio::spawn(controller));
+    }
+    let config_maps = Api::<ConfigMap>::namespaced(env.client(), NAMESPACE);
+    for name in ["one", "two", "three"] {
+        let config_map = ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        config_maps
+            .create(&PostParams::default(), &config_map)
+            .await
+            .unwrap();
+    }
+    for (name, seen) in ["first", "second"].into_iter().zip(&seen_by) {
+        eventually(&format!("{name} reconciles every config map"), || async {
+            let seen = seen.lock().unwrap();
+            ["one", "two", "three"]
+                .iter()
+                .all(|name| seen.contains(*name))
+        })
+        .await;
+        assert!(shared.readiness.is_synced(name), "{name} is not synced");
+    }
+    // One streamed list and watch for both.
+    assert_eq!(config_map_requests.count(), 1);
+    for controller in running {
+        controller.abort();
+    }
 }
 
 /// Grants `rule` cluster-wide to the test user, beside what it holds.

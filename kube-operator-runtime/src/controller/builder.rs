@@ -10,24 +10,17 @@
 
 use std::{fmt::Debug, sync::Arc};
 
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use kube::{
-    Api, Resource, ResourceExt,
+    Api, Resource,
     core::PartialObjectMeta,
-    runtime::{
-        Controller, Predicate, WatchStreamExt, controller,
-        reflector::{self, ObjectRef, Store, store::Writer},
-        watcher,
-    },
+    runtime::{Controller, Predicate, WatchStreamExt, controller, reflector::ObjectRef, watcher},
 };
 use serde::de::DeserializeOwned;
 use tracing::info;
 
 use super::{ErrorBackoff, MAX_CONCURRENT_RECONCILES, ManagedController, Shared};
-use crate::{
-    CacheSync, Index, initial_list::watch_objects, presence::PresenceWatch,
-    watch_backoff::SourcesPauseThemselves,
-};
+use crate::{CacheSync, Index, presence::PresenceWatch, watch_backoff::SourcesPauseThemselves};
 
 /// What every kind a controller reconciles must be.
 pub trait Reconciled:
@@ -101,8 +94,6 @@ pub struct ControllerBuilder<K: Reconciled> {
     triggers: Vec<AddTrigger<K>>,
     /// Every other watch's first list, which reconciles wait for.
     caches: Vec<CacheSync>,
-    cache: Store<K>,
-    writer: Writer<K>,
     backoff: ErrorBackoff<K>,
     /// What feeds the controller besides its own kind, for the startup log.
     sources: Vec<String>,
@@ -129,7 +120,6 @@ impl Shared {
 
 impl<K: Reconciled> ControllerBuilder<K> {
     pub(super) fn new(shared: Shared, name: &'static str, api: Api<K>) -> Self {
-        let (cache, writer) = reflector::store();
         Self {
             shared,
             name,
@@ -140,8 +130,6 @@ impl<K: Reconciled> ControllerBuilder<K> {
             indexes: Vec::new(),
             triggers: Vec::new(),
             caches: Vec::new(),
-            cache,
-            writer,
             backoff: ErrorBackoff::default(),
             sources: Vec::new(),
         }
@@ -258,11 +246,6 @@ impl<K: Reconciled> ControllerBuilder<K> {
         self.backoff.clone()
     }
 
-    /// The cache of every object the controller watches, filled once the controller runs.
-    pub fn cache(&self) -> Store<K> {
-        self.cache.clone()
-    }
-
     /// Reconciles until the manager stops: see [`ManagedController::run`].
     pub async fn run<Ctx, E, Fut>(
         self,
@@ -290,8 +273,6 @@ impl<K: Reconciled> ControllerBuilder<K> {
             indexes,
             triggers,
             mut caches,
-            cache,
-            writer,
             backoff,
             sources,
         } = self;
@@ -307,21 +288,15 @@ impl<K: Reconciled> ControllerBuilder<K> {
         {
             info!(controller = name, source, "starting event source");
         }
+        // Shared with every controller of the manager that watches the same objects.
+        let watch = shared.watches.watch(api, config, &shared.shutdown);
+        for index in indexes {
+            watch.add_index(index);
+        }
         let synced = shared.readiness.cache_of(name, K::kind(&()));
         caches.push(synced.clone());
-        let events = cleared(watch_objects(api, config))
-            .inspect(move |event| {
-                if let Ok(event) = event {
-                    for index in &indexes {
-                        index.apply_watcher_event(event);
-                    }
-                }
-            })
-            .reflect(writer);
-        // Deleted objects trigger too: a deleted object's pending requeue (often minutes
-        // away) then comes due at once and is dropped as `ObjectNotFound`, instead of holding
-        // memory until it fires. The reconciler never sees them.
-        let touched = marking_synced(events, synced).touched_objects();
+        let touched = watch.subscribe(synced);
+        let cache = watch.store();
         let controller = match predicate {
             Some(predicate) => Controller::for_stream(
                 touched.predicate_filter(predicate, Default::default()),
@@ -347,8 +322,8 @@ impl<K: Reconciled> ControllerBuilder<K> {
         }
     }
 
-    /// A watch of another kind for this controller: registered for readiness now, started
-    /// when the controller runs.
+    /// A watch of another kind for this controller, shared with the manager's other
+    /// controllers, registered for readiness now.
     fn watch<W: Reconciled>(
         &mut self,
         api: Api<W>,
@@ -357,25 +332,10 @@ impl<K: Reconciled> ControllerBuilder<K> {
         self.sources.push(format!("kind source: {}", W::kind(&())));
         let synced = self.shared.readiness.cache_of(self.name, W::kind(&()));
         self.caches.push(synced.clone());
-        marking_synced(cleared(watch_objects(api, config)), synced).touched_objects()
+        let shared = &self.shared;
+        shared
+            .watches
+            .watch(api, config, &shared.shutdown)
+            .subscribe(synced)
     }
-}
-
-/// Nothing the runtime reads needs managed fields, and they are often most of an object's size.
-fn cleared<K: Resource + Send + 'static>(
-    events: impl Stream<Item = watcher::Result<watcher::Event<K>>> + Send + 'static,
-) -> impl Stream<Item = watcher::Result<watcher::Event<K>>> + Send + 'static {
-    events.modify(|obj| obj.managed_fields_mut().clear())
-}
-
-/// `events`, telling `synced` when the first list is in and why the watch fails until then.
-fn marking_synced<K: Send + 'static>(
-    events: impl Stream<Item = watcher::Result<watcher::Event<K>>> + Send + 'static,
-    synced: CacheSync,
-) -> impl Stream<Item = watcher::Result<watcher::Event<K>>> + Send + 'static {
-    events.inspect(move |event| match event {
-        Ok(watcher::Event::InitDone) => synced.mark_synced(),
-        Err(err) => synced.record_error(err),
-        Ok(_) => {}
-    })
 }

@@ -33,6 +33,7 @@ use tracing::{debug, warn};
 use crate::{
     CacheSync, Error, Index, Readiness,
     metrics::{ErrorReason, Metrics},
+    shared_watch::SharedWatches,
     state::States,
 };
 
@@ -56,6 +57,8 @@ pub struct Shared {
     /// The name the manager registered the controller under, which its watches report as.
     controller_name: Option<&'static str>,
     states: States,
+    /// One watch per kind and selector, whichever controllers use it.
+    watches: SharedWatches,
 }
 
 impl Shared {
@@ -69,6 +72,7 @@ impl Shared {
             shutdown: CancellationToken::new(),
             controller_name: None,
             states: States::default(),
+            watches: SharedWatches::default(),
         }
     }
 
@@ -87,6 +91,7 @@ impl Shared {
             shutdown: CancellationToken::new(),
             controller_name: None,
             states,
+            watches: SharedWatches::default(),
         }
     }
 
