@@ -6,16 +6,22 @@
 //! `cargo update`. It plays the part controller-runtime plays under Kubebuilder:
 //!
 //! - [`Manager`]: Kubebuilder's flags ([`ManagerArgs`]), `/metrics` (HTTPS for callers the API
-//!   server authorizes, unless told otherwise), `/healthz` and `/readyz`,
-//!   leader election on a Lease, and a bounded graceful shutdown;
-//! - [`Shared`] and [`ManagedController`]: a kube `Controller` set up the way every controller
-//!   should be (its own cache with readiness, bounded concurrency, metrics, per-object backoff);
+//!   server authorizes, unless told otherwise), `/healthz`, `/readyz` and `/readyz/caches`,
+//!   leader election on a Lease, a bounded graceful shutdown, and values for the controllers
+//!   ([`Manager::state`]);
+//! - [`Shared::controller`] and [`ControllerBuilder`]: one controller, named by its
+//!   registration, with selectors, predicates, concurrency, [`owns`](ControllerBuilder::owns)
+//!   and [`watches`](ControllerBuilder::watches), each watch with its own backoff and readiness,
+//!   shared with the manager's other controllers, and no reconcile before every first list;
+//! - [`finalizer`], [`conditions`] and [`owned`]: cleanup before deletion, `status.conditions`,
+//!   and children applied with their controller owner reference;
 //! - [`presence`]: a metadata-only watch of another kind that yields only objects that appear
 //!   or disappear;
 //! - [`metrics`]: controller-runtime's metric names, so Kubebuilder dashboards keep working;
 //! - [`webhook`]: defaulting, validating and conversion webhooks written as trait impls
-//!   ([`Defaulter`], [`Validator`], [`Conversion`]), served by the manager and written into the
-//!   manifests from one [`Webhooks`] value;
+//!   ([`Defaulter`], [`Validator`], [`Conversion`]; [`CustomDefaulter`] and [`CustomValidator`]
+//!   when a webhook needs the request, a client, or serves a kind of another crate), served by
+//!   the manager and written into the manifests from one [`Webhooks`] value;
 //! - [`rbac`]: typed RBAC rules and their merging;
 //! - [`manifests`]: the CRDs and roles as YAML for kustomize and Helm, behind a project's
 //!   `crdgen` binary;
@@ -25,20 +31,44 @@
 //! A whole manager binary:
 //!
 //! ```no_run
-//! use std::process::ExitCode;
+//! use std::{process::ExitCode, sync::Arc};
 //!
 //! use clap::Parser;
+//! use k8s_openapi::api::{apps::v1::Deployment, core::v1::ConfigMap};
+//! use kube::{Api, runtime::{controller::Action, predicates}};
 //! use kube_operator_runtime::{Manager, ManagerArgs, Shared};
 //!
 //! #[derive(Parser)]
 //! struct Args {
 //!     #[command(flatten)]
 //!     manager: ManagerArgs,
+//!     /// The image the widgets run.
+//!     #[arg(long, default_value = "nginx:1.29")]
+//!     image: String,
 //! }
 //!
-//! async fn run_widgets(shared: Shared) -> Result<(), kube::Error> {
-//!     // Build a controller with `shared.controller_for(..)` and run it.
-//!     # let _ = shared;
+//! /// What `main` hands the controllers.
+//! struct Image(String);
+//!
+//! async fn reconcile(obj: Arc<ConfigMap>, image: Arc<Image>) -> Result<Action, kube::Error> {
+//!     // Apply a Deployment of `image.0` with `owned::apply_owned`, set conditions, …
+//!     # let _ = (obj, image);
+//!     Ok(Action::await_change())
+//! }
+//!
+//! fn error_policy(_: Arc<ConfigMap>, _: &kube::Error, _: Arc<Image>) -> Action {
+//!     Action::requeue(std::time::Duration::from_secs(5))
+//! }
+//!
+//! async fn run_widgets(shared: Shared) -> Result<(), kube_operator_runtime::Error> {
+//!     let image = shared.state::<Image>()?;
+//!     let client = shared.client.clone();
+//!     shared
+//!         .controller(Api::<ConfigMap>::all(client.clone()))
+//!         .predicate(predicates::generation)
+//!         .owns(Api::<Deployment>::all(client))
+//!         .run(reconcile, error_policy, image)
+//!         .await;
 //!     Ok(())
 //! }
 //!
@@ -46,11 +76,33 @@
 //! async fn main() -> ExitCode {
 //!     let args = Args::parse();
 //!     Manager::new(args.manager, "widgets.example.com")
+//!         .state(Image(args.image))
 //!         .controller("widget", run_widgets)
 //!         .run()
 //!         .await
 //! }
 //! ```
+//!
+//! # From controller-runtime
+//!
+//! | controller-runtime (Go) | here |
+//! |---|---|
+//! | `ctrl.NewControllerManagedBy(mgr).For(&Foo{})` | `shared.controller(api)`, in the `run` registered with `Manager::controller("foo", run)` |
+//! | `.Owns(&appsv1.Deployment{})` | [`ControllerBuilder::owns`] |
+//! | `.Watches(&Pod{}, handler.EnqueueRequestsFromMapFunc(f))` | [`ControllerBuilder::watches`] |
+//! | `.WithEventFilter(predicate.GenerationChangedPredicate{})` | [`ControllerBuilder::predicate`]`(predicates::generation)` |
+//! | `.WithOptions(controller.Options{MaxConcurrentReconciles: 4})` | [`ControllerBuilder::concurrency`]`(4)` |
+//! | label selector on the cache (`cache.Options.ByObject`) | [`ControllerBuilder::with_config`] |
+//! | `mgr.GetFieldIndexer().IndexField(..)` | [`Index`] with [`ControllerBuilder::index`] |
+//! | `ctrl.SetControllerReference` + `r.Patch(.., client.Apply)` | [`owned::apply_owned`] |
+//! | `controllerutil.AddFinalizer` / `RemoveFinalizer` / `DeletionTimestamp` check | [`finalizer::finalizer`] |
+//! | `meta.SetStatusCondition` / `FindStatusCondition` / `IsStatusConditionTrue` | [`conditions::Conditions`] |
+//! | `Conditions []metav1.Condition` with `+listType=map` | [`conditions::schema`] |
+//! | `record.EventRecorder` | [`EventPublisher`] |
+//! | fields of the reconciler struct (a flag, a client) | [`Manager::state`] and [`Shared::state`] |
+//! | `webhook.CustomDefaulter` / `CustomValidator` | [`CustomDefaulter`] / [`CustomValidator`] |
+//! | `+kubebuilder:rbac` markers | each controller's `policy_rules()`, with [`rbac::rule_for`], [`rbac::owned_rules`], [`rbac::finalizer_rules`] |
+//! | `mgr.AddReadyzCheck`, the webhook server's `StartedChecker` | `/readyz` (webhook serving), `/readyz/caches` |
 //!
 //! # Webhooks
 //!
@@ -145,8 +197,8 @@ pub use manager::{
 };
 pub use readiness::{CacheSync, Readiness, UnsyncedCache, WatchError};
 pub use webhook::{
-    Conversion, Defaulter, Denied, Operation, Validation, Validator, Warnings, WebhookKind,
-    Webhooks,
+    AdmissionContext, Conversion, CustomDefaulter, CustomValidator, Defaulter, Denied, Operation,
+    Validation, Validator, Warnings, WebhookKind, Webhooks,
 };
 
 /// What the crate's own unit tests share.

@@ -60,6 +60,22 @@ async fn foo_v1_writes_pass_through_the_webhooks() {
         .unwrap();
     assert_eq!(defaulted.spec.name, "lonely");
 
+    // Created with `generateName`, it is named by the defaulter, and its friend with it.
+    let mut generated = sample("unused");
+    generated.metadata.name = None;
+    generated.metadata.generate_name = Some("lonely-".into());
+    generated.spec.name = String::new();
+    let defaulted = objects
+        .create(&PostParams::default(), &generated)
+        .await
+        .unwrap();
+    let name = defaulted.metadata.name.unwrap();
+    assert!(
+        name.starts_with("lonely-") && name.len() == "lonely-".len() + 5,
+        "{name}"
+    );
+    assert_eq!(defaulted.spec.name, name);
+
     // A friend no Pod can be named after is refused, with the message kubectl prints.
     let mut shouting = sample("shouting");
     shouting.spec.name = "Jack!".into();

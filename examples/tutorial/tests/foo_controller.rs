@@ -23,8 +23,8 @@ use tutorial::api::v1::{Foo, FooSpec};
 use tutorial::controllers;
 use tutorial::{FIELD_MANAGER, LEASE_NAME};
 
-/// How long the controller may take to notice a change after the API server restarts: its
-/// watches retry with kube's default backoff, which waits up to 30 s between attempts.
+/// How long the controller may take to notice a change after the API server restarts: each of
+/// its watches retries with the runtime's backoff, at most 20 s apart (10 s and as much jitter).
 const RECOVERY_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long a standby manager may take to lead once the leader died: the Lease must expire.
 const TAKEOVER_TIMEOUT: Duration = Duration::from_secs(45);

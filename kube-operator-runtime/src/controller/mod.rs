@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use crate::{
-    CacheSync, Error, Index, Readiness,
+    CacheSync, Error, Readiness,
     metrics::{ErrorReason, Metrics},
     shared_watch::SharedWatches,
     state::States,
@@ -95,86 +95,6 @@ impl Shared {
         }
     }
 
-    /// A Controller of `api`'s objects, set up as every controller should be: fed by a watch of
-    /// its own so that `/readyz` learns when the first list is in, without managed fields in its
-    /// cache, limited to [`MAX_CONCURRENT_RECONCILES`], and stopping gracefully when the manager
-    /// does. Add watches to [`ManagedController::controller`], then call
-    /// [`ManagedController::run`].
-    ///
-    /// ```no_run
-    /// # use std::sync::Arc;
-    /// # use k8s_openapi::api::core::v1::ConfigMap;
-    /// # use kube::{Api, runtime::controller::Action};
-    /// # use kube_operator_runtime::Shared;
-    /// async fn reconcile(obj: Arc<ConfigMap>, _ctx: Arc<()>) -> Result<Action, kube::Error> {
-    ///     Ok(Action::await_change())
-    /// }
-    ///
-    /// fn error_policy(_obj: Arc<ConfigMap>, _error: &kube::Error, _ctx: Arc<()>) -> Action {
-    ///     Action::await_change()
-    /// }
-    ///
-    /// async fn run(shared: Shared) -> Result<(), kube::Error> {
-    ///     let api = Api::<ConfigMap>::all(shared.client.clone());
-    ///     shared
-    ///         .controller_for("configmap", api)
-    ///         .run(reconcile, error_policy, Arc::new(()))
-    ///         .await;
-    ///     Ok(())
-    /// }
-    /// ```
-    pub fn controller_for<K>(&self, name: &'static str, api: Api<K>) -> ManagedController<K>
-    where
-        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
-    {
-        self.controller_with_indexes(name, api, Vec::new())
-    }
-
-    /// Like [`controller_for`](Self::controller_for), and keeps `index` current with the
-    /// controller's cache, so that a trigger can find the objects with a key without visiting
-    /// every object (controller-runtime's field index).
-    ///
-    /// ```no_run
-    /// # use k8s_openapi::api::core::v1::ConfigMap;
-    /// # use kube::Api;
-    /// # use kube_operator_runtime::{Index, Shared};
-    /// # fn example(shared: Shared) {
-    /// let by_owner = Index::new(|cm: &ConfigMap| cm.metadata.labels.as_ref()?.get("owner").cloned());
-    /// let api = Api::<ConfigMap>::all(shared.client.clone());
-    /// let controller = shared.controller_with_index("configmap", api, &by_owner);
-    /// // by_owner.get("team-a") now lists team-a's config maps.
-    /// # }
-    /// ```
-    pub fn controller_with_index<K>(
-        &self,
-        name: &'static str,
-        api: Api<K>,
-        index: &Index<K>,
-    ) -> ManagedController<K>
-    where
-        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
-    {
-        self.controller_with_indexes(name, api, vec![index.clone()])
-    }
-
-    fn controller_with_indexes<K>(
-        &self,
-        name: &'static str,
-        api: Api<K>,
-        indexes: Vec<Index<K>>,
-    ) -> ManagedController<K>
-    where
-        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
-    {
-        indexes
-            .iter()
-            .fold(
-                ControllerBuilder::new(self.clone(), name, api),
-                |builder, index| builder.index(index),
-            )
-            .build()
-    }
-
     /// This handle as the manager gives it to the controller registered as `name`: what
     /// [`controller`](Self::controller) names its controller.
     pub fn named(mut self, name: &'static str) -> Self {
@@ -209,7 +129,7 @@ impl Shared {
     }
 }
 
-/// A kube `Controller` made by [`Shared::controller_for`], with what running it needs.
+/// A kube `Controller` made by [`ControllerBuilder::build`], with what running it needs.
 #[non_exhaustive]
 pub struct ManagedController<K>
 where
@@ -217,7 +137,9 @@ where
 {
     /// The name that labels this controller's logs and metrics.
     pub name: &'static str,
-    /// The controller itself, for adding watches (`watches`, `owns`, `watches_stream`).
+    /// The kube controller itself, for what [`ControllerBuilder`] does not offer. Watches added
+    /// to it directly are plain kube watchers: no per-watch backoff, no readiness, and their
+    /// first list is not waited for.
     pub controller: Controller<K>,
     /// The cache of every object the controller watches.
     pub cache: Store<K>,

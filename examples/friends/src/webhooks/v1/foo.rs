@@ -13,6 +13,13 @@ impl Defaulter for Foo {
     /// Fills in what the user left out, on create and update. The runtime sends the changes back
     /// to the API server as a JSON patch.
     fn default(&mut self) {
+        // Created with `generateName`, a Foo has no name yet when defaults are set: it gets
+        // one now, as the API server would give it.
+        if self.metadata.name.is_none()
+            && let Some(prefix) = &self.metadata.generate_name
+        {
+            self.metadata.name = Some(generated_name(prefix));
+        }
         // A Foo without a friend looks for a Pod of its own name.
         if self.spec.name.is_empty()
             && let Some(name) = &self.metadata.name
@@ -20,6 +27,23 @@ impl Defaulter for Foo {
             self.spec.name = name.clone();
         }
     }
+}
+
+/// `prefix` (cut to 58 characters) and five random characters from the API server's alphabet
+/// for generated names.
+fn generated_name(prefix: &str) -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let seed = std::time::SystemTime::now();
+    let mut random = std::hash::BuildHasher::hash_one(&std::hash::RandomState::new(), seed);
+    let suffix: String = (0..5)
+        .map(|_| {
+            let letter = ALPHABET[(random % ALPHABET.len() as u64) as usize];
+            random /= ALPHABET.len() as u64;
+            char::from(letter)
+        })
+        .collect();
+    let prefix: String = prefix.chars().take(58).collect();
+    format!("{prefix}{suffix}")
 }
 
 impl Validator for Foo {
