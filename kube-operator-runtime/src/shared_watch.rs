@@ -3,11 +3,14 @@
 //!
 //! The first controller to ask for a watch starts it on a task of its own; each controller gets
 //! its own stream of the objects the watch touches, and the same store. A controller that comes
-//! later gets every object already listed, and is synced at once if the first list is in.
+//! later gets every object already listed, and is synced at once if the first list is in. Each
+//! stream holds at most [`BUFFERED`] objects: the watch waits for a controller that falls
+//! behind, as a watch feeding one controller directly would, rather than hold a copy of
+//! every object.
 //!
 //! kube's own shared streams (`reflect_shared`) are not used: they are behind an unstable
-//! feature, drop deleted objects (the runtime triggers on deletes so that a pending requeue of
-//! a gone object is dropped at once), and let one slow subscriber hold up the watch for all.
+//! feature, and drop deleted objects (the runtime triggers on deletes so that a pending requeue
+//! of a gone object is dropped at once).
 
 use std::{
     any::{Any, TypeId},
@@ -30,6 +33,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::{CacheSync, Index, initial_list::watch_objects};
+
+/// How many touched objects a controller's stream holds before the watch waits for it.
+const BUFFERED: usize = 256;
 
 /// The watches of one manager, by kind, URL and selectors. Cheap to clone.
 #[derive(Clone, Default)]
@@ -99,7 +105,7 @@ struct Fanout<K: Resource<DynamicType = ()> + 'static> {
 
 struct Subscriber<K> {
     /// An object touched, or `None` to wake the controller once the store is ready.
-    objects: mpsc::UnboundedSender<Option<K>>,
+    objects: mpsc::Sender<Option<K>>,
     synced: CacheSync,
 }
 
@@ -108,6 +114,18 @@ where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
     fn start(api: Api<K>, config: watcher::Config, shutdown: CancellationToken) -> Arc<Self> {
+        let events = watch_objects(api, config)
+            // Nothing the runtime reads needs managed fields, and they are often most of an
+            // object's size.
+            .modify(|obj| obj.managed_fields_mut().clear());
+        Self::fed_by(events, shutdown)
+    }
+
+    /// The watch fed by `events`, on a task of its own until `shutdown`.
+    fn fed_by(
+        events: impl Stream<Item = watcher::Result<watcher::Event<K>>> + Send + 'static,
+        shutdown: CancellationToken,
+    ) -> Arc<Self> {
         let (store, writer) = reflector::store();
         let watch = Arc::new(Self {
             store,
@@ -117,10 +135,6 @@ where
                 indexes: Vec::new(),
             }),
         });
-        let events = watch_objects(api, config)
-            // Nothing the runtime reads needs managed fields, and they are often most of an
-            // object's size.
-            .modify(|obj| obj.managed_fields_mut().clear());
         let running = watch.clone();
         tokio::spawn(async move {
             tokio::select! {
@@ -138,44 +152,58 @@ where
     ) {
         let mut events = std::pin::pin!(events);
         while let Some(event) = events.next().await {
-            let mut state = lock(&self.state);
-            let event = match event {
-                Ok(event) => event,
-                Err(err) => {
-                    if !state.listed {
-                        for subscriber in &state.subscribers {
-                            subscriber.synced.record_error(&err);
+            // Decided under the lock, sent after it: a send may wait for a slow controller.
+            let (touched, receivers) = {
+                let mut state = lock(&self.state);
+                let event = match event {
+                    Ok(event) => event,
+                    Err(err) => {
+                        if !state.listed {
+                            for subscriber in &state.subscribers {
+                                subscriber.synced.record_error(&err);
+                            }
                         }
+                        continue;
                     }
-                    continue;
+                };
+                for index in &state.indexes {
+                    index.apply_watcher_event(&event);
                 }
+                writer.apply_watcher_event(&event);
+                state
+                    .subscribers
+                    .retain(|subscriber| !subscriber.objects.is_closed());
+                let touched = match event {
+                    // Deleted objects trigger too: a deleted object's pending requeue (often
+                    // minutes away) then comes due at once and is dropped as `ObjectNotFound`,
+                    // instead of holding memory until it fires. The reconciler never sees them.
+                    watcher::Event::Apply(obj)
+                    | watcher::Event::InitApply(obj)
+                    | watcher::Event::Delete(obj) => obj,
+                    watcher::Event::InitDone => {
+                        state.listed = true;
+                        for subscriber in &state.subscribers {
+                            subscriber.synced.mark_synced();
+                            // kube's controller waits for the store with `wait_until_ready`,
+                            // which wakes only the last of several waiters: every other
+                            // controller of this store is woken here, so that it looks again.
+                            // A full stream has objects to wake it already.
+                            let _ = subscriber.objects.try_send(None);
+                        }
+                        continue;
+                    }
+                    watcher::Event::Init => continue,
+                };
+                let receivers: Vec<_> = state
+                    .subscribers
+                    .iter()
+                    .map(|subscriber| subscriber.objects.clone())
+                    .collect();
+                (touched, receivers)
             };
-            for index in &state.indexes {
-                index.apply_watcher_event(&event);
-            }
-            writer.apply_watcher_event(&event);
-            match &event {
-                // Deleted objects trigger too: a deleted object's pending requeue (often
-                // minutes away) then comes due at once and is dropped as `ObjectNotFound`,
-                // instead of holding memory until it fires. The reconciler never sees them.
-                watcher::Event::Apply(obj)
-                | watcher::Event::InitApply(obj)
-                | watcher::Event::Delete(obj) => {
-                    state
-                        .subscribers
-                        .retain(|subscriber| subscriber.objects.send(Some(obj.clone())).is_ok());
-                }
-                watcher::Event::InitDone => {
-                    state.listed = true;
-                    for subscriber in &state.subscribers {
-                        subscriber.synced.mark_synced();
-                        // kube's controller waits for the store with `wait_until_ready`, which
-                        // wakes only the last of several waiters: every other controller of
-                        // this store is woken here, so that it looks again.
-                        let _ = subscriber.objects.send(None);
-                    }
-                }
-                watcher::Event::Init => {}
+            for receiver in receivers {
+                // A controller that stopped is dropped at the next event.
+                let _ = receiver.send(Some(touched.clone())).await;
             }
         }
     }
@@ -186,16 +214,18 @@ where
         &self,
         synced: CacheSync,
     ) -> impl Stream<Item = watcher::Result<K>> + Send + 'static + use<K> {
-        let (objects, received) = mpsc::unbounded_channel();
         let mut state = lock(&self.state);
-        if state.listed {
-            for obj in self.store.state() {
-                let _ = objects.send(Some(K::clone(&obj)));
-            }
+        let listed = if state.listed {
             synced.mark_synced();
-        }
+            self.store.state()
+        } else {
+            Vec::new()
+        };
+        let (objects, received) = mpsc::channel(BUFFERED);
         state.subscribers.push(Subscriber { objects, synced });
-        tokio_stream_of(received)
+        // What was listed before this controller came, then what the watch touches.
+        let listed = futures::stream::iter(listed.into_iter().map(|obj| Ok(K::clone(&obj))));
+        listed.chain(tokio_stream_of(received))
     }
 
     /// Keeps `index` current with the watch, filled with what it holds already.
@@ -220,7 +250,7 @@ where
 /// The objects `received`, leaving out the wake-ups (after which the stream is pending again,
 /// the controller having been polled).
 fn tokio_stream_of<K: Send + 'static>(
-    mut received: mpsc::UnboundedReceiver<Option<K>>,
+    mut received: mpsc::Receiver<Option<K>>,
 ) -> impl Stream<Item = watcher::Result<K>> + Send + 'static {
     futures::stream::poll_fn(move |cx| {
         loop {
@@ -238,4 +268,87 @@ fn tokio_stream_of<K: Send + 'static>(
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Readiness;
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube::core::ObjectMeta;
+    use watcher::Event::{Delete, Init, InitApply, InitDone};
+
+    fn config_map(name: &str) -> ConfigMap {
+        ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some("default".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    /// The names of the next `count` objects of `stream`.
+    async fn next_names(
+        stream: &mut (impl Stream<Item = watcher::Result<ConfigMap>> + Unpin),
+        count: usize,
+    ) -> Vec<String> {
+        let mut names = Vec::new();
+        for _ in 0..count {
+            let obj = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+                .await
+                .expect("an object was not passed on")
+                .unwrap()
+                .unwrap();
+            names.push(obj.metadata.name.unwrap());
+        }
+        names
+    }
+
+    #[tokio::test]
+    async fn every_controller_sees_every_object_and_a_late_one_starts_from_the_store() {
+        // More than a stream holds: the watch waits for the slower controller.
+        let count = 3 * BUFFERED;
+        let (feed, events) = futures::channel::mpsc::unbounded();
+        let watch = SharedWatch::<ConfigMap>::fed_by(events, CancellationToken::new());
+        let readiness = Readiness::default();
+        let mut first = Box::pin(watch.subscribe(readiness.cache_of("first", "ConfigMap")));
+        let mut second = Box::pin(watch.subscribe(readiness.cache_of("second", "ConfigMap")));
+
+        feed.unbounded_send(Ok(Init)).unwrap();
+        for n in 0..count {
+            feed.unbounded_send(Ok(InitApply(config_map(&format!("cm-{n}")))))
+                .unwrap();
+        }
+        feed.unbounded_send(Ok(InitDone)).unwrap();
+        let expected: Vec<String> = (0..count).map(|n| format!("cm-{n}")).collect();
+        // Each controller drains its stream on its own, as the manager's tasks do.
+        let (seen_first, seen_second) = tokio::join!(
+            next_names(&mut first, count),
+            next_names(&mut second, count)
+        );
+        assert_eq!(seen_first, expected);
+        assert_eq!(seen_second, expected);
+        tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while !(readiness.is_synced("first") && readiness.is_synced("second")) {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the first list did not mark both controllers synced");
+        assert_eq!(watch.store().state().len(), count);
+
+        // A controller that comes later starts from what was listed, synced at once.
+        let mut late = Box::pin(watch.subscribe(readiness.cache_of("late", "ConfigMap")));
+        assert!(readiness.is_synced("late"));
+        assert_eq!(next_names(&mut late, count).await.len(), count);
+
+        // A deletion reaches every controller.
+        feed.unbounded_send(Ok(Delete(config_map("cm-7")))).unwrap();
+        for stream in [&mut first, &mut second, &mut late] {
+            assert_eq!(next_names(stream, 1).await, ["cm-7"]);
+        }
+        assert_eq!(watch.store().state().len(), count - 1);
+    }
 }
