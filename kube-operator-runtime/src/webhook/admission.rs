@@ -31,24 +31,35 @@ pub(super) async fn review(body: &[u8], handler: &Handler, client: &Client) -> V
     serde_json::to_vec(&response.into_review()).unwrap_or_default()
 }
 
-/// Defaults the object of a CREATE or UPDATE, answering with a JSON patch of the changes.
-pub(super) fn default<K: Defaulter>(
-    request: &AdmissionRequest<DynamicObject>,
-) -> AdmissionResponse {
-    let allowed = AdmissionResponse::from(request);
-    if !matches!(request.operation, Operation::Create | Operation::Update) {
-        return allowed;
+/// The [`Defaulter`] and [`Validator`] of a kind, as the custom traits, so that one path
+/// answers both.
+pub(super) struct ByType;
+
+impl<K: Defaulter> CustomDefaulter<K> for ByType {
+    async fn default(&self, obj: &mut K, _: &AdmissionContext) -> Result<(), Denied> {
+        Defaulter::default(obj);
+        Ok(())
     }
-    let (mut object, original) = match read::<K>(request.object.as_ref(), "object") {
-        Ok(read) => read,
-        Err(message) => return refuse(request, bad_request(&message)),
-    };
-    let before = to_json(&object);
-    Defaulter::default(&mut object);
-    patched(request, allowed, &original, &before, &object)
 }
 
-/// Like [`default`], with a [`CustomDefaulter`].
+impl<K: Validator> CustomValidator<K> for ByType {
+    const OPERATIONS: &'static [Operation] = <K as Validator>::OPERATIONS;
+
+    async fn validate_create(&self, obj: &K, _: &AdmissionContext) -> Validation {
+        obj.validate_create()
+    }
+
+    async fn validate_update(&self, obj: &K, old: &K, _: &AdmissionContext) -> Validation {
+        obj.validate_update(old)
+    }
+
+    async fn validate_delete(&self, obj: &K, _: &AdmissionContext) -> Validation {
+        obj.validate_delete()
+    }
+}
+
+/// Defaults the object of a CREATE or UPDATE with `defaulter`, answering with a JSON patch of
+/// the changes.
 pub(super) async fn custom_default<K: WebhookKind>(
     defaulter: &impl CustomDefaulter<K>,
     request: &AdmissionRequest<DynamicObject>,
@@ -102,22 +113,7 @@ fn context(request: &AdmissionRequest<DynamicObject>, client: &Client) -> Admiss
     }
 }
 
-/// Validates the object of the request as its operation says.
-pub(super) fn validate<K: Validator>(
-    request: &AdmissionRequest<DynamicObject>,
-) -> AdmissionResponse {
-    let object = || read::<K>(request.object.as_ref(), "object").map(|(object, _)| object);
-    let old = || read::<K>(request.old_object.as_ref(), "oldObject").map(|(old, _)| old);
-    let validation = match request.operation {
-        Operation::Create => object().map(|object| object.validate_create()),
-        Operation::Update => object().and_then(|object| Ok(object.validate_update(&old()?))),
-        Operation::Delete => old().map(|old| old.validate_delete()),
-        Operation::Connect => Ok(Ok(Vec::new())),
-    };
-    answer(request, validation)
-}
-
-/// Like [`validate`], with a [`CustomValidator`].
+/// Validates the object of the request with `validator`, as its operation says.
 pub(super) async fn custom_validate<K: WebhookKind, V: CustomValidator<K>>(
     validator: &V,
     request: &AdmissionRequest<DynamicObject>,

@@ -587,15 +587,7 @@ impl Webhooks {
     }
 
     fn add_defaulting<K: Defaulter>(self, path: String) -> Self {
-        self.admission(AdmissionWebhook {
-            mutating: true,
-            path,
-            target: Target::of::<K>(),
-            operations: vec![Operation::Create, Operation::Update],
-            handler: handler(|request, _| {
-                Box::pin(std::future::ready(admission::default::<K>(request)))
-            }),
-        })
+        self.add_custom_defaulting::<K>(path, admission::ByType)
     }
 
     /// Defaults `K` with `defaulter` at [`default_path`]`::<K>("mutate")`.
@@ -643,15 +635,7 @@ impl Webhooks {
     }
 
     fn add_validating<K: Validator>(self, path: String) -> Self {
-        self.admission(AdmissionWebhook {
-            mutating: false,
-            path,
-            target: Target::of::<K>(),
-            operations: K::OPERATIONS.to_vec(),
-            handler: handler(|request, _| {
-                Box::pin(std::future::ready(admission::validate::<K>(request)))
-            }),
-        })
+        self.add_custom_validating::<K, _>(path, admission::ByType)
     }
 
     /// Validates `K` with `validator` at [`default_path`]`::<K>("validate")`.
