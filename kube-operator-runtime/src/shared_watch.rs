@@ -15,7 +15,6 @@
 use std::{
     any::{Any, TypeId},
     collections::HashMap,
-    fmt::Debug,
     sync::{Arc, Mutex, MutexGuard, PoisonError},
 };
 
@@ -28,11 +27,10 @@ use kube::{
         watcher,
     },
 };
-use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::{CacheSync, Index, initial_list::watch_objects};
+use crate::{CacheSync, Index, Reconciled, initial_list::watch_objects};
 
 /// How many touched objects a controller's stream holds before the watch waits for it.
 const BUFFERED: usize = 256;
@@ -69,7 +67,7 @@ impl SharedWatches {
         shutdown: &CancellationToken,
     ) -> Arc<SharedWatch<K>>
     where
-        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+        K: Reconciled,
     {
         let key = WatchKey {
             kind: TypeId::of::<K>(),
@@ -111,7 +109,7 @@ struct Subscriber<K> {
 
 impl<K> SharedWatch<K>
 where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K: Reconciled,
 {
     fn start(api: Api<K>, config: watcher::Config, shutdown: CancellationToken) -> Arc<Self> {
         let events = watch_objects(api, config)

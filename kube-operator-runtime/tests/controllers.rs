@@ -85,11 +85,16 @@ impl ErrorReason for Error {
 
 /// The user the controller runs as, holding `rules` and nothing else.
 async fn client_with(env: &TestEnv, rules: Vec<PolicyRule>) -> Client {
+    grant(env, rules).await;
+    env.client_for_user(USER, &[]).await.unwrap()
+}
+
+/// Grants `rules`, and nothing else, to the test user.
+async fn grant(env: &TestEnv, rules: Vec<PolicyRule>) {
     let permissions = Permissions::new(USER, rules, NAMESPACE);
     grant_permissions(&env.client(), &permissions)
         .await
         .unwrap();
-    env.client_for_user(USER, &[]).await.unwrap()
 }
 
 /// Counts the requests a client sends for one resource (`/secrets`): the API server's metrics
@@ -224,10 +229,7 @@ async fn an_owned_kind_refused_by_rbac_is_backed_off_and_holds_every_reconcile()
 
 /// A client of the user holding `rules`, whose requests `counter` counts.
 async fn counted_client(env: &TestEnv, rules: Vec<PolicyRule>, counter: &RequestsTo) -> Client {
-    let permissions = Permissions::new(USER, rules, NAMESPACE);
-    grant_permissions(&env.client(), &permissions)
-        .await
-        .unwrap();
+    grant(env, rules).await;
     let kubeconfig = env.kubeconfig_for_user(USER, &[]).unwrap();
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
         .await

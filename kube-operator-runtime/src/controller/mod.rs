@@ -133,7 +133,7 @@ impl Shared {
 #[non_exhaustive]
 pub struct ManagedController<K>
 where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K: Reconciled,
 {
     /// The name that labels this controller's logs and metrics.
     pub name: &'static str,
@@ -152,7 +152,7 @@ where
 
 impl<K> ManagedController<K>
 where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K: Reconciled,
 {
     /// Changes the controller, such as to add watches.
     pub fn map(mut self, change: impl FnOnce(Controller<K>) -> Controller<K>) -> Self {
