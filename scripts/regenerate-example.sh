@@ -4,11 +4,13 @@
 #   manifests with the project's crdgen), then `make manifests`;
 # - examples/friends: the article's Foo in two versions, with defaulting, validating and
 #   conversion webhooks, then the code its user writes (examples/friends.patch, applied to the
-#   scaffold), then `make manifests`.
+#   scaffold), then `make manifests`;
+# - examples/cronjob: Kubebuilder's book's CronJob tutorial (its commands, then the code its user
+#   writes, examples/cronjob.patch), then `make manifests`.
 # Cargo.lock and target/ survive, so each example builds with the same dependency versions.
 # `init` run from this checkout points the examples' runtime crates at this repository's copy.
 #
-# Usage: scripts/regenerate-example.sh [tutorial|friends]...   (default: both)
+# Usage: scripts/regenerate-example.sh [tutorial|friends|cronjob]...   (default: all three)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -51,12 +53,25 @@ friends() {
     make --no-print-directory manifests >/dev/null
 }
 
+cronjob() {
+  fresh cronjob
+  [ -f Cargo.lock ] || cp "$root/examples/tutorial/Cargo.lock" .
+  # Kubebuilder's book: its CronJob tutorial's commands, `--resource` answering the prompt.
+  "$cli" operator init --domain tutorial.kubebuilder.io --repo tutorial.kubebuilder.io/project >/dev/null
+  "$cli" operator create api --group batch --version v1 --kind CronJob --resource --controller --skeleton >/dev/null
+  "$cli" operator create webhook --group batch --version v1 --kind CronJob --defaulting --programmatic-validation >/dev/null
+  # What the user writes: the type, the scheduling, the controller, the webhooks, their tests.
+  patch --quiet --forward -p1 <"$root/examples/cronjob.patch"
+  CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/examples/tutorial/target}" \
+    make --no-print-directory manifests >/dev/null
+}
+
 examples=("$@")
-[ ${#examples[@]} -gt 0 ] || examples=(tutorial friends)
+[ ${#examples[@]} -gt 0 ] || examples=(tutorial friends cronjob)
 for name in "${examples[@]}"; do
   case "$name" in
-    tutorial | friends) (set -e; "$name") ;;
-    *) echo "error: no example \`$name\`; pass tutorial or friends" >&2; exit 2 ;;
+    tutorial | friends | cronjob) (set -e; "$name") ;;
+    *) echo "error: no example \`$name\`; pass tutorial, friends or cronjob" >&2; exit 2 ;;
   esac
   echo "regenerated examples/$name"
 done

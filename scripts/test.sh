@@ -45,7 +45,7 @@ K8S_OPENAPI_ENABLED_VERSION=1.37 cargo package --locked --allow-dirty --target-d
 # and a second version chosen by the variable stops that build.
 cargo package --locked --allow-dirty --target-dir target/packaged -p cargo-operator
 
-step "examples: regenerate tutorial and friends, and compare with the committed copies"
+step "examples: regenerate tutorial, friends and cronjob, and compare with the committed copies"
 scripts/regenerate-example.sh
 if ! git diff --exit-code --stat -- examples || [ -n "$(git status --porcelain -- examples)" ]; then
   git status --porcelain -- examples
@@ -79,6 +79,16 @@ step "examples/friends: format, lint, tests (its webhooks called by a real API s
 (
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/examples/tutorial/target}"
   cd examples/friends
+  cargo fmt --check
+  cargo clippy --locked --all-targets -- -D warnings
+  cargo test --locked
+  kubectl kustomize config/default >/dev/null
+)
+
+step "examples/cronjob: format, lint, tests (the book's CronJob on a real API server, its webhooks), manifests render"
+(
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/examples/tutorial/target}"
+  cd examples/cronjob
   cargo fmt --check
   cargo clippy --locked --all-targets -- -D warnings
   cargo test --locked

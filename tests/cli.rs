@@ -984,11 +984,6 @@ fn a_core_kind_has_no_resource_to_create() {
     init(&dir);
     fails_cleanly(
         &dir,
-        &words("create api --group apps --version v1 --kind Deployment --resource=true"),
-        "`apps/v1, Kind=Deployment` is built into Kubernetes, which serves its type; pass `--resource=false` to add a controller for it, or pick a group of your own for a new type",
-    );
-    fails_cleanly(
-        &dir,
         &words("create api --group apps --version v1 --kind Deploymint --resource=false"),
         "`apps/v1, Kind=Deploymint` is not a built-in kind cargo-operator knows; it knows DaemonSet (v1), Deployment (v1), ReplicaSet (v1), StatefulSet (v1) in `apps`. For a custom resource of another project, pass `--external-api-crd <its CRD file>`",
     );
@@ -1014,8 +1009,34 @@ fn a_core_kind_has_no_resource_to_create() {
         .args(words("create api --group batch --version v1 --kind CronJob"))
         .assert()
         .success()
-        .stderr("note: `batch/v1, Kind=CronJob` is built into Kubernetes, so this adds a controller for it and no new type; for a type of your own, pick a group of your own\n")
+        .stderr("note: `batch/v1, Kind=CronJob` is built into Kubernetes, so this adds a controller for it and no new type; for a type of your own in `batch.my.domain`, pass `--resource`\n")
         .stdout(predicate::str::contains("created src/controllers/cron_job.rs"));
+}
+
+#[test]
+fn a_built_in_kind_with_resource_is_a_type_of_the_project() {
+    // Kubebuilder's book: its own CronJob in `batch.tutorial.kubebuilder.io`.
+    let (_tmp, dir) = project_dir();
+    cargo_operator(&dir)
+        .args(words("init --domain tutorial.kubebuilder.io"))
+        .assert()
+        .success();
+    cargo_operator(&dir)
+        .args(words(
+            "create api --group batch --version v1 --kind CronJob --resource --controller",
+        ))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "plural `cronjobs` is also the built-in resource `cronjobs`",
+        ))
+        .stdout(predicate::str::contains("created src/api/v1/cron_job.rs"))
+        .stdout(predicate::str::contains(
+            "created src/controllers/cron_job.rs",
+        ));
+    let project = std::fs::read_to_string(dir.join("PROJECT.toml")).unwrap();
+    assert!(project.contains("kind = \"CronJob\""), "{project}");
+    assert!(!project.contains("source = \"core\""), "{project}");
 }
 
 #[test]

@@ -110,7 +110,13 @@ pub fn resolve(args: CreateApiArgs, project: &Project, dir: &Path) -> Result<Req
         .find(|r| r.is(&group, &version, &kind))
         .cloned();
     let owned_exists = existing.as_ref().is_some_and(|r| r.source.is_project());
-    if !owned_exists && let Some(core) = core_kinds::find(&group, &version, &kind) {
+    // `--resource=true` asks for a type of the project's own in `<group>.<domain>`, as in
+    // Kubebuilder (its book makes a CronJob in `batch.tutorial.kubebuilder.io`); without it, a
+    // built-in group, version and kind mean the kind Kubernetes serves.
+    if !owned_exists
+        && args.resource != Some(true)
+        && let Some(core) = core_kinds::find(&group, &version, &kind)
+    {
         return resolve_core(args, project, existing, core, controller_name);
     }
     if args.resource == Some(false) && existing.is_none() && core_kinds::is_core_group(&group) {
@@ -349,15 +355,12 @@ fn resolve_core(
         webhooks: Default::default(),
     };
     let gvk = fresh.gvk();
-    match args.resource {
-        Some(true) => bail!(
-            "`{gvk}` is built into Kubernetes, which serves its type; pass `--resource=false` to add a controller for it, or pick a group of your own for a new type"
-        ),
-        // Said, not asked: Kubebuilder users may expect a new type (its book makes a CronJob).
-        None => ui::print_notes(&[format!(
-            "`{gvk}` is built into Kubernetes, so this adds a controller for it and no new type; for a type of your own, pick a group of your own"
-        )]),
-        Some(false) => {}
+    // Said, not asked: Kubebuilder users may expect a new type (its book makes a CronJob).
+    if args.resource.is_none() {
+        ui::print_notes(&[format!(
+            "`{gvk}` is built into Kubernetes, so this adds a controller for it and no new type; for a type of your own in `{}.{}`, pass `--resource`",
+            core.group, project.domain
+        )]);
     }
     if args.controller == Some(false) {
         bail!(
