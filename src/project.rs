@@ -39,6 +39,10 @@ pub struct Project {
     /// when true, so files from before the chart option existed read and write unchanged.
     #[serde(default, skip_serializing_if = "is_false")]
     pub helm: bool,
+    /// The project has Grafana dashboards in `grafana/` (Kubebuilder's grafana plugin, through
+    /// `edit --plugins=grafana.kubebuilder.io/v1-alpha`). Written only when true.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub grafana: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
 }
@@ -264,6 +268,7 @@ mod tests {
             license: License::Apache2,
             namespaced: false,
             helm: false,
+            grafana: false,
             multigroup: false,
             resources: vec![Resource {
                 group: "tutorial".parse().unwrap(),
@@ -304,6 +309,13 @@ mod tests {
         let text = with_chart.to_toml();
         assert!(text.contains("\nhelm = true\n"), "{text}");
         assert_eq!(Project::parse(&text).unwrap(), with_chart);
+        let with_dashboards = Project {
+            grafana: true,
+            ..sample()
+        };
+        let text = with_dashboards.to_toml();
+        assert!(text.contains("\ngrafana = true\n"), "{text}");
+        assert_eq!(Project::parse(&text).unwrap(), with_dashboards);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::api_names::{ControllerName, Group, Kind, Plural, Version};
 use crate::cli::CreateApiArgs;
 use crate::external_crd::ExternalCrd;
 use crate::names::{ControllerNames, ResourceNames, WebhookNames, plural_of};
+use crate::plugins::{Plugin, PluginCommand};
 use crate::project::{Example, PROJECT_FILE, Project, Resource, Source};
 use crate::scaffold::{IfExists, Plan, hashes, markers, rustfmt, templates};
 use crate::{core_kinds, ui, validate};
@@ -43,7 +44,15 @@ pub const RESOURCE_INSERTIONS: &[Insertion] = &[
 ];
 
 pub fn run(args: CreateApiArgs, dir: &Path) -> Result<()> {
-    ui::print_notes(&args.kubebuilder.notes());
+    let plugins = args.kubebuilder.plugins.parse(PluginCommand::CreateApi)?;
+    let mut notes = plugins.notes();
+    if plugins.contains(Plugin::DeployImage) {
+        notes.push(
+            "`deploy-image/v1-alpha` in `--plugins` is not supported yet, so it is ignored: the API is created as without it".into(),
+        );
+    }
+    notes.extend(args.kubebuilder.notes());
+    ui::print_notes(&notes);
     let dry_run = args.write.dry_run;
     let project = Project::load(dir)?;
     let request = resolve(args, &project, dir)?;

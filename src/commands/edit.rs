@@ -13,27 +13,37 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use super::TemplateContext;
 use super::create_api::{RESOURCE_INSERTIONS, files_of};
 use super::manifests::{self, CHART_DIR};
+use super::{TemplateContext, grafana};
 use crate::cli::EditArgs;
 use crate::names::{ControllerNames, ResourceNames};
+use crate::plugins::{Plugin, PluginCommand};
 use crate::project::{PROJECT_FILE, Project, Resource};
 use crate::scaffold::{IfExists, Plan, hashes, rustfmt, templates};
 use crate::ui;
 
 pub fn run(args: EditArgs, dir: &Path) -> Result<()> {
-    ui::print_notes(&args.kubebuilder.notes());
+    let plugins = args.kubebuilder.parse(PluginCommand::Edit)?;
+    ui::print_notes(&plugins.notes());
     let project = Project::load(dir)?;
-    match (args.helm, args.multigroup, args.namespaced) {
-        (false, None, None) => bail!(
-            "nothing to change; pass `--helm` to add a Helm chart in `{CHART_DIR}`, `--multigroup` to lay the APIs out by group, or `--namespaced[=false]` to change the manager's scope"
+    // Kubebuilder's helm plugin is what `--helm` does.
+    let helm = args.helm || plugins.contains(Plugin::Helm);
+    let grafana = plugins.contains(Plugin::Grafana);
+    match (helm, grafana, args.multigroup, args.namespaced) {
+        (false, false, None, None) => bail!(
+            "nothing to change; pass `--helm` to add a Helm chart in `{CHART_DIR}`, `--multigroup` to lay the APIs out by group, `--namespaced[=false]` to change the manager's scope, or `--plugins=grafana.kubebuilder.io/v1-alpha` to add Grafana dashboards"
         ),
-        (false, Some(multigroup), None) => return run_multigroup(&project, multigroup, &args, dir),
-        (false, None, Some(namespaced)) => return run_namespaced(&project, namespaced, &args, dir),
-        (true, None, None) => {}
+        (false, true, None, None) => return run_grafana(&project, &args, dir),
+        (false, false, Some(multigroup), None) => {
+            return run_multigroup(&project, multigroup, &args, dir);
+        }
+        (false, false, None, Some(namespaced)) => {
+            return run_namespaced(&project, namespaced, &args, dir);
+        }
+        (true, false, None, None) => {}
         _ => bail!(
-            "`--helm`, `--multigroup` and `--namespaced` change different things; run `cargo operator edit` once for each"
+            "`--helm`, `--multigroup`, `--namespaced` and the grafana plugin change different things; run `cargo operator edit` once for each"
         ),
     }
     let mut plan = plan(&project, args.force, dir)?;
@@ -64,6 +74,32 @@ pub fn run(args: EditArgs, dir: &Path) -> Result<()> {
         "cargo operator manifests   # after changing a type or a controller's permissions",
     ]);
     Ok(())
+}
+
+/// Kubebuilder's grafana plugin: the dashboards in `grafana/`, recorded in the project file.
+fn run_grafana(project: &Project, args: &EditArgs, dir: &Path) -> Result<()> {
+    let updated = Project {
+        grafana: true,
+        ..project.clone()
+    };
+    let mut plan = Plan::new(dir, "move it away, or pass `--force` to overwrite it");
+    grafana::plan(&mut plan, &updated, args.force)?;
+    super::plan_project_files(&mut plan, Some(project), &updated, args.force)?;
+    plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
+    let formatting = rustfmt::format_plan(&mut plan)?;
+    super::finish(
+        &plan,
+        &formatting,
+        args.write.dry_run,
+        &[
+            "import grafana/*.json in Grafana (Dashboards > New > Import), with a Prometheus that scrapes the manager (config/prometheus)",
+            &format!(
+                "list your own series in `{}`, then run this again for `{}`",
+                grafana::CONFIG_FILE,
+                grafana::CUSTOM_DASHBOARD
+            ),
+        ],
+    )
 }
 
 fn run_multigroup(project: &Project, multigroup: bool, args: &EditArgs, dir: &Path) -> Result<()> {
