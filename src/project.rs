@@ -72,6 +72,11 @@ pub struct Resource {
     /// Who owns the type: this project (written only when it is not).
     #[serde(default, skip_serializing_if = "Source::is_project")]
     pub source: Source,
+    /// The name the kind's own controller registers under, when it cannot be the kind's: in the
+    /// layout by group, a kind of the same name in another group had it first (Kubebuilder's
+    /// `<group>-<kind>`, such as `fiz-bar`). Written only when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_controller_name: Option<String>,
     /// Controllers added with `--controller-name`, besides the kind's own one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub named_controllers: Vec<ControllerName>,
@@ -279,6 +284,7 @@ mod tests {
                 controller: true,
                 example: Example::PodFriend,
                 source: Source::Project,
+                own_controller_name: None,
                 named_controllers: Vec::new(),
                 files: BTreeMap::new(),
                 webhooks: Webhooks::default(),

@@ -85,6 +85,17 @@ fn fails_cleanly_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)], messa
     );
 }
 
+/// Runs `args` in `dir`, expects success with exactly `note` on stderr, and no change on disk.
+fn succeeds_unchanged(dir: &Path, args: &[&str], note: &str) {
+    let before = tree(dir);
+    cargo_operator(dir)
+        .args(args)
+        .assert()
+        .success()
+        .stderr(format!("note: {note}\n"));
+    assert_eq!(tree(dir), before, "`{}` changed files", args.join(" "));
+}
+
 #[test]
 fn version_names_the_targets() {
     cargo_operator(Path::new("."))
@@ -1247,10 +1258,92 @@ fn a_named_controller_needs_a_new_name() {
 }
 
 #[test]
+fn the_same_kind_in_two_groups_gets_two_controllers() {
+    let (_tmp, dir) = project_dir();
+    cargo_operator(&dir)
+        .args(words("init --domain my.domain --multigroup"))
+        .assert()
+        .success();
+    for group in ["foo", "fiz", "baz"] {
+        cargo_operator(&dir)
+            .args(words(&format!(
+                "create api --group {group} --version v1 --kind Bar --controller=true --resource=true"
+            )))
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!(
+                "created src/controllers/{group}/bar.rs"
+            )));
+    }
+    // The first keeps the kind's name; the others are named as Kubebuilder names them.
+    let registry = fs::read_to_string(dir.join("src/controllers/mod.rs")).unwrap();
+    for registration in [
+        r#".controller("bar", foo::bar::run)"#,
+        r#".controller("fiz-bar", fiz::bar::run)"#,
+        r#".controller("baz-bar", baz::bar::run)"#,
+    ] {
+        assert!(registry.contains(registration), "{registry}");
+    }
+    let test = fs::read_to_string(dir.join("tests/fiz_bar_controller.rs")).unwrap();
+    assert!(test.contains(r#"{controller="fiz-bar",result="success"}"#));
+    // The name is recorded: it stays when the kind that had the plain name goes.
+    cargo_operator(&dir)
+        .args(words("delete api --group foo --version v1 --kind Bar"))
+        .assert()
+        .success();
+    let registry = fs::read_to_string(dir.join("src/controllers/mod.rs")).unwrap();
+    assert!(
+        registry.contains(r#".controller("fiz-bar", fiz::bar::run)"#),
+        "{registry}"
+    );
+    let project = fs::read_to_string(dir.join("PROJECT.toml")).unwrap();
+    assert!(
+        project.contains("own-controller-name = \"fiz-bar\"\n"),
+        "{project}"
+    );
+}
+
+#[test]
+fn force_regenerates_a_controller_named_after_its_kind() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    cargo_operator(&dir)
+        .args(words(
+            "create api --group crew --version v1 --kind Captain --controller-name=captain",
+        ))
+        .assert()
+        .success();
+    let controller = dir.join("src/controllers/captain.rs");
+    let generated = fs::read_to_string(&controller).unwrap();
+    let before = tree(&dir);
+    fs::write(&controller, format!("{generated}// my edit\n")).unwrap();
+    fails_cleanly(
+        &dir,
+        &words("create api --group crew --version v1 --kind Captain"),
+        "API `crew/v1, Kind=Captain` already exists; pass `--force` to regenerate its files (your edits to them are lost)",
+    );
+    cargo_operator(&dir)
+        .args(words(
+            "create api --group crew --version v1 --kind Captain --force",
+        ))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "updated src/controllers/captain.rs",
+        ));
+    assert_eq!(tree(&dir), before);
+}
+
+#[test]
 fn multigroup_is_chosen_once() {
     let (_tmp, dir) = project_dir();
     init(&dir);
     create_foo(&dir);
+    succeeds_unchanged(
+        &dir,
+        &["edit", "--multigroup=false"],
+        "the project already has the one-group layout; nothing changed",
+    );
     cargo_operator(&dir)
         .args(["edit", "--multigroup"])
         .assert()
@@ -1259,10 +1352,11 @@ fn multigroup_is_chosen_once() {
             "created src/api/tutorial/v1/foo.rs",
         ))
         .stdout(predicate::str::contains("deleted src/api/v1/foo.rs"));
-    fails_cleanly(
+    // Asked again, it succeeds and changes nothing, as Kubebuilder's does.
+    succeeds_unchanged(
         &dir,
         &["edit", "--multigroup"],
-        "this project is already laid out by group (`multigroup = true` in `PROJECT.toml`); add a group with `cargo operator create api --group <group>`",
+        "this project is already laid out by group (`multigroup = true` in `PROJECT.toml`); nothing changed",
     );
     fails_cleanly(
         &dir,
@@ -1391,6 +1485,11 @@ fn edit_namespaced_switches_both_ways() {
     init(&dir);
     create_foo(&dir);
     let cluster_wide = tree(&dir);
+    succeeds_unchanged(
+        &dir,
+        &["edit", "--namespaced=false", "--force"],
+        "the manager already watches every namespace; nothing changed",
+    );
     cargo_operator(&dir)
         .args(["edit", "--namespaced"])
         .assert()
@@ -1406,11 +1505,16 @@ fn edit_namespaced_switches_both_ways() {
     );
     let binding = fs::read_to_string(dir.join("config/rbac/role_binding.yaml")).unwrap();
     assert!(binding.contains("kind: RoleBinding"), "{binding}");
-    fails_cleanly(
-        &dir,
-        &["edit", "--namespaced"],
-        "the manager already watches only its own namespace; nothing to change",
-    );
+    for again in [
+        &["edit", "--namespaced"][..],
+        &["edit", "--namespaced", "--force"],
+    ] {
+        succeeds_unchanged(
+            &dir,
+            again,
+            "the manager already watches only its own namespace; nothing changed",
+        );
+    }
     cargo_operator(&dir)
         .args(["edit", "--namespaced=false"])
         .assert()

@@ -76,6 +76,16 @@ pub fn run(args: EditArgs, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// An `edit` asking for what the project already has: like Kubebuilder, it succeeds, so scripts
+/// can repeat it, and says that nothing changed.
+fn already(state: &str, next_steps: &[&str]) -> Result<()> {
+    ui::print_notes(&[format!("{state}; nothing changed")]);
+    if !next_steps.is_empty() {
+        ui::print_next_steps(next_steps);
+    }
+    Ok(())
+}
+
 /// Kubebuilder's grafana plugin: the dashboards in `grafana/`, recorded in the project file.
 fn run_grafana(project: &Project, args: &EditArgs, dir: &Path) -> Result<()> {
     let updated = Project {
@@ -104,13 +114,18 @@ fn run_grafana(project: &Project, args: &EditArgs, dir: &Path) -> Result<()> {
 
 fn run_multigroup(project: &Project, multigroup: bool, args: &EditArgs, dir: &Path) -> Result<()> {
     match (project.multigroup, multigroup) {
-        (true, true) => bail!(
-            "this project is already laid out by group (`multigroup = true` in `{PROJECT_FILE}`); add a group with `cargo operator create api --group <group>`"
-        ),
+        (true, true) => {
+            return already(
+                &format!(
+                    "this project is already laid out by group (`multigroup = true` in `{PROJECT_FILE}`)"
+                ),
+                &["cargo operator create api --group <another group> --version v1 --kind <Kind>"],
+            );
+        }
         (true, false) => bail!(
             "cargo-operator does not move a project back to one group; its APIs stay under `src/api/<group>/`"
         ),
-        (false, false) => bail!("the project already has the one-group layout; nothing to change"),
+        (false, false) => return already("the project already has the one-group layout", &[]),
         (false, true) => {}
     }
     let (mut plan, mut updated, untouched) = plan_multigroup(project, dir)?;
@@ -268,6 +283,14 @@ fn rehash_moved(
 }
 
 fn run_namespaced(project: &Project, namespaced: bool, args: &EditArgs, dir: &Path) -> Result<()> {
+    if project.namespaced == namespaced {
+        let scope = if namespaced {
+            "the manager already watches only its own namespace"
+        } else {
+            "the manager already watches every namespace"
+        };
+        return already(scope, &[]);
+    }
     let mut plan = plan_namespaced(project, namespaced, args.force, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
     super::finish(
@@ -293,16 +316,6 @@ const SCOPED_FILES: &[(&str, &str)] = &[
 /// controllers, crdgen and the tests read, and the files in `SCOPED_FILES` that still hold what
 /// cargo-operator wrote (an edited one needs `--force`).
 fn plan_namespaced(project: &Project, namespaced: bool, force: bool, dir: &Path) -> Result<Plan> {
-    if project.namespaced == namespaced {
-        bail!(
-            "the manager already watches {}; nothing to change",
-            if namespaced {
-                "only its own namespace"
-            } else {
-                "every namespace"
-            }
-        );
-    }
     if namespaced && let Some(cluster_scoped) = project.resources.iter().find(|r| !r.namespaced) {
         bail!(
             "`{}` is cluster-scoped, which a manager watching one namespace cannot control; delete it with `cargo operator delete api` first, or keep the project cluster-wide",
