@@ -5,6 +5,7 @@
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 
+use crate::plugins::{PluginCommand, Plugins};
 use crate::project::License;
 
 #[derive(Debug, Parser)]
@@ -31,7 +32,7 @@ pub enum Command {
     /// Take a piece out of the project (`delete api`)
     #[command(subcommand)]
     Delete(Delete),
-    /// Change the project: `--helm` (a Helm chart), `--multigroup` (a layout by API group), `--namespaced[=false]`
+    /// Change the project: `--helm` (a Helm chart), `--multigroup` (a layout by API group), `--namespaced[=false]`, `--plugins=grafana/v1-alpha` (Grafana dashboards)
     Edit(EditArgs),
     /// Write the CRDs and roles (config/, and the Helm chart if any) from the project's Rust code
     Manifests(ManifestsArgs),
@@ -228,12 +229,19 @@ pub struct WriteArgs {
     pub dry_run: bool,
 }
 
-/// Kubebuilder's `--plugins`, accepted so that its scripts run unchanged.
+/// Kubebuilder's `--plugins`, read by each command for itself (see `crate::plugins`).
 #[derive(Debug, Args)]
 pub struct KubebuilderPluginsFlag {
-    /// Kubebuilder's plugin list, such as `go/v4`; ignored, with a note
+    /// Kubebuilder's plugin keys, such as `go/v4` or `grafana.kubebuilder.io/v1-alpha`
     #[arg(long, hide = true, value_name = "PLUGINS")]
     pub plugins: Option<String>,
+}
+
+impl KubebuilderPluginsFlag {
+    /// The plugins given, checked against what `command` accepts.
+    pub fn parse(&self, command: PluginCommand) -> anyhow::Result<Plugins> {
+        Plugins::parse(self.plugins.as_deref(), command)
+    }
 }
 
 /// Kubebuilder's `init` flags that mean nothing here.
@@ -265,24 +273,10 @@ pub struct KubebuilderCreateApiFlags {
     pub ssa: bool,
 }
 
-impl KubebuilderPluginsFlag {
-    /// One line per Kubebuilder flag given, saying why it changes nothing.
-    pub fn notes(&self) -> Vec<String> {
-        self.plugins
-            .iter()
-            .map(|plugins| {
-                format!(
-                    "`--plugins={plugins}` is Kubebuilder's plugin list; cargo-operator has one layout (Rust on kube-rs), so it is ignored"
-                )
-            })
-            .collect()
-    }
-}
-
 impl KubebuilderInitFlags {
     /// One line per Kubebuilder flag given, saying why it changes nothing.
     pub fn notes(&self) -> Vec<String> {
-        let mut notes = self.plugins.notes();
+        let mut notes = Vec::new();
         if let Some(version) = &self.project_version {
             notes.push(format!(
                 "`--project-version={version}` is Kubebuilder's PROJECT file version; `PROJECT.toml` has its own `layout`, so it is ignored"
@@ -303,7 +297,7 @@ impl KubebuilderInitFlags {
 impl KubebuilderCreateApiFlags {
     /// One line per Kubebuilder flag given, saying why it changes nothing.
     pub fn notes(&self) -> Vec<String> {
-        let mut notes = self.plugins.notes();
+        let mut notes = Vec::new();
         if self.make.is_some() {
             notes.push(
                 "`--make` is ignored: cargo-operator never runs make; run `make manifests` when you are ready".into(),

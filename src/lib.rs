@@ -9,6 +9,7 @@ pub mod commands;
 pub mod core_kinds;
 pub mod external_crd;
 pub mod names;
+pub mod plugins;
 pub mod project;
 pub mod scaffold;
 pub mod ui;

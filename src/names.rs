@@ -272,7 +272,8 @@ pub fn core_module(group: &str) -> String {
 /// Names of one controller: a kind's own one, or a second one given `--controller-name`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ControllerNames {
-    /// Its name in logs, metrics and `/readyz`: `foo`, or the name given (`foo-backup`).
+    /// Its name in logs, metrics and `/readyz`: `foo`, the name given (`foo-backup`), or the one
+    /// recorded for a kind whose name another group's controller has (`fiz-bar`).
     pub name: String,
     /// Its module: `foo`, `foo_backup`.
     pub module: String,
@@ -299,17 +300,18 @@ impl ControllerNames {
                 (Source::Project, Example::Skeleton) => "controller-skeleton",
                 _ => "controller-observer",
             };
-            (names.kind_snake.clone(), template, false)
+            let name = resource
+                .own_controller_name
+                .clone()
+                .unwrap_or_else(|| names.kind_snake.clone());
+            (name, names.kind_snake.clone(), template, false)
         });
         own.into_iter()
-            .chain(
-                resource
-                    .named_controllers
-                    .iter()
-                    .map(|name| (name.to_string(), "controller-observer", true)),
-            )
-            .map(|(name, template, named)| {
+            .chain(resource.named_controllers.iter().map(|name| {
                 let module = name.replace('-', "_");
+                (name.to_string(), module, "controller-observer", true)
+            }))
+            .map(|(name, module, template, named)| {
                 let (path, prefix) = if project.multigroup {
                     (
                         format!("{}::{module}", names.group_module),
@@ -481,6 +483,7 @@ mod tests {
             controller: true,
             example: Example::Skeleton,
             source,
+            own_controller_name: None,
             named_controllers: vec!["cron-job-audit".parse().unwrap()],
             files: Default::default(),
             webhooks: Default::default(),

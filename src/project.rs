@@ -39,6 +39,10 @@ pub struct Project {
     /// when true, so files from before the chart option existed read and write unchanged.
     #[serde(default, skip_serializing_if = "is_false")]
     pub helm: bool,
+    /// The project has Grafana dashboards in `grafana/` (Kubebuilder's grafana plugin, through
+    /// `edit --plugins=grafana.kubebuilder.io/v1-alpha`). Written only when true.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub grafana: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
 }
@@ -68,6 +72,11 @@ pub struct Resource {
     /// Who owns the type: this project (written only when it is not).
     #[serde(default, skip_serializing_if = "Source::is_project")]
     pub source: Source,
+    /// The name the kind's own controller registers under, when it cannot be the kind's: in the
+    /// layout by group, a kind of the same name in another group had it first (Kubebuilder's
+    /// `<group>-<kind>`, such as `fiz-bar`). Written only when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_controller_name: Option<String>,
     /// Controllers added with `--controller-name`, besides the kind's own one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub named_controllers: Vec<ControllerName>,
@@ -264,6 +273,7 @@ mod tests {
             license: License::Apache2,
             namespaced: false,
             helm: false,
+            grafana: false,
             multigroup: false,
             resources: vec![Resource {
                 group: "tutorial".parse().unwrap(),
@@ -274,6 +284,7 @@ mod tests {
                 controller: true,
                 example: Example::PodFriend,
                 source: Source::Project,
+                own_controller_name: None,
                 named_controllers: Vec::new(),
                 files: BTreeMap::new(),
                 webhooks: Webhooks::default(),
@@ -304,6 +315,13 @@ mod tests {
         let text = with_chart.to_toml();
         assert!(text.contains("\nhelm = true\n"), "{text}");
         assert_eq!(Project::parse(&text).unwrap(), with_chart);
+        let with_dashboards = Project {
+            grafana: true,
+            ..sample()
+        };
+        let text = with_dashboards.to_toml();
+        assert!(text.contains("\ngrafana = true\n"), "{text}");
+        assert_eq!(Project::parse(&text).unwrap(), with_dashboards);
     }
 
     #[test]

@@ -85,6 +85,17 @@ fn fails_cleanly_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)], messa
     );
 }
 
+/// Runs `args` in `dir`, expects success with exactly `note` on stderr, and no change on disk.
+fn succeeds_unchanged(dir: &Path, args: &[&str], note: &str) {
+    let before = tree(dir);
+    cargo_operator(dir)
+        .args(args)
+        .assert()
+        .success()
+        .stderr(format!("note: {note}\n"));
+    assert_eq!(tree(dir), before, "`{}` changed files", args.join(" "));
+}
+
 #[test]
 fn version_names_the_targets() {
     cargo_operator(Path::new("."))
@@ -712,7 +723,187 @@ fn edit_needs_a_project_and_something_to_change() {
     fails_cleanly(
         &dir,
         &["edit"],
-        "nothing to change; pass `--helm` to add a Helm chart in `dist/chart`, `--multigroup` to lay the APIs out by group, or `--namespaced[=false]` to change the manager's scope",
+        "nothing to change; pass `--helm` to add a Helm chart in `dist/chart`, `--multigroup` to lay the APIs out by group, `--namespaced[=false]` to change the manager's scope, or `--plugins=grafana.kubebuilder.io/v1-alpha` to add Grafana dashboards",
+    );
+    // Kubebuilder's layout plugin alone changes nothing either.
+    cargo_operator(&dir)
+        .args(["edit", "--plugins=go/v4"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::ends_with(
+            "error: nothing to change; pass `--helm` to add a Helm chart in `dist/chart`, `--multigroup` to lay the APIs out by group, `--namespaced[=false]` to change the manager's scope, or `--plugins=grafana.kubebuilder.io/v1-alpha` to add Grafana dashboards\n",
+        ));
+}
+
+#[test]
+fn plugins_are_refused_where_kubebuilder_has_nothing_for_them() {
+    let (_tmp, dir) = project_dir();
+    fails_cleanly(
+        &dir,
+        &words("init --domain my.domain --plugins=go/v4,helm/v1-alpha"),
+        "`--plugins`: Kubebuilder's `helm/v1-alpha` does nothing on `init`; it accepts `go/v4` (`go.kubebuilder.io/v4`), `base/v4` (`base.go.kubebuilder.io/v4`), `kustomize/v2` (`kustomize.common.kubebuilder.io/v2`), `grafana/v1-alpha` (`grafana.kubebuilder.io/v1-alpha`)",
+    );
+    init(&dir);
+    create_foo(&dir);
+    fails_cleanly(
+        &dir,
+        &words("edit --plugins=go/v3"),
+        "`--plugins`: `go/v3` is not a Kubebuilder plugin cargo-operator knows; `edit` accepts `go/v4` (`go.kubebuilder.io/v4`), `base/v4` (`base.go.kubebuilder.io/v4`), `kustomize/v2` (`kustomize.common.kubebuilder.io/v2`), `grafana/v1-alpha` (`grafana.kubebuilder.io/v1-alpha`), `helm/v1-alpha` (`helm.kubebuilder.io/v1-alpha`), `helm/v2-alpha` (`helm.kubebuilder.io/v2-alpha`)",
+    );
+    fails_cleanly(
+        &dir,
+        &words("create api --group tutorial --version v1 --kind Bar --plugins=grafana/v1-alpha"),
+        "`--plugins`: Kubebuilder's `grafana/v1-alpha` does nothing on `create api`; it accepts `go/v4` (`go.kubebuilder.io/v4`), `base/v4` (`base.go.kubebuilder.io/v4`), `kustomize/v2` (`kustomize.common.kubebuilder.io/v2`), `deploy-image/v1-alpha` (`deploy-image.go.kubebuilder.io/v1-alpha`)",
+    );
+    fails_cleanly(
+        &dir,
+        &words(
+            "create webhook --group tutorial --version v1 --kind Foo --defaulting --plugins=deploy-image/v1-alpha",
+        ),
+        "`--plugins`: Kubebuilder's `deploy-image/v1-alpha` does nothing on `create webhook`; it accepts `go/v4` (`go.kubebuilder.io/v4`), `base/v4` (`base.go.kubebuilder.io/v4`), `kustomize/v2` (`kustomize.common.kubebuilder.io/v2`)",
+    );
+    fails_cleanly(
+        &dir,
+        &words("edit --plugins=grafana/v1-alpha --helm"),
+        "`--helm`, `--multigroup`, `--namespaced` and the grafana plugin change different things; run `cargo operator edit` once for each",
+    );
+}
+
+#[test]
+fn the_helm_plugin_is_edit_helm() {
+    let (_tmp, with_flag) = project_dir();
+    init(&with_flag);
+    edit_helm(&with_flag);
+    let (_tmp2, with_plugin) = project_dir();
+    init(&with_plugin);
+    cargo_operator(&with_plugin)
+        .args(["edit", "--plugins=helm.kubebuilder.io/v1-alpha"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("created dist/chart/Chart.yaml"));
+    assert_eq!(tree(&with_plugin), tree(&with_flag));
+}
+
+/// The queries of a Grafana dashboard's panels.
+fn dashboard_queries(dir: &Path, path: &str) -> Vec<String> {
+    let text = fs::read_to_string(dir.join(path)).unwrap();
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|err| panic!("{path} is not JSON: {err}"));
+    dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|panel| panel["targets"].as_array().cloned().unwrap_or_default())
+        .map(|target| target["expr"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_grafana_plugin_writes_dashboards_once_and_the_custom_one_from_its_config() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    let before = tree(&dir);
+    let grafana = ["edit", "--plugins=grafana.kubebuilder.io/v1-alpha"];
+    cargo_operator(&dir)
+        .args(grafana)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("updated PROJECT.toml"))
+        .stdout(predicate::str::contains(
+            "created grafana/controller-runtime-metrics.json",
+        ))
+        .stdout(predicate::str::contains(
+            "created grafana/controller-resources-metrics.json",
+        ))
+        .stdout(predicate::str::contains(
+            "created grafana/custom-metrics/config.yaml",
+        ));
+    let project = fs::read_to_string(dir.join("PROJECT.toml")).unwrap();
+    assert!(project.contains("\ngrafana = true\n"), "{project}");
+    for dashboard in [
+        "grafana/controller-runtime-metrics.json",
+        "grafana/controller-resources-metrics.json",
+    ] {
+        assert!(dashboard_queries(&dir, dashboard).len() >= 5, "{dashboard}");
+    }
+    assert!(
+        !dir.join("grafana/custom-metrics/custom-metrics-dashboard.json")
+            .exists()
+    );
+    // Again: nothing changes, and the short key is the same plugin.
+    let written = tree(&dir);
+    cargo_operator(&dir)
+        .args(["edit", "--plugins=go/v4,grafana/v1-alpha"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "unchanged grafana/controller-runtime-metrics.json",
+        ))
+        .stdout(predicate::str::contains("updated").not())
+        .stdout(predicate::str::contains("created").not());
+    assert_eq!(tree(&dir), written);
+    // The config is the user's; the custom dashboard follows it.
+    let config = "customMetrics:\n  - metric: widgets_ready\n    type: gauge\n  - metric: widget_syncs_total\n    type: counter\n    unit: ops\n";
+    fs::write(dir.join("grafana/custom-metrics/config.yaml"), config).unwrap();
+    cargo_operator(&dir)
+        .args(grafana)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "kept grafana/custom-metrics/config.yaml",
+        ))
+        .stdout(predicate::str::contains(
+            "created grafana/custom-metrics/custom-metrics-dashboard.json",
+        ));
+    assert_eq!(
+        fs::read_to_string(dir.join("grafana/custom-metrics/config.yaml")).unwrap(),
+        config
+    );
+    assert_eq!(
+        dashboard_queries(&dir, "grafana/custom-metrics/custom-metrics-dashboard.json"),
+        [
+            r#"sum by (pod) (widgets_ready{namespace="$namespace", job="$job", pod=~"$pod"})"#,
+            r#"sum by (pod) (rate(widget_syncs_total{namespace="$namespace", job="$job", pod=~"$pod"}[5m]))"#,
+        ]
+    );
+    // A malformed config and an edited dashboard are refused, leaving the tree alone.
+    fs::write(
+        dir.join("grafana/custom-metrics/config.yaml"),
+        "customMetrics:\n  - metric: widgets_ready\n    type: summary\n",
+    )
+    .unwrap();
+    fails_cleanly(
+        &dir,
+        &grafana,
+        "`grafana/custom-metrics/config.yaml`: item 1 (`widgets_ready`) has type `summary`; use counter, gauge or histogram, or give a query in `expr`",
+    );
+    fs::write(dir.join("grafana/custom-metrics/config.yaml"), config).unwrap();
+    let runtime = dir.join("grafana/controller-runtime-metrics.json");
+    let edited = fs::read_to_string(&runtime)
+        .unwrap()
+        .replace("\"30s\"", "\"1m\"");
+    fs::write(&runtime, &edited).unwrap();
+    fails_cleanly(
+        &dir,
+        &grafana,
+        "`grafana/controller-runtime-metrics.json` already exists; move it away, or pass `--force` to overwrite it",
+    );
+    cargo_operator(&dir)
+        .args(["edit", "--plugins=grafana/v1-alpha", "--force"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "updated grafana/controller-runtime-metrics.json",
+        ));
+    // Everything it wrote is under grafana/ but the project file's line.
+    let added: Vec<_> = tree(&dir)
+        .into_keys()
+        .filter(|path| !before.contains_key(path))
+        .collect();
+    assert!(
+        added.iter().all(|path| path.starts_with("grafana")),
+        "{added:?}"
     );
 }
 
@@ -961,7 +1152,7 @@ fn kubebuilder_flags_that_mean_nothing_here_are_accepted_with_a_note() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "note: `--plugins=go/v4` is Kubebuilder's plugin list; cargo-operator has one layout (Rust on kube-rs), so it is ignored\n",
+            "note: `go/v4` in `--plugins` is Kubebuilder's Go layout; cargo-operator has one layout (Rust on kube-rs), so it is ignored\n",
         ))
         .stderr(predicate::str::contains("`--project-version=3`"))
         .stderr(predicate::str::contains("`--skip-go-version-check` is ignored"));
@@ -1088,10 +1279,92 @@ fn a_named_controller_needs_a_new_name() {
 }
 
 #[test]
+fn the_same_kind_in_two_groups_gets_two_controllers() {
+    let (_tmp, dir) = project_dir();
+    cargo_operator(&dir)
+        .args(words("init --domain my.domain --multigroup"))
+        .assert()
+        .success();
+    for group in ["foo", "fiz", "baz"] {
+        cargo_operator(&dir)
+            .args(words(&format!(
+                "create api --group {group} --version v1 --kind Bar --controller=true --resource=true"
+            )))
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!(
+                "created src/controllers/{group}/bar.rs"
+            )));
+    }
+    // The first keeps the kind's name; the others are named as Kubebuilder names them.
+    let registry = fs::read_to_string(dir.join("src/controllers/mod.rs")).unwrap();
+    for registration in [
+        r#".controller("bar", foo::bar::run)"#,
+        r#".controller("fiz-bar", fiz::bar::run)"#,
+        r#".controller("baz-bar", baz::bar::run)"#,
+    ] {
+        assert!(registry.contains(registration), "{registry}");
+    }
+    let test = fs::read_to_string(dir.join("tests/fiz_bar_controller.rs")).unwrap();
+    assert!(test.contains(r#"{controller="fiz-bar",result="success"}"#));
+    // The name is recorded: it stays when the kind that had the plain name goes.
+    cargo_operator(&dir)
+        .args(words("delete api --group foo --version v1 --kind Bar"))
+        .assert()
+        .success();
+    let registry = fs::read_to_string(dir.join("src/controllers/mod.rs")).unwrap();
+    assert!(
+        registry.contains(r#".controller("fiz-bar", fiz::bar::run)"#),
+        "{registry}"
+    );
+    let project = fs::read_to_string(dir.join("PROJECT.toml")).unwrap();
+    assert!(
+        project.contains("own-controller-name = \"fiz-bar\"\n"),
+        "{project}"
+    );
+}
+
+#[test]
+fn force_regenerates_a_controller_named_after_its_kind() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    cargo_operator(&dir)
+        .args(words(
+            "create api --group crew --version v1 --kind Captain --controller-name=captain",
+        ))
+        .assert()
+        .success();
+    let controller = dir.join("src/controllers/captain.rs");
+    let generated = fs::read_to_string(&controller).unwrap();
+    let before = tree(&dir);
+    fs::write(&controller, format!("{generated}// my edit\n")).unwrap();
+    fails_cleanly(
+        &dir,
+        &words("create api --group crew --version v1 --kind Captain"),
+        "API `crew/v1, Kind=Captain` already exists; pass `--force` to regenerate its files (your edits to them are lost)",
+    );
+    cargo_operator(&dir)
+        .args(words(
+            "create api --group crew --version v1 --kind Captain --force",
+        ))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "updated src/controllers/captain.rs",
+        ));
+    assert_eq!(tree(&dir), before);
+}
+
+#[test]
 fn multigroup_is_chosen_once() {
     let (_tmp, dir) = project_dir();
     init(&dir);
     create_foo(&dir);
+    succeeds_unchanged(
+        &dir,
+        &["edit", "--multigroup=false"],
+        "the project already has the one-group layout; nothing changed",
+    );
     cargo_operator(&dir)
         .args(["edit", "--multigroup"])
         .assert()
@@ -1100,10 +1373,11 @@ fn multigroup_is_chosen_once() {
             "created src/api/tutorial/v1/foo.rs",
         ))
         .stdout(predicate::str::contains("deleted src/api/v1/foo.rs"));
-    fails_cleanly(
+    // Asked again, it succeeds and changes nothing, as Kubebuilder's does.
+    succeeds_unchanged(
         &dir,
         &["edit", "--multigroup"],
-        "this project is already laid out by group (`multigroup = true` in `PROJECT.toml`); add a group with `cargo operator create api --group <group>`",
+        "this project is already laid out by group (`multigroup = true` in `PROJECT.toml`); nothing changed",
     );
     fails_cleanly(
         &dir,
@@ -1232,6 +1506,11 @@ fn edit_namespaced_switches_both_ways() {
     init(&dir);
     create_foo(&dir);
     let cluster_wide = tree(&dir);
+    succeeds_unchanged(
+        &dir,
+        &["edit", "--namespaced=false", "--force"],
+        "the manager already watches every namespace; nothing changed",
+    );
     cargo_operator(&dir)
         .args(["edit", "--namespaced"])
         .assert()
@@ -1247,11 +1526,16 @@ fn edit_namespaced_switches_both_ways() {
     );
     let binding = fs::read_to_string(dir.join("config/rbac/role_binding.yaml")).unwrap();
     assert!(binding.contains("kind: RoleBinding"), "{binding}");
-    fails_cleanly(
-        &dir,
-        &["edit", "--namespaced"],
-        "the manager already watches only its own namespace; nothing to change",
-    );
+    for again in [
+        &["edit", "--namespaced"][..],
+        &["edit", "--namespaced", "--force"],
+    ] {
+        succeeds_unchanged(
+            &dir,
+            again,
+            "the manager already watches only its own namespace; nothing changed",
+        );
+    }
     cargo_operator(&dir)
         .args(["edit", "--namespaced=false"])
         .assert()

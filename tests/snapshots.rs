@@ -167,6 +167,19 @@ fn helm_chart() {
     insta::assert_snapshot!(diff(&default_project(), &variant));
 }
 
+#[test]
+fn grafana_dashboards() {
+    let edit = &["edit", "--plugins=grafana.kubebuilder.io/v1-alpha"];
+    let variant = scaffold(&[INIT, CREATE_FOO, edit]);
+    insta::assert_snapshot!(diff(&default_project(), &variant));
+    // Kubebuilder's plugin does the same at `init`.
+    let at_init = scaffold(&[
+        &[INIT, &["--plugins=go/v4,grafana/v1-alpha"]].concat(),
+        CREATE_FOO,
+    ]);
+    assert_eq!(variant, at_init);
+}
+
 /// Defaulting and validation webhooks for Foo.
 const CREATE_FOO_WEBHOOK: &[&str] = &[
     "create",

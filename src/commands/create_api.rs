@@ -8,7 +8,10 @@ use super::TemplateContext;
 use crate::api_names::{ControllerName, Group, Kind, Plural, Version};
 use crate::cli::CreateApiArgs;
 use crate::external_crd::ExternalCrd;
-use crate::names::{ControllerNames, ResourceNames, WebhookNames, plural_of};
+use crate::names::{
+    ControllerNames, ResourceNames, WebhookNames, group_module, kind_module, plural_of,
+};
+use crate::plugins::{Plugin, PluginCommand};
 use crate::project::{Example, PROJECT_FILE, Project, Resource, Source};
 use crate::scaffold::{IfExists, Plan, hashes, markers, rustfmt, templates};
 use crate::{core_kinds, ui, validate};
@@ -43,7 +46,15 @@ pub const RESOURCE_INSERTIONS: &[Insertion] = &[
 ];
 
 pub fn run(args: CreateApiArgs, dir: &Path) -> Result<()> {
-    ui::print_notes(&args.kubebuilder.notes());
+    let plugins = args.kubebuilder.plugins.parse(PluginCommand::CreateApi)?;
+    let mut notes = plugins.notes();
+    if plugins.contains(Plugin::DeployImage) {
+        notes.push(
+            "`deploy-image/v1-alpha` in `--plugins` is not supported yet, so it is ignored: the API is created as without it".into(),
+        );
+    }
+    notes.extend(args.kubebuilder.notes());
+    ui::print_notes(&notes);
     let dry_run = args.write.dry_run;
     let project = Project::load(dir)?;
     let request = resolve(args, &project, dir)?;
@@ -166,6 +177,10 @@ pub fn resolve(args: CreateApiArgs, project: &Project, dir: &Path) -> Result<Req
             "nothing to create with `--resource=false` and `--controller=false`; leave one of them out"
         );
     }
+    let controller_name = match controller_name {
+        None if args.force && with_controller => existing.as_ref().and_then(kind_named_controller),
+        name => name,
+    };
 
     let resource = Resource {
         group,
@@ -180,6 +195,7 @@ pub fn resolve(args: CreateApiArgs, project: &Project, dir: &Path) -> Result<Req
             Example::PodFriend
         },
         source: Source::Project,
+        own_controller_name: None,
         named_controllers: Vec::new(),
         files: Default::default(),
         webhooks: Default::default(),
@@ -206,6 +222,7 @@ pub fn resolve(args: CreateApiArgs, project: &Project, dir: &Path) -> Result<Req
             controller: existing.controller || resource.controller,
             ..if with_resource {
                 Resource {
+                    own_controller_name: existing.own_controller_name.clone(),
                     named_controllers: existing.named_controllers.clone(),
                     files: existing.files.clone(),
                     ..resource
@@ -259,6 +276,7 @@ pub fn resolve(args: CreateApiArgs, project: &Project, dir: &Path) -> Result<Req
         }
     }
 
+    let resource = name_own_controller(project, resource);
     let controller = with_controller.then_some(controller_name);
     check_controller_is_new(project, &resource, controller.as_ref())?;
     Ok(Request {
@@ -268,6 +286,17 @@ pub fn resolve(args: CreateApiArgs, project: &Project, dir: &Path) -> Result<Req
         external: None,
         force: args.force,
     })
+}
+
+/// A controller of `resource` named after its kind (`--controller-name=captain` for `Captain`):
+/// the kind's controller as Kubebuilder sees it, which `--force` without a name regenerates.
+fn kind_named_controller(resource: &Resource) -> Option<ControllerName> {
+    let module = kind_module(&resource.kind);
+    resource
+        .named_controllers
+        .iter()
+        .find(|name| name.replace('-', "_") == module)
+        .cloned()
 }
 
 /// Adds `name` to the kind's named controllers (once).
@@ -288,6 +317,30 @@ fn with_named_controller(
         }
     }
     Ok(resource)
+}
+
+/// In the layout by group, names the kind's own controller `<group>-<kind>` (as Kubebuilder
+/// names controllers there) when the same kind in another group has a controller under the
+/// kind's name already: controller names are unique in a manager. Only then, so no other name
+/// changes; the name is recorded, so it stays when the other kind goes.
+fn name_own_controller(project: &Project, mut resource: Resource) -> Resource {
+    if !project.multigroup || !resource.controller || resource.own_controller_name.is_some() {
+        return resource;
+    }
+    let plain = kind_module(&resource.kind);
+    let taken = project
+        .resources
+        .iter()
+        .filter(|other| other.group != resource.group && other.kind == resource.kind)
+        .flat_map(|other| ControllerNames::of(other, project))
+        .any(|other| !other.named && other.name == plain);
+    if taken {
+        resource.own_controller_name = Some(format!(
+            "{}-{plain}",
+            group_module(&resource.group).replace('_', "-")
+        ));
+    }
+    resource
 }
 
 /// The controller of `resource` that `name` picks: the kind's own for `None`, else the named one.
@@ -350,6 +403,7 @@ fn resolve_core(
         controller: controller_name.is_none(),
         example: Example::Skeleton,
         source: Source::Core,
+        own_controller_name: None,
         named_controllers: Vec::new(),
         files: Default::default(),
         webhooks: Default::default(),
@@ -477,6 +531,7 @@ fn resolve_external(
         controller: controller_name.is_none(),
         example: Example::Skeleton,
         source: Source::External,
+        own_controller_name: None,
         named_controllers: Vec::new(),
         files: Default::default(),
         webhooks: Default::default(),
@@ -510,6 +565,10 @@ fn unowned_request(
     external: Option<(ExternalCrd, String)>,
     force: bool,
 ) -> Result<Request> {
+    let controller_name = match controller_name {
+        None if force => existing.as_ref().and_then(kind_named_controller),
+        name => name,
+    };
     let resource = match existing {
         Some(existing) => Resource {
             controller: existing.controller || controller_name.is_none(),
@@ -518,6 +577,7 @@ fn unowned_request(
         None => fresh,
     };
     let resource = with_named_controller(resource, controller_name.as_ref(), force)?;
+    let resource = name_own_controller(project, resource);
     let controller = Some(controller_name);
     check_controller_is_new(project, &resource, controller.as_ref())?;
     Ok(Request {

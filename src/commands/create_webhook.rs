@@ -16,6 +16,7 @@ use super::create_api::{Insertion, insert_all, record_hashes};
 use crate::api_names::Version;
 use crate::cli::CreateWebhookArgs;
 use crate::names::WebhookNames;
+use crate::plugins::PluginCommand;
 use crate::project::{PROJECT_FILE, Project, Resource};
 use crate::scaffold::{IfExists, Plan, markers, rustfmt, templates};
 use crate::ui;
@@ -119,7 +120,13 @@ const CONVERSION_CA_INJECTION: &str = "\
     options: {delimiter: '/', index: 1, create: true}";
 
 pub fn run(args: CreateWebhookArgs, dir: &Path) -> Result<()> {
-    ui::print_notes(&args.kubebuilder.notes());
+    let mut notes = args
+        .kubebuilder
+        .plugins
+        .parse(PluginCommand::CreateWebhook)?
+        .notes();
+    notes.extend(args.kubebuilder.notes());
+    ui::print_notes(&notes);
     let dry_run = args.write.dry_run;
     let force = args.force;
     let project = Project::load(dir)?;

@@ -13,27 +13,37 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use super::TemplateContext;
 use super::create_api::{RESOURCE_INSERTIONS, files_of};
 use super::manifests::{self, CHART_DIR};
+use super::{TemplateContext, grafana};
 use crate::cli::EditArgs;
 use crate::names::{ControllerNames, ResourceNames};
+use crate::plugins::{Plugin, PluginCommand};
 use crate::project::{PROJECT_FILE, Project, Resource};
 use crate::scaffold::{IfExists, Plan, hashes, rustfmt, templates};
 use crate::ui;
 
 pub fn run(args: EditArgs, dir: &Path) -> Result<()> {
-    ui::print_notes(&args.kubebuilder.notes());
+    let plugins = args.kubebuilder.parse(PluginCommand::Edit)?;
+    ui::print_notes(&plugins.notes());
     let project = Project::load(dir)?;
-    match (args.helm, args.multigroup, args.namespaced) {
-        (false, None, None) => bail!(
-            "nothing to change; pass `--helm` to add a Helm chart in `{CHART_DIR}`, `--multigroup` to lay the APIs out by group, or `--namespaced[=false]` to change the manager's scope"
+    // Kubebuilder's helm plugin is what `--helm` does.
+    let helm = args.helm || plugins.contains(Plugin::Helm);
+    let grafana = plugins.contains(Plugin::Grafana);
+    match (helm, grafana, args.multigroup, args.namespaced) {
+        (false, false, None, None) => bail!(
+            "nothing to change; pass `--helm` to add a Helm chart in `{CHART_DIR}`, `--multigroup` to lay the APIs out by group, `--namespaced[=false]` to change the manager's scope, or `--plugins=grafana.kubebuilder.io/v1-alpha` to add Grafana dashboards"
         ),
-        (false, Some(multigroup), None) => return run_multigroup(&project, multigroup, &args, dir),
-        (false, None, Some(namespaced)) => return run_namespaced(&project, namespaced, &args, dir),
-        (true, None, None) => {}
+        (false, true, None, None) => return run_grafana(&project, &args, dir),
+        (false, false, Some(multigroup), None) => {
+            return run_multigroup(&project, multigroup, &args, dir);
+        }
+        (false, false, None, Some(namespaced)) => {
+            return run_namespaced(&project, namespaced, &args, dir);
+        }
+        (true, false, None, None) => {}
         _ => bail!(
-            "`--helm`, `--multigroup` and `--namespaced` change different things; run `cargo operator edit` once for each"
+            "`--helm`, `--multigroup`, `--namespaced` and the grafana plugin change different things; run `cargo operator edit` once for each"
         ),
     }
     let mut plan = plan(&project, args.force, dir)?;
@@ -66,15 +76,56 @@ pub fn run(args: EditArgs, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// An `edit` asking for what the project already has: like Kubebuilder, it succeeds, so scripts
+/// can repeat it, and says that nothing changed.
+fn already(state: &str, next_steps: &[&str]) -> Result<()> {
+    ui::print_notes(&[format!("{state}; nothing changed")]);
+    if !next_steps.is_empty() {
+        ui::print_next_steps(next_steps);
+    }
+    Ok(())
+}
+
+/// Kubebuilder's grafana plugin: the dashboards in `grafana/`, recorded in the project file.
+fn run_grafana(project: &Project, args: &EditArgs, dir: &Path) -> Result<()> {
+    let updated = Project {
+        grafana: true,
+        ..project.clone()
+    };
+    let mut plan = Plan::new(dir, "move it away, or pass `--force` to overwrite it");
+    grafana::plan(&mut plan, &updated, args.force)?;
+    super::plan_project_files(&mut plan, Some(project), &updated, args.force)?;
+    plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
+    let formatting = rustfmt::format_plan(&mut plan)?;
+    super::finish(
+        &plan,
+        &formatting,
+        args.write.dry_run,
+        &[
+            "import grafana/*.json in Grafana (Dashboards > New > Import), with a Prometheus that scrapes the manager (config/prometheus)",
+            &format!(
+                "list your own series in `{}`, then run this again for `{}`",
+                grafana::CONFIG_FILE,
+                grafana::CUSTOM_DASHBOARD
+            ),
+        ],
+    )
+}
+
 fn run_multigroup(project: &Project, multigroup: bool, args: &EditArgs, dir: &Path) -> Result<()> {
     match (project.multigroup, multigroup) {
-        (true, true) => bail!(
-            "this project is already laid out by group (`multigroup = true` in `{PROJECT_FILE}`); add a group with `cargo operator create api --group <group>`"
-        ),
+        (true, true) => {
+            return already(
+                &format!(
+                    "this project is already laid out by group (`multigroup = true` in `{PROJECT_FILE}`)"
+                ),
+                &["cargo operator create api --group <another group> --version v1 --kind <Kind>"],
+            );
+        }
         (true, false) => bail!(
             "cargo-operator does not move a project back to one group; its APIs stay under `src/api/<group>/`"
         ),
-        (false, false) => bail!("the project already has the one-group layout; nothing to change"),
+        (false, false) => return already("the project already has the one-group layout", &[]),
         (false, true) => {}
     }
     let (mut plan, mut updated, untouched) = plan_multigroup(project, dir)?;
@@ -232,6 +283,14 @@ fn rehash_moved(
 }
 
 fn run_namespaced(project: &Project, namespaced: bool, args: &EditArgs, dir: &Path) -> Result<()> {
+    if project.namespaced == namespaced {
+        let scope = if namespaced {
+            "the manager already watches only its own namespace"
+        } else {
+            "the manager already watches every namespace"
+        };
+        return already(scope, &[]);
+    }
     let mut plan = plan_namespaced(project, namespaced, args.force, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
     super::finish(
@@ -257,16 +316,6 @@ const SCOPED_FILES: &[(&str, &str)] = &[
 /// controllers, crdgen and the tests read, and the files in `SCOPED_FILES` that still hold what
 /// cargo-operator wrote (an edited one needs `--force`).
 fn plan_namespaced(project: &Project, namespaced: bool, force: bool, dir: &Path) -> Result<Plan> {
-    if project.namespaced == namespaced {
-        bail!(
-            "the manager already watches {}; nothing to change",
-            if namespaced {
-                "only its own namespace"
-            } else {
-                "every namespace"
-            }
-        );
-    }
     if namespaced && let Some(cluster_scoped) = project.resources.iter().find(|r| !r.namespaced) {
         bail!(
             "`{}` is cluster-scoped, which a manager watching one namespace cannot control; delete it with `cargo operator delete api` first, or keep the project cluster-wide",

@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 
 use super::TemplateContext;
 use crate::cli::InitArgs;
+use crate::plugins::{Plugin, PluginCommand};
 use crate::project::{LAYOUT, PROJECT_FILE, Project};
 use crate::scaffold::{IfExists, Plan, rustfmt, templates};
 use crate::{ui, validate};
@@ -16,9 +17,15 @@ pub fn run(args: InitArgs, dir: &Path) -> Result<()> {
             "this directory already holds an operator project (`{PROJECT_FILE}` exists); add an API with `cargo operator create api`"
         );
     }
-    ui::print_notes(&args.kubebuilder.notes());
+    let plugins = args.kubebuilder.plugins.parse(PluginCommand::Init)?;
+    let mut notes = plugins.notes();
+    notes.extend(args.kubebuilder.notes());
+    ui::print_notes(&notes);
     let dry_run = args.write.dry_run;
-    let project = resolve(args, dir)?;
+    let project = Project {
+        grafana: plugins.contains(Plugin::Grafana),
+        ..resolve(args, dir)?
+    };
     let mut plan = plan(&project, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
     super::finish(
@@ -53,6 +60,7 @@ fn resolve(args: InitArgs, dir: &Path) -> Result<Project> {
         license: args.license,
         namespaced: args.namespaced,
         helm: false,
+        grafana: false,
         multigroup: args.multigroup,
         resources: Vec::new(),
     })
@@ -67,6 +75,10 @@ pub fn plan(project: &Project, dir: &Path) -> Result<Plan> {
     );
     for file in templates::render_set("init", &context)? {
         plan.add_file(&file.path, file.content, file.if_exists)?;
+    }
+    // Kubebuilder's grafana plugin runs at `init` too.
+    if project.grafana {
+        super::grafana::plan(&mut plan, project, false)?;
     }
     super::plan_project_files(&mut plan, None, project, false)?;
     plan.add_file(PROJECT_FILE, project.to_toml(), IfExists::Error)?;

@@ -6,6 +6,7 @@ pub mod create_api;
 pub mod create_webhook;
 pub mod delete_api;
 pub mod edit;
+pub mod grafana;
 pub mod init;
 pub mod manifests;
 pub mod registry;

@@ -22,8 +22,9 @@ use super::IfExists;
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
-/// Sets rendered with square-bracket delimiters, because their output is a Go template.
-pub const SQUARE_BRACKET_SETS: &[&str] = &["helm", "helm-webhook"];
+/// Sets rendered with square-bracket delimiters, because their output is full of `{{ … }}`: a
+/// Go template (Helm), or Grafana's legend placeholders.
+pub const SQUARE_BRACKET_SETS: &[&str] = &["helm", "helm-webhook", "grafana"];
 
 /// One rendered file, ready to be planned.
 #[derive(Debug)]
