@@ -5,8 +5,8 @@
 # - examples/friends: the article's Foo in two versions, with defaulting, validating and
 #   conversion webhooks, then the code its user writes (examples/friends.patch, applied to the
 #   scaffold), then `make manifests`;
-# - examples/cronjob: Kubebuilder's book's CronJob tutorial (its commands, then the code its user
-#   writes, examples/cronjob.patch), then `make manifests`.
+# - examples/cronjob: Kubebuilder's book's CronJob tutorial and its multiversion chapter (their
+#   commands, then the code its user writes, examples/cronjob.patch), then `make manifests`.
 # Cargo.lock and target/ survive, so each example builds with the same dependency versions.
 # `init` run from this checkout points the examples' runtime crates at this repository's copy.
 #
@@ -60,7 +60,12 @@ cronjob() {
   "$cli" operator init --domain tutorial.kubebuilder.io --repo tutorial.kubebuilder.io/project >/dev/null
   "$cli" operator create api --group batch --version v1 --kind CronJob --resource --controller --skeleton >/dev/null
   "$cli" operator create webhook --group batch --version v1 --kind CronJob --defaulting --programmatic-validation >/dev/null
-  # What the user writes: the type, the scheduling, the controller, the webhooks, their tests.
+  # The multiversion chapter: a `v2` whose schedule is a field per part, converted to and from
+  # the hub `v1`, which stays the stored version the controller works on.
+  "$cli" operator create api --group batch --version v2 --kind CronJob --resource --controller=false >/dev/null
+  "$cli" operator create webhook --group batch --version v1 --kind CronJob --conversion --spoke v2 >/dev/null
+  # What the user writes: the types, the scheduling, the controller, the webhooks, the
+  # conversion, their tests.
   patch --quiet --forward -p1 <"$root/examples/cronjob.patch"
   CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/examples/tutorial/target}" \
     make --no-print-directory manifests >/dev/null

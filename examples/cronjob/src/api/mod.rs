@@ -7,6 +7,7 @@
 //! Custom resource types, one module per API version.
 
 pub mod v1;
+pub mod v2;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
@@ -14,5 +15,5 @@ use kube::CustomResourceExt;
 /// The CustomResourceDefinition of every kind this operator serves; the versions of a kind are
 /// merged into one CRD, which stores the version listed first.
 pub fn crds() -> Result<Vec<CustomResourceDefinition>, kube_operator_runtime::Error> {
-    kube_operator_runtime::manifests::merge_versions(vec![v1::CronJob::crd()])
+    kube_operator_runtime::manifests::merge_versions(vec![v1::CronJob::crd(), v2::CronJob::crd()])
 }

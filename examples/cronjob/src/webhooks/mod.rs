@@ -7,8 +7,9 @@
 //! Admission and conversion webhooks, one module per API version.
 
 pub mod v1;
+pub mod v2;
 
-use kube_operator_runtime::webhook::Webhooks;
+use kube_operator_runtime::webhook::{Conversion, Webhooks};
 
 /// Every webhook this operator serves: the manager serves them (`--webhook-port`), and crdgen
 /// writes their configurations and the CRDs' conversion from the same list.
@@ -16,4 +17,5 @@ pub fn webhooks() -> Webhooks {
     Webhooks::new()
         .defaulting::<crate::api::v1::CronJob>()
         .validating::<crate::api::v1::CronJob>()
+        .conversion(Conversion::hub::<crate::api::v1::CronJob>().spoke::<crate::api::v2::CronJob>())
 }

@@ -96,7 +96,7 @@ pub struct CronJobStatus {
 /// The schema of a Job template without the descriptions of its fields: Kubernetes documents
 /// Jobs and Pods at such length that the CRD would pass the 256 KiB that `kubectl apply` (and
 /// so `make install`) can record of it.
-fn job_template_schema(generator: &mut SchemaGenerator) -> Schema {
+pub fn job_template_schema(generator: &mut SchemaGenerator) -> Schema {
     let mut schema = generator.subschema_for::<JobTemplateSpec>();
     if let Some(members) = schema.as_object_mut() {
         members.values_mut().for_each(drop_descriptions);

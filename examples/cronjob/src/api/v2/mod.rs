@@ -1,0 +1,11 @@
+// Copyright 2026 The cronjob Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+// Written whole by cargo-operator from PROJECT.toml on every command, so edits here are
+// refused; add kinds with `cargo operator create api`.
+
+//! Version `v2` of the `batch.tutorial.kubebuilder.io` API group.
+
+pub mod cron_job;
+
+pub use cron_job::{CronJob, CronJobSpec, CronJobStatus};
