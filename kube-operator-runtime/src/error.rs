@@ -6,6 +6,15 @@ use std::io;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// A series a project registered with [`Metrics::register`](crate::metrics::Metrics::register)
+    /// cannot be served under its name.
+    #[error("cannot serve the metric `{name}`: {why}")]
+    MetricName {
+        /// The name given.
+        name: String,
+        /// Why it was refused, and what to do.
+        why: String,
+    },
     /// The API server does not serve a kind a controller needs, most often because its CRD is not
     /// installed.
     #[error("{kind} is not served by the API server; is its CRD installed? (`make install`)")]

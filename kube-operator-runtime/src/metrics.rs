@@ -16,26 +16,37 @@
 //! | `controller_runtime_webhook_latency_seconds` (histogram) | `webhook` |
 //! | `process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_virtual_memory_bytes`, `process_open_fds`, `process_max_fds`, `process_threads`, `process_start_time_seconds` | |
 //!
+//! A project adds its own series with [`Metrics::register`] (controller-runtime's
+//! `metrics.Registry.MustRegister`), through the `metrics` of the `Shared` handle each
+//! controller gets; they are served on the same `/metrics`.
+//!
 //! Not served: controller-runtime's `workqueue_*` series (kube's controller has no work queue
 //! to measure; its scheduler is internal), `rest_client_*`, and the `requeue`/`requeue_after`
 //! results (kube requeues every successful reconcile through its `Action`).
 
-use std::{future::Future, time::Instant};
+use std::{collections::BTreeSet, future::Future, sync::Mutex, time::Instant};
 
 use kube::runtime::controller::Action;
 use prometheus_client::{
     collector::Collector,
-    encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric, text::encode},
+    encoding::{
+        DescriptorEncoder, EncodeLabelSet, EncodeMetric,
+        text::{encode_eof, encode_registry},
+    },
     metrics::{
         counter::{ConstCounter, Counter},
         family::Family,
         gauge::{ConstGauge, Gauge},
         histogram::{Histogram, exponential_buckets},
     },
-    registry::Registry,
+    registry::{Metric, Registry},
 };
 
-use crate::controller::MAX_CONCURRENT_RECONCILES;
+use crate::{Error, controller::MAX_CONCURRENT_RECONCILES};
+
+/// The crate the metric types come from (`Counter`, `Gauge`, `Histogram`, `Family`), for
+/// [`Metrics::register`], so a project needs no dependency of its own on it.
+pub use prometheus_client;
 
 /// The `reason` label that `controller_runtime_reconcile_errors_total` gives a failed
 /// reconcile: a short, stable name for the kind of failure, such as `Conflict` or `NotFound`.
@@ -140,7 +151,19 @@ pub struct Metrics {
     leader: Family<LeaseLabels, Gauge>,
     webhook_requests: Family<WebhookCodeLabels, Counter>,
     webhook_latency: WebhookHistogramFamily,
+    /// The project's own series, added after the manager started serving.
+    custom: Mutex<CustomSeries>,
 }
+
+#[derive(Debug, Default)]
+struct CustomSeries {
+    registry: Registry,
+    names: BTreeSet<String>,
+}
+
+/// The prefixes of the series the runtime serves itself; a project's own series may not use
+/// them, so no dashboard or alert reads a series of the wrong meaning.
+const RUNTIME_PREFIXES: &[&str] = &["controller_runtime_", "leader_election_", "process_"];
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -212,6 +235,7 @@ impl Default for Metrics {
             leader,
             webhook_requests,
             webhook_latency,
+            custom: Mutex::default(),
         }
     }
 }
@@ -263,12 +287,79 @@ impl Metrics {
         self.leader.get_or_create(&labels).set(i64::from(leading));
     }
 
+    /// Serves `metric`, a series of the project's own, on `/metrics` as `name`: a counter
+    /// `name` is served as `name_total`, as Prometheus names counters. Keep a clone of the
+    /// metric to update it; every clone updates the one served.
+    ///
+    /// A name that is not a Prometheus name, that is already registered, or that starts like
+    /// the runtime's own series (`controller_runtime_`, `leader_election_`, `process_`) is
+    /// refused, as controller-runtime's `MustRegister` refuses a duplicate.
+    ///
+    /// ```
+    /// use kube_operator_runtime::metrics::Metrics;
+    /// use kube_operator_runtime::metrics::prometheus_client::metrics::counter::Counter;
+    ///
+    /// let metrics = Metrics::default();
+    /// let jobs_started = Counter::<u64>::default();
+    /// metrics.register("cronjob_jobs_started", "Jobs started on schedule", jobs_started.clone())?;
+    /// jobs_started.inc();
+    /// assert!(metrics.encode().contains("cronjob_jobs_started_total 1"));
+    /// assert!(metrics.register("cronjob_jobs_started", "again", Counter::<u64>::default()).is_err());
+    /// # Ok::<(), kube_operator_runtime::Error>(())
+    /// ```
+    pub fn register(&self, name: &str, help: &str, metric: impl Metric) -> Result<(), Error> {
+        let refuse = |why: &str| {
+            Err(Error::MetricName {
+                name: name.to_owned(),
+                why: why.to_owned(),
+            })
+        };
+        if !is_metric_name(name) {
+            return refuse(
+                "a Prometheus series name has letters, digits and `_` only, and does not start with a digit",
+            );
+        }
+        if let Some(prefix) = RUNTIME_PREFIXES.iter().find(|p| name.starts_with(*p)) {
+            return refuse(&format!(
+                "`{prefix}` names the runtime's own series; pick a prefix of your project's"
+            ));
+        }
+        let mut custom = self
+            .custom
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !custom.names.insert(name.to_owned()) {
+            return refuse(
+                "it is registered already; register each series once and keep a clone of it",
+            );
+        }
+        custom.registry.register(name, help, metric);
+        Ok(())
+    }
+
     /// The metrics in the OpenMetrics text format, which Prometheus scrapes.
     pub fn encode(&self) -> String {
         let mut text = String::new();
-        encode(&mut text, &self.registry).expect("writing to a String cannot fail");
+        let custom = self
+            .custom
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        encode_registry(&mut text, &self.registry)
+            .and_then(|()| encode_registry(&mut text, &custom.registry))
+            .and_then(|()| encode_eof(&mut text))
+            .expect("writing to a String cannot fail");
         text
     }
+}
+
+/// `[a-zA-Z_][a-zA-Z0-9_]*`: a series name Prometheus accepts (colons are for recording
+/// rules, not for exporters).
+fn is_metric_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Records the reconciles of one controller.
@@ -410,6 +501,49 @@ mod tests {
         text.lines()
             .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
             .map(|value| value.parse().unwrap())
+    }
+
+    #[test]
+    fn a_projects_own_series_are_served_once_under_a_name_of_its_own() {
+        let metrics = Metrics::default();
+        let queue_depth = Gauge::<i64>::default();
+        metrics
+            .register("backup_queue_depth", "Backups waiting", queue_depth.clone())
+            .unwrap();
+        queue_depth.set(7);
+        metrics.set_leader("lease", true);
+        let text = metrics.encode();
+        assert_eq!(sample(&text, "backup_queue_depth"), Some(7.0));
+        assert_eq!(
+            sample(&text, r#"leader_election_master_status{name="lease"}"#),
+            Some(1.0)
+        );
+        // One end marker, after every series: Prometheus stops reading at the first.
+        assert_eq!(text.matches("# EOF").count(), 1);
+        assert!(text.trim_end().ends_with("# EOF"));
+
+        for (name, why) in [
+            ("backup_queue_depth", "registered already"),
+            (
+                "controller_runtime_reconcile_total",
+                "the runtime's own series",
+            ),
+            ("process_backups", "the runtime's own series"),
+            ("9lives", "Prometheus series name"),
+            ("backup-queue", "Prometheus series name"),
+            ("", "Prometheus series name"),
+        ] {
+            let err = metrics
+                .register(name, "help", Gauge::<i64>::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(why), "{name:?}: {err}");
+        }
+        let text = metrics.encode();
+        let samples = text
+            .lines()
+            .filter(|line| line.starts_with("backup_queue_depth "));
+        assert_eq!(samples.count(), 1);
     }
 
     #[test]
