@@ -333,15 +333,22 @@ impl ControllerNames {
     }
 }
 
-/// Names of the webhooks of one version of a kind the project owns.
+/// Names of the webhooks of one version of a kind: one the project owns, or a built-in or
+/// external kind (admission webhooks only).
 #[derive(Debug, Clone, Serialize)]
 pub struct WebhookNames {
     /// The version the webhooks are for; with conversion, the hub.
     pub resource: ResourceNames,
-    /// The admission webhooks' module under `crate::webhooks`: `v1::foo`, `tutorial::v1::foo`.
+    /// The admission webhooks' module under `crate::webhooks`: `v1::foo`, `tutorial::v1::foo`;
+    /// for a kind the project does not own, as Kubebuilder lays it out: `v1::pod`, or
+    /// `core::v1::pod` in the layout by group.
     pub path: String,
     /// `src/webhooks/v1/foo.rs`: the user's defaulter and validator.
     pub file: String,
+    /// The types of a kind the project does not own that implement `CustomDefaulter` and
+    /// `CustomValidator` (Kubebuilder's names): `PodCustomDefaulter`, `PodCustomValidator`.
+    pub custom_defaulter: String,
+    pub custom_validator: String,
     /// `tests/foo_v1_webhook.rs`: the admission webhooks against a real API server.
     pub test_file: String,
     pub defaulting: bool,
@@ -379,6 +386,14 @@ impl WebhookNames {
         }
         let names = ResourceNames::new(resource, project);
         let dir = |names: &ResourceNames| names.api_module.replace("::", "/");
+        // Built-in and external kinds have no module under `crate::api` to mirror.
+        let module = if names.owned {
+            names.api_module.clone()
+        } else if project.multigroup {
+            format!("{}::{}", names.group_module, names.version)
+        } else {
+            names.version.clone()
+        };
         let default_path = |verb: &str| {
             format!(
                 "/{verb}-{}-{}-{}",
@@ -407,8 +422,14 @@ impl WebhookNames {
             })
             .collect();
         Some(WebhookNames {
-            path: format!("{}::{}", names.api_module, names.kind_snake),
-            file: format!("src/webhooks/{}/{}.rs", dir(&names), names.kind_snake),
+            path: format!("{module}::{}", names.kind_snake),
+            file: format!(
+                "src/webhooks/{}/{}.rs",
+                module.replace("::", "/"),
+                names.kind_snake
+            ),
+            custom_defaulter: format!("{}CustomDefaulter", names.kind),
+            custom_validator: format!("{}CustomValidator", names.kind),
             test_file: format!("tests/{}_{}_webhook.rs", names.role_prefix, names.version),
             conversion_test_file: format!("tests/{}_conversion.rs", names.role_prefix),
             defaulting: hooks.defaulting,
