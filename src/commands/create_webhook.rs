@@ -172,7 +172,7 @@ pub fn resolve(args: &CreateWebhookArgs, project: &Project, dir: &Path) -> Resul
     let (resource, external) = find_kind(args, project, dir, &group)?;
     if args.conversion && !resource.source.is_project() {
         bail!(
-            "`{}` {}, so `--conversion` is for kinds this project owns",
+            "`{}` {}; `--conversion` is only for kinds this project owns",
             resource.gvk(),
             if resource.source == Source::Core {
                 "is built into Kubernetes, which converts between its versions itself"
@@ -184,10 +184,16 @@ pub fn resolve(args: &CreateWebhookArgs, project: &Project, dir: &Path) -> Resul
     if let Some(plural) = &args.plural
         && **plural != *resource.plural
     {
+        let recorded = project.resources.iter().any(|r| r.same_gvk(&resource));
         bail!(
-            "`{}` has plural `{}` in this project, not `{plural}`; pass `--plural={}` or leave it out",
+            "`{}` has plural `{}` {}, not `{plural}`; pass `--plural={}` or leave it out",
             resource.gvk(),
             resource.plural,
+            match resource.source {
+                _ if recorded => "in `PROJECT.toml`",
+                Source::Core => "as Kubernetes serves it",
+                _ => "as its CRD names it",
+            },
             resource.plural
         );
     }
