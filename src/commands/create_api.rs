@@ -597,16 +597,24 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
     }
     if let Some((crd, text)) = &request.external {
         let version = request.resource.version.to_string();
-        plan.add_file(
-            &names.external_crd_file,
-            text.clone(),
-            policy(IfExists::Error),
-        )?;
-        plan.add_file(
-            &names.type_file,
-            crd.rust_types(&version, &context.project.rust_header)?,
-            policy(IfExists::Error),
-        )?;
+        // A kind already in the project (for a webhook, or another controller) keeps its CRD's
+        // copy and types unless regenerated with `--force`.
+        let known = project
+            .resources
+            .iter()
+            .any(|r| r.same_gvk(&request.resource));
+        if !known || request.force {
+            plan.add_file(
+                &names.external_crd_file,
+                text.clone(),
+                policy(IfExists::Error),
+            )?;
+            plan.add_file(
+                &names.type_file,
+                crd.rust_types(&version, &context.project.rust_header)?,
+                policy(IfExists::Error),
+            )?;
+        }
         context.sample = Some(pretty(&crd.sample(&version, &sample_name)?)?);
     }
     if request.resource.source == Source::Core

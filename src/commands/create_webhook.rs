@@ -12,9 +12,7 @@ use std::path::Path;
 use anyhow::{Result, bail};
 
 use super::TemplateContext;
-use super::create_api::{
-    Insertion, external_group, insert_all, read_external_crd, record_hashes,
-};
+use super::create_api::{Insertion, external_group, insert_all, read_external_crd, record_hashes};
 use crate::api_names::Version;
 use crate::cli::CreateWebhookArgs;
 use crate::external_crd::ExternalCrd;

@@ -186,13 +186,7 @@ fn module_lists(context: &TemplateContext) -> Vec<ModuleList> {
                 let entry = groups_in.entry(file.clone()).or_default();
                 entry.0.insert(group);
                 entry.1 = (depth + 1 == parts.len()).then_some(parts[depth - 1]);
-                add(
-                    file,
-                    doc,
-                    add_webhooks,
-                    parts[depth],
-                    None,
-                );
+                add(file, doc, add_webhooks, parts[depth], None);
             }
         }
     }

@@ -468,10 +468,17 @@ fn webhooks_get_kubebuilders_names_unless_two_would_share_one() {
         .custom_validating::<Namespace>(Checks);
     let mutating = webhooks.mutating_configuration().unwrap().webhooks.unwrap();
     assert_eq!(
-        mutating.iter().map(|hook| hook.name.as_str()).collect::<Vec<_>>(),
+        mutating
+            .iter()
+            .map(|hook| hook.name.as_str())
+            .collect::<Vec<_>>(),
         ["mpod-v1.kb.io", "mdeployment-v1.kb.io"]
     );
-    let validating = webhooks.validating_configuration().unwrap().webhooks.unwrap();
+    let validating = webhooks
+        .validating_configuration()
+        .unwrap()
+        .webhooks
+        .unwrap();
     assert_eq!(validating[0].name, "vnamespace-v1.kb.io");
     assert_eq!(
         validating[0].rules.as_ref().unwrap()[0].scope.as_deref(),
@@ -481,7 +488,10 @@ fn webhooks_get_kubebuilders_names_unless_two_would_share_one() {
         default_path::<Namespace>("validate"),
         "/validate--v1-namespace"
     );
-    assert_eq!(default_path::<Deployment>("mutate"), "/mutate-apps-v1-deployment");
+    assert_eq!(
+        default_path::<Deployment>("mutate"),
+        "/mutate-apps-v1-deployment"
+    );
 
     // A Deployment of a group of one's own beside apps' own: both name their group.
     let both = Webhooks::new()
@@ -501,7 +511,12 @@ mod own {
     use super::*;
 
     #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, JsonSchema)]
-    #[kube(group = "tutorial.my.domain", version = "v1", kind = "Deployment", namespaced)]
+    #[kube(
+        group = "tutorial.my.domain",
+        version = "v1",
+        kind = "Deployment",
+        namespaced
+    )]
     pub struct DeploymentSpec {}
 
     impl crate::webhook::Defaulter for Deployment {
