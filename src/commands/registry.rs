@@ -194,18 +194,12 @@ fn module_lists(context: &TemplateContext) -> Vec<ModuleList> {
         if groups.len() > 1
             && let Some(list) = lists.get_mut(&file)
         {
-            let mut groups: Vec<String> = groups.iter().map(|g| format!("`{g}`")).collect();
-            let last = groups.pop().unwrap_or_default();
-            let groups = [groups.join(", "), last];
             list.doc = match version {
                 Some(version) => format!(
-                    "The webhooks of version `{version}` of the {} API groups.",
-                    groups.join(" and ")
+                    "The webhooks of kinds of version `{version}` in several API groups, one module per kind."
                 ),
-                None => format!(
-                    "The webhooks of the {} API groups, one module per version.",
-                    groups.join(" and ")
-                ),
+                None => "The webhooks of several API groups of one name, one module per version."
+                    .to_string(),
             };
         }
     }
