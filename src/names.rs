@@ -565,6 +565,37 @@ mod tests {
     }
 
     #[test]
+    fn webhooks_of_kinds_the_project_does_not_own_are_laid_out_as_kubebuilder_does() {
+        let with_webhooks = |group: &str, kind: &str, source: Source| Resource {
+            webhooks: crate::project::Webhooks {
+                defaulting: true,
+                validation: true,
+                ..Default::default()
+            },
+            ..resource(group, kind, source)
+        };
+        let pod = with_webhooks("core", "Pod", Source::Core);
+        let names = WebhookNames::of(&pod, &project(false)).unwrap();
+        assert_eq!(names.path, "v1::pod");
+        assert_eq!(names.file, "src/webhooks/v1/pod.rs");
+        assert_eq!(names.test_file, "tests/pod_v1_webhook.rs");
+        assert_eq!(names.defaulting_path, "/mutate--v1-pod");
+        assert_eq!(names.custom_defaulter, "PodCustomDefaulter");
+        let names = WebhookNames::of(&pod, &project(true)).unwrap();
+        assert_eq!(names.file, "src/webhooks/core/v1/pod.rs");
+        assert_eq!(names.test_file, "tests/core_pod_v1_webhook.rs");
+
+        let deployment = with_webhooks("apps", "Deployment", Source::Core);
+        let names = WebhookNames::of(&deployment, &project(false)).unwrap();
+        assert_eq!(names.validation_path, "/validate-apps-v1-deployment");
+        let issuer = with_webhooks("cert-manager.io", "Issuer", Source::External);
+        let names = WebhookNames::of(&issuer, &project(true)).unwrap();
+        assert_eq!(names.defaulting_path, "/mutate-cert-manager-io-v1-issuer");
+        assert_eq!(names.path, "cert_manager_io::v1::issuer");
+        assert_eq!(names.custom_validator, "IssuerCustomValidator");
+    }
+
+    #[test]
     fn controller_names() {
         let cron_job = resource("batch", "CronJob", Source::Project);
         let controllers = ControllerNames::of(&cron_job, &project(true));

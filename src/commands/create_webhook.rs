@@ -1,11 +1,13 @@
 //! `cargo operator create webhook`: admission and conversion webhooks for a kind the project
-//! owns.
+//! owns, and admission webhooks for a built-in kind or another project's (Kubebuilder's
+//! "webhooks for core and external types").
 //!
 //! The user writes small typed Rust (`impl Defaulter`, `impl Validator`, `TryFrom` between
-//! versions); `kube-operator-runtime` serves it and crdgen writes the configurations from the
-//! registry `src/webhooks/mod.rs`. The first webhook also brings the deploy config: the Service,
-//! cert-manager's Issuer and Certificate, the manager's patch, the CA injection and a
-//! NetworkPolicy, and the same in the Helm chart when the project has one.
+//! versions; for a kind it does not own, a type of its own that implements `CustomDefaulter<K>`
+//! and `CustomValidator<K>`); `kube-operator-runtime` serves it and crdgen writes the
+//! configurations from the registry `src/webhooks/mod.rs`. The first webhook also brings the
+//! deploy config: the Service, cert-manager's Issuer and Certificate, the manager's patch, the
+//! CA injection and a NetworkPolicy, and the same in the Helm chart when the project has one.
 
 use std::path::Path;
 
