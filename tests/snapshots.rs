@@ -275,6 +275,36 @@ fn init_multigroup_then_create_equals_edit_multigroup() {
     let moved = scaffold(&[INIT, CREATE_FOO, &["edit", "--multigroup"]]);
     let fresh = scaffold(&[&[INIT, &["--multigroup"]].concat(), CREATE_FOO]);
     assert_eq!(moved, fresh);
+    // The webhooks of built-in and external kinds move too, and their tests follow.
+    let issuer = issuer_crd();
+    let pod: &[&str] = &[
+        "create",
+        "webhook",
+        "--group",
+        "core",
+        "--version",
+        "v1",
+        "--kind",
+        "Pod",
+        "--defaulting",
+        "--programmatic-validation",
+    ];
+    let issuer: &[&str] = &[
+        "create",
+        "webhook",
+        "--group",
+        "cert-manager.io",
+        "--version",
+        "v1",
+        "--kind",
+        "Issuer",
+        "--defaulting",
+        "--external-api-crd",
+        &issuer,
+    ];
+    let moved = scaffold(&[INIT, CREATE_FOO, pod, issuer, &["edit", "--multigroup"]]);
+    let fresh = scaffold(&[&[INIT, &["--multigroup"]].concat(), CREATE_FOO, pod, issuer]);
+    assert_eq!(moved, fresh);
 }
 
 #[test]
