@@ -171,14 +171,22 @@ check_variant added-then-deleted \
   "create api --group infra --version v1 --kind Foo --resource=false --controller-name foo-audit" \
   "create api --group apps --version v1 --kind Deployment --resource=false" \
   "create api --kind Certificate --external-api-crd $fixtures/certificates.cert-manager.io.yaml" \
+  "create webhook --group infra --version v1 --kind Foo --defaulting" \
+  "create webhook --group core --version v1 --kind Pod --defaulting --programmatic-validation" \
+  "create webhook --group apps --version v1 --kind Deployment --defaulting" \
+  "create webhook --group cert-manager --version v1 --kind Issuer --programmatic-validation --external-api-crd $fixtures/issuers.cert-manager.io.yaml --external-api-domain=io" \
+  "delete api --group cert-manager.io --version v1 --kind Issuer" \
+  "delete api --group core --version v1 --kind Pod" \
   "delete api --group cert-manager.io --version v1 --kind Certificate" \
   "delete api --group apps --version v1 --kind Deployment" \
   "delete api --group infra --version v2 --kind Foo" \
   "delete api --group infra --version v1 --kind Bar"
+# Foo's webhook keeps the webhooks' deploy config (which `delete api` leaves) in both trees.
 scaffold_variant never-added \
   "init --domain example.com --project-name scratch" \
   "create api --group infra --version v1 --kind Foo" \
-  "create api --group infra --version v1 --kind Foo --resource=false --controller-name foo-audit"
+  "create api --group infra --version v1 --kind Foo --resource=false --controller-name foo-audit" \
+  "create webhook --group infra --version v1 --kind Foo --defaulting"
 diff -r --exclude=crds.yaml --exclude=Cargo.lock "$variants/never-added" "$variants/added-then-deleted" || {
   echo "error: deleting the APIs did not give back the tree of a project that never had them" >&2
   exit 1

@@ -49,7 +49,8 @@ pub enum Command {
 pub enum Create {
     /// Add a custom resource type and its controller
     Api(CreateApiArgs),
-    /// Add admission (defaulting, validating) or conversion webhooks to a kind the project owns
+    /// Add admission (defaulting, validating) webhooks to a kind, or conversion webhooks to a
+    /// kind the project owns
     Webhook(CreateWebhookArgs),
 }
 
@@ -143,8 +144,9 @@ pub struct CreateApiArgs {
     /// Kubebuilder's Go import path of an external API; refused with a hint
     #[arg(long, hide = true, value_name = "PATH")]
     pub external_api_path: Option<String>,
-    /// Kubebuilder's domain of an external API; the CRD names its group, so it is ignored
-    #[arg(long, hide = true, value_name = "DOMAIN")]
+    /// With `--external-api-crd`: the rest of the external kind's group after `--group`, as
+    /// Kubebuilder takes it (`--group cert-manager --external-api-domain=io` is `cert-manager.io`)
+    #[arg(long, value_name = "DOMAIN")]
     pub external_api_domain: Option<String>,
     /// Regenerate the API's files even if it exists (your edits to them are lost)
     #[arg(long)]
@@ -157,22 +159,39 @@ pub struct CreateApiArgs {
 
 #[derive(Debug, Args)]
 pub struct CreateWebhookArgs {
-    /// API group of the kind, as given to `create api` (such as `tutorial`)
+    /// API group of the kind: the project's (`tutorial`), a built-in one (`core`, `apps`) or
+    /// another project's (`cert-manager.io`)
     #[arg(long)]
     pub group: String,
     /// API version the webhooks are for, such as `v1`; with `--conversion`, the hub
     #[arg(long)]
     pub version: String,
-    /// Kind, such as `Foo`
+    /// Kind, such as `Foo`, `Pod` or `Issuer`
     #[arg(long)]
     pub kind: String,
-    /// A mutating webhook that fills in defaults (`impl Defaulter`)
+    /// The kind's resource name; must be the one the project records (or Kubernetes serves)
+    #[arg(long)]
+    pub plural: Option<String>,
+    /// A kind another project owns, not yet in the project: the path of its CRD's YAML file
+    #[arg(long, value_name = "FILE")]
+    pub external_api_crd: Option<std::path::PathBuf>,
+    /// The rest of an external kind's group after `--group`, as Kubebuilder takes it
+    /// (`--group cert-manager --external-api-domain=io` is `cert-manager.io`)
+    #[arg(long, value_name = "DOMAIN")]
+    pub external_api_domain: Option<String>,
+    /// Kubebuilder's Go import path of an external API; refused with a hint
+    #[arg(long, hide = true, value_name = "PATH")]
+    pub external_api_path: Option<String>,
+    /// A mutating webhook that fills in defaults (`impl Defaulter`, or `CustomDefaulter` for a
+    /// kind the project does not own)
     #[arg(long)]
     pub defaulting: bool,
-    /// A validating webhook that accepts or refuses creates, updates and deletes (`impl Validator`)
+    /// A validating webhook that accepts or refuses creates, updates and deletes (`impl
+    /// Validator`, or `CustomValidator` for a kind the project does not own)
     #[arg(long)]
     pub programmatic_validation: bool,
-    /// A conversion webhook between `--version` (the hub) and each `--spoke` version
+    /// A conversion webhook between `--version` (the hub) and each `--spoke` version (every
+    /// other version of the kind without `--spoke`)
     #[arg(long)]
     pub conversion: bool,
     /// A version converted to and from the hub (repeat it, or separate versions with commas)

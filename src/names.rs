@@ -335,15 +335,22 @@ impl ControllerNames {
     }
 }
 
-/// Names of the webhooks of one version of a kind the project owns.
+/// Names of the webhooks of one version of a kind: one the project owns, or a built-in or
+/// external kind (admission webhooks only).
 #[derive(Debug, Clone, Serialize)]
 pub struct WebhookNames {
     /// The version the webhooks are for; with conversion, the hub.
     pub resource: ResourceNames,
-    /// The admission webhooks' module under `crate::webhooks`: `v1::foo`, `tutorial::v1::foo`.
+    /// The admission webhooks' module under `crate::webhooks`: `v1::foo`, `tutorial::v1::foo`;
+    /// for a kind the project does not own, as Kubebuilder lays it out: `v1::pod`, or
+    /// `core::v1::pod` in the layout by group.
     pub path: String,
     /// `src/webhooks/v1/foo.rs`: the user's defaulter and validator.
     pub file: String,
+    /// The types of a kind the project does not own that implement `CustomDefaulter` and
+    /// `CustomValidator` (Kubebuilder's names): `PodCustomDefaulter`, `PodCustomValidator`.
+    pub custom_defaulter: String,
+    pub custom_validator: String,
     /// `tests/foo_v1_webhook.rs`: the admission webhooks against a real API server.
     pub test_file: String,
     pub defaulting: bool,
@@ -381,6 +388,14 @@ impl WebhookNames {
         }
         let names = ResourceNames::new(resource, project);
         let dir = |names: &ResourceNames| names.api_module.replace("::", "/");
+        // Built-in and external kinds have no module under `crate::api` to mirror.
+        let module = if names.owned {
+            names.api_module.clone()
+        } else if project.multigroup {
+            format!("{}::{}", names.group_module, names.version)
+        } else {
+            names.version.clone()
+        };
         let default_path = |verb: &str| {
             format!(
                 "/{verb}-{}-{}-{}",
@@ -409,8 +424,14 @@ impl WebhookNames {
             })
             .collect();
         Some(WebhookNames {
-            path: format!("{}::{}", names.api_module, names.kind_snake),
-            file: format!("src/webhooks/{}/{}.rs", dir(&names), names.kind_snake),
+            path: format!("{module}::{}", names.kind_snake),
+            file: format!(
+                "src/webhooks/{}/{}.rs",
+                module.replace("::", "/"),
+                names.kind_snake
+            ),
+            custom_defaulter: format!("{}CustomDefaulter", names.kind),
+            custom_validator: format!("{}CustomValidator", names.kind),
             test_file: format!("tests/{}_{}_webhook.rs", names.role_prefix, names.version),
             conversion_test_file: format!("tests/{}_conversion.rs", names.role_prefix),
             defaulting: hooks.defaulting,
@@ -544,6 +565,37 @@ mod tests {
             names.external_crd_file,
             "config/crd/external/certificates.cert-manager.io.yaml"
         );
+    }
+
+    #[test]
+    fn webhooks_of_kinds_the_project_does_not_own_are_laid_out_as_kubebuilder_does() {
+        let with_webhooks = |group: &str, kind: &str, source: Source| Resource {
+            webhooks: crate::project::Webhooks {
+                defaulting: true,
+                validation: true,
+                ..Default::default()
+            },
+            ..resource(group, kind, source)
+        };
+        let pod = with_webhooks("core", "Pod", Source::Core);
+        let names = WebhookNames::of(&pod, &project(false)).unwrap();
+        assert_eq!(names.path, "v1::pod");
+        assert_eq!(names.file, "src/webhooks/v1/pod.rs");
+        assert_eq!(names.test_file, "tests/pod_v1_webhook.rs");
+        assert_eq!(names.defaulting_path, "/mutate--v1-pod");
+        assert_eq!(names.custom_defaulter, "PodCustomDefaulter");
+        let names = WebhookNames::of(&pod, &project(true)).unwrap();
+        assert_eq!(names.file, "src/webhooks/core/v1/pod.rs");
+        assert_eq!(names.test_file, "tests/core_pod_v1_webhook.rs");
+
+        let deployment = with_webhooks("apps", "Deployment", Source::Core);
+        let names = WebhookNames::of(&deployment, &project(false)).unwrap();
+        assert_eq!(names.validation_path, "/validate-apps-v1-deployment");
+        let issuer = with_webhooks("cert-manager.io", "Issuer", Source::External);
+        let names = WebhookNames::of(&issuer, &project(true)).unwrap();
+        assert_eq!(names.defaulting_path, "/mutate-cert-manager-io-v1-issuer");
+        assert_eq!(names.path, "cert_manager_io::v1::issuer");
+        assert_eq!(names.custom_validator, "IssuerCustomValidator");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::fs;
 use similar::TextDiff;
 
 mod common;
-use common::{cargo_operator, certificate_crd, tree};
+use common::{cargo_operator, certificate_crd, issuer_crd, tree};
 
 const INIT: &[&str] = &[
     "init",
@@ -288,6 +288,36 @@ fn init_multigroup_then_create_equals_edit_multigroup() {
     let moved = scaffold(&[INIT, CREATE_FOO, &["edit", "--multigroup"]]);
     let fresh = scaffold(&[&[INIT, &["--multigroup"]].concat(), CREATE_FOO]);
     assert_eq!(moved, fresh);
+    // The webhooks of built-in and external kinds move too, and their tests follow.
+    let issuer = issuer_crd();
+    let pod: &[&str] = &[
+        "create",
+        "webhook",
+        "--group",
+        "core",
+        "--version",
+        "v1",
+        "--kind",
+        "Pod",
+        "--defaulting",
+        "--programmatic-validation",
+    ];
+    let issuer: &[&str] = &[
+        "create",
+        "webhook",
+        "--group",
+        "cert-manager.io",
+        "--version",
+        "v1",
+        "--kind",
+        "Issuer",
+        "--defaulting",
+        "--external-api-crd",
+        &issuer,
+    ];
+    let moved = scaffold(&[INIT, CREATE_FOO, pod, issuer, &["edit", "--multigroup"]]);
+    let fresh = scaffold(&[&[INIT, &["--multigroup"]].concat(), CREATE_FOO, pod, issuer]);
+    assert_eq!(moved, fresh);
 }
 
 #[test]
@@ -343,4 +373,53 @@ fn external_kind_controller() {
         ],
     ]);
     insta::assert_snapshot!(diff(&default_project(), &variant));
+}
+
+#[test]
+fn webhooks_for_built_in_and_external_kinds() {
+    let issuer = issuer_crd();
+    let with_foo_webhook = scaffold(&[INIT, CREATE_FOO, CREATE_FOO_WEBHOOK]);
+    let variant = scaffold(&[
+        INIT,
+        CREATE_FOO,
+        CREATE_FOO_WEBHOOK,
+        &[
+            "create",
+            "webhook",
+            "--group",
+            "core",
+            "--version",
+            "v1",
+            "--kind",
+            "Pod",
+            "--defaulting",
+            "--programmatic-validation",
+        ],
+        &[
+            "create",
+            "webhook",
+            "--group",
+            "apps",
+            "--version",
+            "v1",
+            "--kind",
+            "Deployment",
+            "--defaulting",
+        ],
+        &[
+            "create",
+            "webhook",
+            "--group",
+            "cert-manager",
+            "--version",
+            "v1",
+            "--kind",
+            "Issuer",
+            "--programmatic-validation",
+            "--external-api-crd",
+            &issuer,
+            "--external-api-domain=io",
+        ],
+    ]);
+    insta::assert_snapshot!(diff(&with_foo_webhook, &variant));
 }

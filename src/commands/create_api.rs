@@ -98,6 +98,11 @@ pub fn resolve(args: CreateApiArgs, project: &Project, dir: &Path) -> Result<Req
     if let Some(path) = args.external_api_crd.clone() {
         return resolve_external(args, project, dir, kind, &path, controller_name);
     }
+    if let Some(domain) = &args.external_api_domain {
+        bail!(
+            "`--external-api-domain={domain}` completes the group of a kind another project owns; pass that kind's CRD with `--external-api-crd <file>`"
+        );
+    }
     // Checked before anything is asked, so nobody answers questions only to be refused.
     let plural: Option<Plural> = args.plural.as_deref().map(parse).transpose()?;
     // As in the article: the group defaults to the project's (or its name), the version to v1.
@@ -447,11 +452,6 @@ fn resolve_external(
     path: &Path,
     controller_name: Option<ControllerName>,
 ) -> Result<Request> {
-    if let Some(domain) = &args.external_api_domain {
-        ui::print_notes(&[format!(
-            "`--external-api-domain={domain}` is ignored: the CRD names its group"
-        )]);
-    }
     if args.resource == Some(true) {
         bail!(
             "`--resource=true` creates a type this project owns, but `--external-api-crd` is for a kind another project owns; drop `--resource`"
@@ -462,34 +462,16 @@ fn resolve_external(
             "with `--external-api-crd` there is nothing to create but a controller; leave out `--controller=false`"
         );
     }
+    let group = external_group(args.group.as_deref(), args.external_api_domain.as_deref())?;
+    let (crd, text, version) = read_external_crd(
+        project,
+        dir,
+        path,
+        &kind,
+        group.as_deref(),
+        args.version.as_deref(),
+    )?;
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(dir.join(path)).map_err(|err| {
-        anyhow::anyhow!("cannot read `{shown}`: {err}; pass the path of the CRD's YAML file")
-    })?;
-    let crd = ExternalCrd::parse(&text, &shown)?;
-    if crd.kind != *kind {
-        bail!(
-            "`{shown}` defines kind `{}`, not `{kind}`; pass `--kind {}`",
-            crd.kind,
-            crd.kind
-        );
-    }
-    if let Some(group) = &args.group
-        && *group != crd.group
-    {
-        bail!(
-            "`{shown}` is in group `{}`, not `{group}`; pass `--group {}` or leave it out",
-            crd.group,
-            crd.group
-        );
-    }
-    let version = args.version.clone().unwrap_or(crd.storage_version.clone());
-    if !crd.versions.contains(&version) {
-        bail!(
-            "`{shown}` serves versions {}, not `{version}`; pass one of them to `--version`",
-            crd.versions.join(", ")
-        );
-    }
     if args.namespaced.is_some_and(|n| n != crd.namespaced) {
         bail!(
             "`{shown}` makes `{}` {}; leave out `--namespaced`",
@@ -505,16 +487,6 @@ fn resolve_external(
         bail!(
             "this project's manager watches one namespace, so it cannot control the cluster-scoped kind `{}`",
             crd.kind
-        );
-    }
-    if crd.group.ends_with(&format!(".{}", project.domain))
-        && project
-            .owned()
-            .any(|r| format!("{}.{}", r.group, project.domain) == crd.group)
-    {
-        bail!(
-            "`{shown}` is a CRD of this project's own group `{}`; create its kinds with `cargo operator create api` without `--external-api-crd`",
-            crd.group
         );
     }
     let existing = project
@@ -536,9 +508,12 @@ fn resolve_external(
         files: Default::default(),
         webhooks: Default::default(),
     };
+    // A kind added for its webhooks alone (`create webhook --external-api-crd`) takes its
+    // first controller without `--force`.
     if let Some(existing) = &existing
         && !args.force
-        && (controller_name.is_none() || existing.source != Source::External)
+        && (existing.source != Source::External
+            || (controller_name.is_none() && existing.controller))
     {
         bail!(
             "API `{}` already exists; pass `--force` to regenerate its files (your edits to them are lost)",
@@ -553,6 +528,73 @@ fn resolve_external(
         Some((crd, text)),
         args.force,
     )
+}
+
+/// The group an external kind's flags name: `--group`, completed by `--external-api-domain` as
+/// Kubebuilder does (`--group cert-manager --external-api-domain=io` is `cert-manager.io`).
+pub fn external_group(group: Option<&str>, domain: Option<&str>) -> Result<Option<String>> {
+    match (group, domain) {
+        (Some(group), Some(domain)) => {
+            let domain = domain.trim_start_matches('.');
+            Ok(Some(format!("{group}.{domain}")))
+        }
+        (None, Some(domain)) => bail!(
+            "`--external-api-domain={domain}` completes `--group`; pass `--group` too, such as `--group cert-manager --external-api-domain={domain}`"
+        ),
+        (group, None) => Ok(group.map(str::to_string)),
+    }
+}
+
+/// Reads and checks the CRD at `path` (relative to the project) against the flags: its kind,
+/// its group (when given, and not one of the project's own) and the version (its storage version when not given). Returns the
+/// CRD, its text and the version.
+pub fn read_external_crd(
+    project: &Project,
+    dir: &Path,
+    path: &Path,
+    kind: &str,
+    group: Option<&str>,
+    version: Option<&str>,
+) -> Result<(ExternalCrd, String, String)> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(dir.join(path)).map_err(|err| {
+        anyhow::anyhow!("cannot read `{shown}`: {err}; pass the path of the CRD's YAML file")
+    })?;
+    let crd = ExternalCrd::parse(&text, &shown)?;
+    if crd.kind != kind {
+        bail!(
+            "`{shown}` defines kind `{}`, not `{kind}`; pass `--kind {}`",
+            crd.kind,
+            crd.kind
+        );
+    }
+    if let Some(group) = group
+        && group != crd.group
+    {
+        bail!(
+            "`{shown}` is in group `{}`, not `{group}`; pass `--group {}` (or its first part with `--external-api-domain`), or leave it out",
+            crd.group,
+            crd.group
+        );
+    }
+    if crd.group.ends_with(&format!(".{}", project.domain))
+        && project
+            .owned()
+            .any(|r| format!("{}.{}", r.group, project.domain) == crd.group)
+    {
+        bail!(
+            "`{shown}` is a CRD of this project's own group `{}`; create its kinds with `cargo operator create api` without `--external-api-crd`",
+            crd.group
+        );
+    }
+    let version = version.map_or(crd.storage_version.clone(), str::to_string);
+    if !crd.versions.contains(&version) {
+        bail!(
+            "`{shown}` serves versions {}, not `{version}`; pass one of them to `--version`",
+            crd.versions.join(", ")
+        );
+    }
+    Ok((crd, text, version))
 }
 
 /// The request for a controller over a kind the project does not own: the kind's entry (the
@@ -618,16 +660,24 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
     }
     if let Some((crd, text)) = &request.external {
         let version = request.resource.version.to_string();
-        plan.add_file(
-            &names.external_crd_file,
-            text.clone(),
-            policy(IfExists::Error),
-        )?;
-        plan.add_file(
-            &names.type_file,
-            crd.rust_types(&version, &context.project.rust_header)?,
-            policy(IfExists::Error),
-        )?;
+        // A kind already in the project (for a webhook, or another controller) keeps its CRD's
+        // copy and types unless regenerated with `--force`.
+        let known = project
+            .resources
+            .iter()
+            .any(|r| r.same_gvk(&request.resource));
+        if !known || request.force {
+            plan.add_file(
+                &names.external_crd_file,
+                text.clone(),
+                policy(IfExists::Error),
+            )?;
+            plan.add_file(
+                &names.type_file,
+                crd.rust_types(&version, &context.project.rust_header)?,
+                policy(IfExists::Error),
+            )?;
+        }
         context.sample = Some(pretty(&crd.sample(&version, &sample_name)?)?);
     }
     if request.resource.source == Source::Core

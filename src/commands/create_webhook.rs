@@ -1,25 +1,28 @@
 //! `cargo operator create webhook`: admission and conversion webhooks for a kind the project
-//! owns.
+//! owns, and admission webhooks for a built-in kind or another project's (Kubebuilder's
+//! "webhooks for core and external types").
 //!
 //! The user writes small typed Rust (`impl Defaulter`, `impl Validator`, `TryFrom` between
-//! versions); `kube-operator-runtime` serves it and crdgen writes the configurations from the
-//! registry `src/webhooks/mod.rs`. The first webhook also brings the deploy config: the Service,
-//! cert-manager's Issuer and Certificate, the manager's patch, the CA injection and a
-//! NetworkPolicy, and the same in the Helm chart when the project has one.
+//! versions; for a kind it does not own, a type of its own that implements `CustomDefaulter<K>`
+//! and `CustomValidator<K>`); `kube-operator-runtime` serves it and crdgen writes the
+//! configurations from the registry `src/webhooks/mod.rs`. The first webhook also brings the
+//! deploy config: the Service, cert-manager's Issuer and Certificate, the manager's patch, the
+//! CA injection and a NetworkPolicy, and the same in the Helm chart when the project has one.
 
 use std::path::Path;
 
 use anyhow::{Result, bail};
 
 use super::TemplateContext;
-use super::create_api::{Insertion, insert_all, record_hashes};
+use super::create_api::{Insertion, external_group, insert_all, read_external_crd, record_hashes};
 use crate::api_names::Version;
 use crate::cli::CreateWebhookArgs;
-use crate::names::WebhookNames;
+use crate::external_crd::ExternalCrd;
+use crate::names::{ResourceNames, WebhookNames};
 use crate::plugins::PluginCommand;
-use crate::project::{PROJECT_FILE, Project, Resource};
+use crate::project::{Example, PROJECT_FILE, Project, Resource, Source};
 use crate::scaffold::{IfExists, Plan, markers, rustfmt, templates};
-use crate::ui;
+use crate::{core_kinds, ui};
 
 /// What registers the webhooks' deploy config in the kustomizations, the first time.
 pub const WEBHOOK_INSERTIONS: &[Insertion] = &[
@@ -130,10 +133,10 @@ pub fn run(args: CreateWebhookArgs, dir: &Path) -> Result<()> {
     let dry_run = args.write.dry_run;
     let force = args.force;
     let project = Project::load(dir)?;
-    let resource = resolve(&args, &project)?;
-    let (mut plan, mut updated) = plan(&project, &resource, force, dir)?;
+    let request = resolve(&args, &project, dir)?;
+    let (mut plan, mut updated) = plan(&project, &request, force, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
-    record_hashes(&mut plan, &mut updated, &resource)?;
+    record_hashes(&mut plan, &mut updated, &request.resource)?;
     let note = if updated.helm {
         super::edit::missing_values_note(&plan, &updated)?
     } else {
@@ -154,35 +157,54 @@ pub fn run(args: CreateWebhookArgs, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A validated `create webhook` request.
+pub struct Request {
+    /// The kind's entry in `PROJECT.toml` with the requested webhooks added; a built-in or
+    /// external kind not yet in the project is added without a controller, as Kubebuilder's
+    /// PROJECT records it.
+    pub resource: Resource,
+    /// The CRD of an external kind this command adds to the project, as read.
+    pub external: Option<(ExternalCrd, String)>,
+}
+
 /// The kind's entry in `PROJECT.toml` with the requested webhooks added.
-pub fn resolve(args: &CreateWebhookArgs, project: &Project) -> Result<Resource> {
-    let Some(resource) = project
-        .resources
-        .iter()
-        .find(|r| r.is(&args.group, &args.version, &args.kind))
-    else {
-        let listed: Vec<String> = project.owned().map(Resource::gvk).collect();
+pub fn resolve(args: &CreateWebhookArgs, project: &Project, dir: &Path) -> Result<Request> {
+    if let Some(path) = &args.external_api_path {
         bail!(
-            "no API `{}/{}, Kind={}` in this project; create it first with `cargo operator create api --group {} --version {} --kind {}`{}",
-            args.group,
-            args.version,
-            args.kind,
-            args.group,
-            args.version,
-            args.kind,
-            if listed.is_empty() {
-                String::new()
-            } else {
-                format!(" (it has {})", listed.join("; "))
-            }
-        );
-    };
-    if !resource.source.is_project() {
-        bail!(
-            "`{}` is not a type this project defines, and webhooks are generated only for the project's own kinds",
-            resource.gvk()
+            "`--external-api-path {path}` names a Go package; cargo-operator generates Rust types from the CRD itself, so pass `--external-api-crd <the CRD's YAML file>`"
         );
     }
+    let group = external_group(Some(&args.group), args.external_api_domain.as_deref())?
+        .unwrap_or_else(|| args.group.clone());
+    let (resource, external) = find_kind(args, project, dir, &group)?;
+    if args.conversion && !resource.source.is_project() {
+        bail!(
+            "`{}` {}; `--conversion` is only for kinds this project owns",
+            resource.gvk(),
+            if resource.source == Source::Core {
+                "is built into Kubernetes, which converts between its versions itself"
+            } else {
+                "is owned by another project, whose CRD names the webhook that converts its versions"
+            }
+        );
+    }
+    if let Some(plural) = &args.plural
+        && **plural != *resource.plural
+    {
+        let recorded = project.resources.iter().any(|r| r.same_gvk(&resource));
+        bail!(
+            "`{}` has plural `{}` {}, not `{plural}`; pass `--plural={}` or leave it out",
+            resource.gvk(),
+            resource.plural,
+            match resource.source {
+                _ if recorded => "in `PROJECT.toml`",
+                Source::Core => "as Kubernetes serves it",
+                _ => "as its CRD names it",
+            },
+            resource.plural
+        );
+    }
+    let resource = &resource;
     // The runtime names admission webhooks `m<kind>-<version>.<group>` (`v…` when validating),
     // and the first part of such a name is a DNS label: 63 characters at most.
     let label = 1 + resource.kind.len() + 1 + resource.version.len();
@@ -243,10 +265,130 @@ pub fn resolve(args: &CreateWebhookArgs, project: &Project) -> Result<Resource> 
         webhooks.conversion = true;
         webhooks.spoke = spokes(args, project, resource)?;
     }
-    Ok(Resource {
+    let resource = Resource {
         webhooks,
         ..resource.clone()
-    })
+    };
+    check_files_are_free(project, &resource)?;
+    Ok(Request { resource, external })
+}
+
+/// The kind the flags name: in the project already, a built-in kind, or an external kind from
+/// `--external-api-crd` (with its CRD, to add).
+fn find_kind(
+    args: &CreateWebhookArgs,
+    project: &Project,
+    dir: &Path,
+    group: &str,
+) -> Result<(Resource, Option<(ExternalCrd, String)>)> {
+    let existing = project
+        .resources
+        .iter()
+        .find(|r| r.is(group, &args.version, &args.kind));
+    if let Some(path) = &args.external_api_crd {
+        let (crd, text, version) = read_external_crd(
+            project,
+            dir,
+            path,
+            &args.kind,
+            Some(group),
+            Some(&args.version),
+        )?;
+        if let Some(existing) = existing {
+            // Added before (by `create api --external-api-crd`): its copy of the CRD stays.
+            return Ok((existing.clone(), None));
+        }
+        let resource = Resource {
+            group: parse(&crd.group)?,
+            version: parse(&version)?,
+            kind: parse(&crd.kind)?,
+            plural: parse(&crd.plural)?,
+            namespaced: crd.namespaced,
+            controller: false,
+            example: Example::Skeleton,
+            source: Source::External,
+            named_controllers: Vec::new(),
+            own_controller_name: None,
+            files: Default::default(),
+            webhooks: Default::default(),
+        };
+        return Ok((resource, Some((crd, text))));
+    }
+    if let Some(existing) = existing {
+        return Ok((existing.clone(), None));
+    }
+    let gvk = format!("{group}/{}, Kind={}", args.version, args.kind);
+    let owns_group = project.owned().any(|r| *r.group == *group);
+    if !owns_group && let Some(core) = core_kinds::find(group, &args.version, &args.kind) {
+        let resource = Resource {
+            group: parse(core.group)?,
+            version: parse(core.version)?,
+            kind: parse(core.kind)?,
+            plural: parse(core.plural)?,
+            namespaced: core.namespaced,
+            controller: false,
+            example: Example::Skeleton,
+            source: Source::Core,
+            named_controllers: Vec::new(),
+            own_controller_name: None,
+            files: Default::default(),
+            webhooks: Default::default(),
+        };
+        return Ok((resource, None));
+    }
+    if !owns_group && core_kinds::is_core_group(group) {
+        bail!(
+            "`{gvk}` is not a built-in kind cargo-operator knows; it knows {} in `{group}`. For a custom resource of another project, pass `--external-api-crd <its CRD file>`",
+            match core_kinds::known_in(group) {
+                known if known.is_empty() => "none".to_string(),
+                known => known,
+            }
+        );
+    }
+    if args.external_api_domain.is_some() || group.contains('.') {
+        bail!(
+            "no kind `{gvk}` in this project; for a kind another project owns, pass its CRD with `--external-api-crd <file>`"
+        );
+    }
+    let listed: Vec<String> = project.owned().map(Resource::gvk).collect();
+    bail!(
+        "no API `{gvk}` in this project; create it first with `cargo operator create api --group {group} --version {} --kind {}`{}",
+        args.version,
+        args.kind,
+        if listed.is_empty() {
+            String::new()
+        } else {
+            format!(" (it has {})", listed.join("; "))
+        }
+    );
+}
+
+/// Refuses webhooks whose files another kind's webhooks already have: in a one-group layout,
+/// `src/webhooks/v1/` holds every group's `v1` kinds, so two kinds of one name would share one.
+fn check_files_are_free(project: &Project, resource: &Resource) -> Result<()> {
+    let Some(new) = WebhookNames::of(resource, project) else {
+        return Ok(());
+    };
+    for other in project.resources.iter().filter(|r| !r.same_gvk(resource)) {
+        if let Some(theirs) = WebhookNames::of(other, project)
+            && (theirs.file == new.file || theirs.test_file == new.test_file)
+        {
+            bail!(
+                "the webhooks of `{}` would be written to `{}`, which holds those of `{}`; run `cargo operator edit --multigroup` first, so each group has a folder",
+                resource.gvk(),
+                new.file,
+                other.gvk()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A flag's value as one of the validated name types, with the type's own message.
+fn parse<T: std::str::FromStr<Err = String>>(value: &str) -> Result<T> {
+    value
+        .parse()
+        .map_err(|message: String| anyhow::anyhow!(message))
 }
 
 /// The spoke versions of a conversion through `hub`, checked: versions of the same kind that
@@ -266,15 +408,21 @@ fn spokes(args: &CreateWebhookArgs, project: &Project, hub: &Resource) -> Result
         );
     }
     let versions: Vec<String> = others.iter().map(|r| format!("`{}`", r.version)).collect();
-    if args.spoke.is_empty() {
-        bail!(
-            "`--conversion` needs the versions to convert to and from `{}`: pass `--spoke` with {}",
+    // Kubebuilder's `--conversion` before `--spoke` existed: every other version is a spoke.
+    let requested: Vec<String> = if args.spoke.is_empty() {
+        ui::print_notes(&[format!(
+            "`--conversion` without `--spoke`: {} convert{} through hub `{}`, as every other version of `{}`; pass `--spoke` to choose",
+            versions.join(" and "),
+            if versions.len() == 1 { "s" } else { "" },
             hub.version,
-            versions.join(" or ")
-        );
-    }
+            hub.kind
+        )]);
+        others.iter().map(|r| r.version.to_string()).collect()
+    } else {
+        args.spoke.clone()
+    };
     let mut spokes = hub.webhooks.spoke.clone();
-    for spoke in &args.spoke {
+    for spoke in &requested {
         if *spoke == *hub.version {
             bail!("`{spoke}` is the hub (`--version`); pass the other versions to `--spoke`");
         }
@@ -331,24 +479,22 @@ fn check_path(path: &str) -> Result<()> {
 /// Every file `create webhook` writes or changes, in memory, and the project file it leaves.
 pub fn plan(
     project: &Project,
-    resource: &Resource,
+    request: &Request,
     force: bool,
     dir: &Path,
 ) -> Result<(Plan, Project)> {
+    let resource = &request.resource;
     let mut updated = project.clone();
-    let slot = updated
-        .resources
-        .iter_mut()
-        .find(|r| r.same_gvk(resource))
-        .expect("resolve found the API");
-    let before = std::mem::replace(slot, resource.clone()).webhooks;
+    let before = match updated.resources.iter_mut().find(|r| r.same_gvk(resource)) {
+        Some(slot) => std::mem::replace(slot, resource.clone()).webhooks,
+        None => {
+            updated.resources.push(resource.clone());
+            Default::default()
+        }
+    };
     let mut context = TemplateContext::new(&updated, Some(resource));
     let webhook = WebhookNames::of(resource, &updated).expect("resolve added a webhook");
     context.webhook = Some(webhook.clone());
-    context.sample = Some(super::create_api::owned_sample(
-        &webhook.resource,
-        resource.example,
-    )?);
     let mut plan = Plan::new(
         dir,
         "move it away, or pass `--force` to regenerate it (your edits to it are lost)",
@@ -357,12 +503,35 @@ pub fn plan(
         IfExists::Error if force => IfExists::Overwrite,
         other => other,
     };
+    if let Some((crd, text)) = &request.external {
+        // An external kind new to the project: its CRD's copy and Rust types, as `create api
+        // --external-api-crd` writes them.
+        let names = &webhook.resource;
+        plan.add_file(
+            &names.external_crd_file,
+            text.clone(),
+            policy(IfExists::Error),
+        )?;
+        plan.add_file(
+            &names.type_file,
+            crd.rust_types(&names.version, &context.project.rust_header)?,
+            policy(IfExists::Error),
+        )?;
+    }
+    context.sample = Some(sample(&plan, request, &webhook.resource)?);
     let added_admission = webhook.defaulting != before.defaulting
         || webhook.validation != before.validation
         || (force && resource.webhooks.admission());
+    // A kind the project owns implements the runtime's traits on its own type; any other kind
+    // gets a type of the user's that implements `CustomDefaulter`/`CustomValidator` for it.
+    let set = if resource.source.is_project() {
+        "webhook"
+    } else {
+        "webhook-custom"
+    };
     if added_admission {
         // Files still as generated take the new webhook in; edited ones need `--force`.
-        for file in templates::render_set("webhook", &context)? {
+        for file in templates::render_set(set, &context)? {
             let if_exists = unless_edited(&plan, resource, &file, force)?;
             plan.add_file(&file.path, file.content, if_exists)?;
         }
@@ -403,6 +572,33 @@ pub fn plan(
     super::plan_project_files(&mut plan, Some(project), &updated, force)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     Ok((plan, updated))
+}
+
+/// The JSON of a valid object of the kind, which the generated test creates.
+fn sample(plan: &Plan, request: &Request, names: &ResourceNames) -> Result<String> {
+    let resource = &request.resource;
+    let name = format!("{}-01", names.kind_lower);
+    let value = match resource.source {
+        Source::Project => return super::create_api::owned_sample(names, resource.example),
+        Source::Core => core_kinds::find(&names.group, &names.version, &names.kind)
+            .expect("resolve found the built-in kind")
+            .sample(&name),
+        Source::External => match &request.external {
+            Some((crd, _)) => crd.sample(&names.version, &name)?,
+            None => {
+                // Added earlier: the CRD is the project's copy.
+                let path = &names.external_crd_file;
+                let Some(text) = plan.current(path)? else {
+                    bail!(
+                        "`{path}`, the CRD of `{}`, is missing; put it back, or pass it again with `--external-api-crd <file>` after `cargo operator delete api`",
+                        resource.gvk()
+                    );
+                };
+                ExternalCrd::parse(&text, path)?.sample(&names.version, &name)?
+            }
+        },
+    };
+    Ok(serde_json::to_string_pretty(&value)?)
 }
 
 /// How to write a file that gains a webhook: over the existing one while it is still what

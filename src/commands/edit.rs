@@ -17,7 +17,7 @@ use super::create_api::{RESOURCE_INSERTIONS, files_of};
 use super::manifests::{self, CHART_DIR};
 use super::{TemplateContext, grafana};
 use crate::cli::EditArgs;
-use crate::names::{ControllerNames, ResourceNames};
+use crate::names::{ControllerNames, ResourceNames, WebhookNames};
 use crate::plugins::{Plugin, PluginCommand};
 use crate::project::{PROJECT_FILE, Project, Resource};
 use crate::scaffold::{IfExists, Plan, hashes, rustfmt, templates};
@@ -211,8 +211,9 @@ fn plan_multigroup(project: &Project, dir: &Path) -> Result<(Plan, Project, Unto
     Ok((plan, updated, untouched))
 }
 
-/// The module paths that change with the layout: `api::v1` becomes `api::tutorial::v1`, and
-/// `controllers::foo` becomes `controllers::tutorial::foo`.
+/// The module paths that change with the layout: `api::v1` becomes `api::tutorial::v1`,
+/// `controllers::foo` becomes `controllers::tutorial::foo`, and `webhooks::v1::pod` becomes
+/// `webhooks::core::v1::pod`.
 fn module_renames(project: &Project, updated: &Project) -> Vec<(String, String)> {
     let mut renames = Vec::new();
     for resource in &project.resources {
@@ -233,6 +234,17 @@ fn module_renames(project: &Project, updated: &Project) -> Vec<(String, String)>
             renames.push((
                 format!("controllers::{}", before.path),
                 format!("controllers::{}", after.path),
+            ));
+        }
+        // The tests of a built-in or external kind's webhooks use its module's constants.
+        if let (Some(before), Some(after)) = (
+            WebhookNames::of(resource, project),
+            WebhookNames::of(resource, updated),
+        ) && before.path != after.path
+        {
+            renames.push((
+                format!("webhooks::{}", before.path),
+                format!("webhooks::{}", after.path),
             ));
         }
     }

@@ -9,7 +9,7 @@
 //! no longer matches what the previous project file renders was edited, and is only replaced
 //! with `--force`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Result, bail};
 
@@ -157,6 +157,9 @@ fn module_lists(context: &TemplateContext) -> Vec<ModuleList> {
         }
     }
     let add_webhooks = "add webhooks with `cargo operator create webhook`";
+    // A folder may hold the webhooks of several groups (in one version folder, the project's
+    // kind beside Pod's and Deployment's): its doc then names none.
+    let mut groups_in: BTreeMap<String, (BTreeSet<&str>, Option<&str>)> = BTreeMap::new();
     for w in &context.webhooks {
         let mut modules: Vec<&str> = Vec::new();
         if w.admission() {
@@ -170,26 +173,34 @@ fn module_lists(context: &TemplateContext) -> Vec<ModuleList> {
             let parts: Vec<&str> = path.split("::").collect();
             for depth in 1..parts.len() {
                 let dir = parts[..depth].join("/");
+                let group = w.resource.api_group_or_core();
                 let doc = if depth + 1 == parts.len() {
                     format!(
-                        "The webhooks of version `{}` of the `{}` API group.",
+                        "The webhooks of version `{}` of the `{group}` API group.",
                         parts[depth - 1],
-                        w.resource.api_group
                     )
                 } else {
-                    format!(
-                        "The webhooks of the `{}` API group, one module per version.",
-                        w.resource.api_group
-                    )
+                    format!("The webhooks of the `{group}` API group, one module per version.")
                 };
-                add(
-                    format!("src/webhooks/{dir}/mod.rs"),
-                    doc,
-                    add_webhooks,
-                    parts[depth],
-                    None,
-                );
+                let file = format!("src/webhooks/{dir}/mod.rs");
+                let entry = groups_in.entry(file.clone()).or_default();
+                entry.0.insert(group);
+                entry.1 = (depth + 1 == parts.len()).then_some(parts[depth - 1]);
+                add(file, doc, add_webhooks, parts[depth], None);
             }
+        }
+    }
+    for (file, (groups, version)) in groups_in {
+        if groups.len() > 1
+            && let Some(list) = lists.get_mut(&file)
+        {
+            list.doc = match version {
+                Some(version) => format!(
+                    "The webhooks of kinds of version `{version}` in several API groups, one module per kind."
+                ),
+                None => "The webhooks of several API groups of one name, one module per version."
+                    .to_string(),
+            };
         }
     }
     let mut lists: Vec<ModuleList> = lists.into_values().collect();

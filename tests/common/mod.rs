@@ -62,3 +62,11 @@ pub fn certificate_crd() -> String {
         env!("CARGO_MANIFEST_DIR")
     )
 }
+
+/// A cert-manager-like Issuer CRD: the external kind of the webhook tests.
+pub fn issuer_crd() -> String {
+    format!(
+        "{}/tests/fixtures/external-crds/issuers.cert-manager.io.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}

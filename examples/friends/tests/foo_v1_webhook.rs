@@ -82,7 +82,7 @@ async fn foo_v1_writes_pass_through_the_webhooks() {
     match objects.create(&PostParams::default(), &shouting).await {
         Err(kube::Error::Api(status)) => assert_eq!(
             status.message,
-            r#"admission webhook "vfoo-v1.friends.my.domain" denied the request: spec.name: "Jack!" is not a Pod name: use lower-case letters, digits, '-' and '.'"#
+            r#"admission webhook "vfoo-v1.kb.io" denied the request: spec.name: "Jack!" is not a Pod name: use lower-case letters, digits, '-' and '.'"#
         ),
         other => panic!("expected a denial, got {other:?}"),
     }

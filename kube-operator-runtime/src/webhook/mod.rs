@@ -427,9 +427,20 @@ impl Target {
         }
     }
 
-    /// `<letter><kind>-<version>.<group>`: webhook names need three DNS labels at least, which
-    /// groups without a dot (the core group, `apps`) do not give.
+    /// Kubebuilder's name of a webhook: `<letter><kind>-<version>.kb.io`, such as
+    /// `mpod-v1.kb.io`.
     fn webhook_name(&self, letter: char) -> String {
+        format!(
+            "{letter}{}-{}.kb.io",
+            self.kind.to_lowercase(),
+            self.version
+        )
+    }
+
+    /// The name of a webhook whose Kubebuilder name another webhook of its configuration has
+    /// (a kind of the same name and version in another group): `<letter><kind>-<version>.<group>`,
+    /// with `.kb.io` after a group without a dot, since a webhook's name needs three DNS labels.
+    fn webhook_name_with_group(&self, letter: char) -> String {
         let domain = match self.group.as_str() {
             "" => "core.kb.io".to_string(),
             group if !group.contains('.') => format!("{group}.kb.io"),
@@ -764,7 +775,7 @@ impl Webhooks {
             .iter()
             .filter(|hook| hook.mutating)
             .map(|hook| MutatingWebhook {
-                name: hook.target.webhook_name('m'),
+                name: self.webhook_name(hook, 'm'),
                 admission_review_versions: vec!["v1".into()],
                 client_config: client_config(&hook.path),
                 failure_policy: Some("Fail".into()),
@@ -788,7 +799,7 @@ impl Webhooks {
             .iter()
             .filter(|hook| !hook.mutating)
             .map(|hook| ValidatingWebhook {
-                name: hook.target.webhook_name('v'),
+                name: self.webhook_name(hook, 'v'),
                 admission_review_versions: vec!["v1".into()],
                 client_config: client_config(&hook.path),
                 failure_policy: Some("Fail".into()),
@@ -802,6 +813,24 @@ impl Webhooks {
             metadata: meta(VALIDATING_CONFIGURATION_NAME),
             webhooks: Some(webhooks),
         })
+    }
+
+    /// The name of `hook` in its configuration: Kubebuilder's (`mpod-v1.kb.io`), unless another
+    /// webhook of the configuration would have it too; then both name their group.
+    fn webhook_name(&self, hook: &AdmissionWebhook, letter: char) -> String {
+        let name = hook.target.webhook_name(letter);
+        let shared = self
+            .admission
+            .iter()
+            .filter(|other| other.mutating == hook.mutating)
+            .filter(|other| other.target.webhook_name(letter) == name)
+            .count()
+            > 1;
+        if shared {
+            hook.target.webhook_name_with_group(letter)
+        } else {
+            name
+        }
     }
 
     /// Answers a review the API server posted to `path`: an `AdmissionReview` for an admission

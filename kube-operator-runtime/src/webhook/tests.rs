@@ -418,7 +418,7 @@ fn configurations_register_every_kind() {
     let hooks = mutating.webhooks.unwrap();
     assert_eq!(hooks.len(), 1);
     let hook = &hooks[0];
-    assert_eq!(hook.name, "mfoo-v2.tutorial.my.domain");
+    assert_eq!(hook.name, "mfoo-v2.kb.io");
     let service = hook.client_config.service.as_ref().unwrap();
     assert_eq!(
         (&*service.name, &*service.namespace, service.path.as_deref()),
@@ -442,7 +442,7 @@ fn configurations_register_every_kind() {
 
     let validating = webhooks.validating_configuration().unwrap();
     let hook = &validating.webhooks.unwrap()[0];
-    assert_eq!(hook.name, "vfoo-v2.tutorial.my.domain");
+    assert_eq!(hook.name, "vfoo-v2.kb.io");
     assert_eq!(
         hook.rules.as_ref().unwrap()[0]
             .operations
@@ -460,20 +460,83 @@ fn configurations_register_every_kind() {
 }
 
 #[test]
-fn kinds_outside_dotted_groups_get_three_label_names() {
-    use k8s_openapi::api::{apps::v1::Deployment, core::v1::Namespace};
+fn webhooks_get_kubebuilders_names_unless_two_would_share_one() {
+    use k8s_openapi::api::{apps::v1::Deployment, core::v1::Namespace, core::v1::Pod};
+    let webhooks = Webhooks::new()
+        .custom_defaulting::<Pod>(Labels)
+        .custom_defaulting::<Deployment>(Labels)
+        .custom_validating::<Namespace>(Checks);
+    let mutating = webhooks.mutating_configuration().unwrap().webhooks.unwrap();
     assert_eq!(
-        Target::of::<Deployment>().webhook_name('m'),
-        "mdeployment-v1.apps.kb.io"
+        mutating
+            .iter()
+            .map(|hook| hook.name.as_str())
+            .collect::<Vec<_>>(),
+        ["mpod-v1.kb.io", "mdeployment-v1.kb.io"]
     );
-    let namespace = Target::of::<Namespace>();
-    assert_eq!(namespace.webhook_name('v'), "vnamespace-v1.core.kb.io");
-    assert!(!namespace.namespaced);
+    let validating = webhooks
+        .validating_configuration()
+        .unwrap()
+        .webhooks
+        .unwrap();
+    assert_eq!(validating[0].name, "vnamespace-v1.kb.io");
+    assert_eq!(
+        validating[0].rules.as_ref().unwrap()[0].scope.as_deref(),
+        Some("Cluster")
+    );
     assert_eq!(
         default_path::<Namespace>("validate"),
         "/validate--v1-namespace"
     );
+    assert_eq!(
+        default_path::<Deployment>("mutate"),
+        "/mutate-apps-v1-deployment"
+    );
+
+    // A Deployment of a group of one's own beside apps' own: both name their group.
+    let both = Webhooks::new()
+        .custom_defaulting::<Deployment>(Labels)
+        .defaulting::<own::Deployment>();
+    let mutating = both.mutating_configuration().unwrap().webhooks.unwrap();
+    assert_eq!(mutating[0].name, "mdeployment-v1.apps.kb.io");
+    assert_eq!(mutating[1].name, "mdeployment-v1.tutorial.my.domain");
+    assert_eq!(
+        Target::of::<Namespace>().webhook_name_with_group('v'),
+        "vnamespace-v1.core.kb.io"
+    );
 }
+
+/// A kind named like a built-in one, in a group of the project's own.
+mod own {
+    use super::*;
+
+    #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, JsonSchema)]
+    #[kube(
+        group = "tutorial.my.domain",
+        version = "v1",
+        kind = "Deployment",
+        namespaced
+    )]
+    pub struct DeploymentSpec {}
+
+    impl crate::webhook::Defaulter for Deployment {
+        fn default(&mut self) {}
+    }
+}
+
+/// Defaults any kind, for the tests of names.
+struct Labels;
+
+impl<K: WebhookKind> CustomDefaulter<K> for Labels {
+    async fn default(&self, _obj: &mut K, _context: &AdmissionContext) -> Result<(), Denied> {
+        Ok(())
+    }
+}
+
+/// Admits any object, for the tests of names.
+struct Checks;
+
+impl<K: WebhookKind> CustomValidator<K> for Checks {}
 
 /// The CRD of Foo, v2 stored and v1 served.
 pub(crate) fn foo_crd() -> CustomResourceDefinition {
