@@ -149,9 +149,56 @@ pub struct CreateApiArgs {
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]
+    pub deploy_image: DeployImageFlags,
+    #[command(flatten)]
     pub write: WriteArgs,
     #[command(flatten)]
     pub kubebuilder: KubebuilderCreateApiFlags,
+}
+
+/// Kubebuilder's deploy-image plugin (`--plugins=deploy-image/v1-alpha`): a kind whose
+/// controller runs an image in a Deployment. Raw values; `create_api::resolve_deploy_image`
+/// checks them.
+#[derive(Debug, Default, Args)]
+pub struct DeployImageFlags {
+    /// Make the kind's controller run this image in a Deployment sized by `spec.size`, as
+    /// Kubebuilder's deploy-image plugin does (such as `memcached:1.6.26-alpine3.19`)
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// With `--image`: the container's command and its arguments, separated by commas
+    /// (such as `memcached,--memory-limit=64,-v`)
+    #[arg(long, value_name = "COMMAND")]
+    pub image_container_command: Option<String>,
+    /// With `--image`: the port the container listens on, the default of `spec.containerPort`
+    #[arg(long, value_name = "PORT")]
+    pub image_container_port: Option<String>,
+    /// With `--image`: the UID the container runs as (not 0: it runs as non-root)
+    #[arg(long, value_name = "UID")]
+    pub run_as_user: Option<String>,
+}
+
+impl DeployImageFlags {
+    /// The options given that only `--image` gives a meaning to, as their flags.
+    pub fn image_options_given(&self) -> Vec<&'static str> {
+        [
+            (self.image_container_command.is_some(), "--image-container-command"),
+            (self.image_container_port.is_some(), "--image-container-port"),
+            (self.run_as_user.is_some(), "--run-as-user"),
+        ]
+        .into_iter()
+        .filter_map(|(given, flag)| given.then_some(flag))
+        .collect()
+    }
+}
+
+/// Whether Kubebuilder's deploy-image plugin is among the comma-separated `--plugins` of
+/// `create api`, by its short key (`deploy-image/v1-alpha`) or its full one
+/// (`deploy-image.go.kubebuilder.io/v1-alpha`), with or without the version.
+pub fn plugins_include_deploy_image(plugins: &str) -> bool {
+    plugins.split(',').map(str::trim).any(|plugin| {
+        let (name, version) = plugin.split_once('/').unwrap_or((plugin, "v1-alpha"));
+        matches!(name, "deploy-image" | "deploy-image.go.kubebuilder.io") && version == "v1-alpha"
+    })
 }
 
 #[derive(Debug, Args)]
@@ -263,6 +310,9 @@ pub struct KubebuilderCreateApiFlags {
     /// Kubebuilder's server-side-apply scaffold; ignored, with a note
     #[arg(long, hide = true)]
     pub ssa: bool,
+    /// Kubebuilder's deploy-image `make manifests` after scaffolding; ignored, with a note
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub manifests: Option<bool>,
 }
 
 impl KubebuilderPluginsFlag {
@@ -304,6 +354,27 @@ impl KubebuilderCreateApiFlags {
     /// One line per Kubebuilder flag given, saying why it changes nothing.
     pub fn notes(&self) -> Vec<String> {
         let mut notes = self.plugins.notes();
+        notes.extend(self.make_notes());
+        notes
+    }
+
+    /// Like `notes`, for `create api`, which honours a plugin list naming deploy-image.
+    pub fn create_api_notes(&self) -> Vec<String> {
+        let mut notes = match &self.plugins.plugins {
+            Some(plugins) if plugins_include_deploy_image(plugins) => Vec::new(),
+            _ => self.plugins.notes(),
+        };
+        notes.extend(self.make_notes());
+        notes
+    }
+
+    fn make_notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.manifests.is_some() {
+            notes.push(
+                "`--manifests` is ignored: cargo-operator never runs make; run `make manifests` when you are ready".into(),
+            );
+        }
         if self.make.is_some() {
             notes.push(
                 "`--make` is ignored: cargo-operator never runs make; run `make manifests` when you are ready".into(),
@@ -379,5 +450,20 @@ mod tests {
             Some(true)
         );
         assert_eq!(parse(&["--namespaced=false"]).namespaced, Some(false));
+    }
+
+    #[test]
+    fn the_deploy_image_plugin_is_found_in_a_plugin_list() {
+        for plugins in [
+            "deploy-image/v1-alpha",
+            "deploy-image.go.kubebuilder.io/v1-alpha",
+            "go/v4, deploy-image/v1-alpha",
+            "deploy-image",
+        ] {
+            assert!(plugins_include_deploy_image(plugins), "{plugins}");
+        }
+        for plugins in ["go/v4", "deploy-image/v2", "grafana.kubebuilder.io/v1-alpha", ""] {
+            assert!(!plugins_include_deploy_image(plugins), "{plugins}");
+        }
     }
 }

@@ -340,7 +340,7 @@ pub fn plan(
     context.webhook = Some(webhook.clone());
     context.sample = Some(super::create_api::owned_sample(
         &webhook.resource,
-        resource.example,
+        &resource.example,
     )?);
     let mut plan = Plan::new(
         dir,

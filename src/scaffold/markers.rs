@@ -15,6 +15,10 @@ pub const RBAC_KUSTOMIZE: &str = "# +operator:scaffold:rbac";
 /// Sample files in `config/samples/Kustomization`.
 pub const SAMPLES_KUSTOMIZE: &str = "# +operator:scaffold:manifestskustomizesamples";
 
+/// The manager container's environment in `config/manager/manager.yaml`: the image each kind
+/// made by `create api --image` deploys.
+pub const MANAGER_ENV: &str = "# +operator:scaffold:manager-env";
+
 /// What `config/default/kustomization.yaml` deploys, in its `resources:`.
 pub const DEFAULT_RESOURCES: &str = "# +operator:scaffold:default-resources";
 /// The manager's patches in `config/default/kustomization.yaml`.
