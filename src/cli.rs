@@ -181,8 +181,14 @@ impl DeployImageFlags {
     /// The options given that only `--image` gives a meaning to, as their flags.
     pub fn image_options_given(&self) -> Vec<&'static str> {
         [
-            (self.image_container_command.is_some(), "--image-container-command"),
-            (self.image_container_port.is_some(), "--image-container-port"),
+            (
+                self.image_container_command.is_some(),
+                "--image-container-command",
+            ),
+            (
+                self.image_container_port.is_some(),
+                "--image-container-port",
+            ),
             (self.run_as_user.is_some(), "--run-as-user"),
         ]
         .into_iter()
@@ -462,7 +468,12 @@ mod tests {
         ] {
             assert!(plugins_include_deploy_image(plugins), "{plugins}");
         }
-        for plugins in ["go/v4", "deploy-image/v2", "grafana.kubebuilder.io/v1-alpha", ""] {
+        for plugins in [
+            "go/v4",
+            "deploy-image/v2",
+            "grafana.kubebuilder.io/v1-alpha",
+            "",
+        ] {
             assert!(!plugins_include_deploy_image(plugins), "{plugins}");
         }
     }

@@ -299,7 +299,11 @@ impl DeployImageNames {
             image: options.image.clone(),
             image_env_var: format!("{}_IMAGE", kind.to_ascii_uppercase()),
             // Debug formatting of a str is a valid Rust string literal, escapes included.
-            command_literals: options.command.iter().map(|item| format!("{item:?}")).collect(),
+            command_literals: options
+                .command
+                .iter()
+                .map(|item| format!("{item:?}"))
+                .collect(),
             command_line: options.command.join(" "),
             container_port: options.container_port,
             port_name: kind_lower.chars().take(15).collect(),

@@ -379,6 +379,33 @@ mod tests {
     }
 
     #[test]
+    fn deploy_image_options_round_trip_and_are_checked() {
+        let mut project = sample();
+        project.resources[0].example = Example::DeployImage(DeployImage {
+            image: "memcached:1.6.26-alpine3.19".into(),
+            command: vec!["memcached".into(), "-v".into()],
+            container_port: Some(11211),
+            run_as_user: Some(1001),
+        });
+        let text = project.to_toml();
+        assert!(
+            text.contains(
+                "[resources.example.deploy-image]\nimage = \"memcached:1.6.26-alpine3.19\"\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(Project::parse(&text).unwrap(), project);
+        let edited = text.replace("container-port = 11211", "container-port = 0");
+        let err = Project::parse(&edited).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "`PROJECT.toml`, API `tutorial/v1, Kind=Foo`: container port 0 is not a port; use one from 1 to 65535"
+        );
+        let edited = text.replace("image = \"memcached:1.6.26-alpine3.19\"", "image = \"a b\"");
+        assert!(Project::parse(&edited).is_err());
+    }
+
+    #[test]
     fn refuses_other_layouts_and_unknown_keys() {
         let text = sample().to_toml().replace(LAYOUT, "go.kubebuilder.io/v4");
         let err = Project::parse(&text).unwrap_err().to_string();

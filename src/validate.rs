@@ -275,19 +275,22 @@ pub fn container_port(port: &str) -> Result<u16> {
 pub fn run_as_user(uid: &str) -> Result<i64> {
     match uid.trim().parse::<i64>() {
         Ok(0) => bail!(
-            "`--run-as-user=0` is root, which the container's restricted security context (`runAsNonRoot`) refuses to start; pass another UID, such as `--run-as-user=1001`"
+            "UID 0 is root, which the container's restricted security context (`runAsNonRoot`) refuses to start; pass another, such as `--run-as-user=1001`"
         ),
         Ok(uid) if uid > 0 => Ok(uid),
-        _ => bail!(
-            "`{uid}` is not a user ID; pass a non-negative integer, such as `--run-as-user=1001`"
-        ),
+        _ => {
+            bail!("`{uid}` is not a user ID; pass a positive integer, such as `--run-as-user=1001`")
+        }
     }
 }
 
 /// A container command as Kubebuilder's `--image-container-command` takes it: the executable
 /// and its arguments separated by commas, each trimmed (`memcached,--memory-limit=64,-o,modern`).
 pub fn container_command(command: &str) -> Result<Vec<String>> {
-    let items: Vec<String> = command.split(',').map(|item| item.trim().to_string()).collect();
+    let items: Vec<String> = command
+        .split(',')
+        .map(|item| item.trim().to_string())
+        .collect();
     if let Some(position) = items.iter().position(String::is_empty) {
         bail!(
             "`{command}` has an empty item (number {}); separate the command and each argument with one comma, such as `--image-container-command=memcached,--memory-limit=64,-v`",
@@ -312,7 +315,15 @@ mod tests {
         ] {
             assert!(image_reference(good).is_ok(), "{good}");
         }
-        for bad in ["", "memcached 1.6", "memcached:", "-memcached", "my\"image", "app\t", "näive"] {
+        for bad in [
+            "",
+            "memcached 1.6",
+            "memcached:",
+            "-memcached",
+            "my\"image",
+            "app\t",
+            "näive",
+        ] {
             assert!(image_reference(bad).is_err(), "{bad:?}");
         }
     }

@@ -354,7 +354,9 @@ fn resolve_deploy_image(args: &CreateApiArgs) -> Result<Option<DeployImage>> {
         None => None,
     };
     let run_as_user = match &flags.run_as_user {
-        Some(uid) => Some(validate::run_as_user(uid)?),
+        Some(uid) => Some(
+            validate::run_as_user(uid).map_err(|err| anyhow::anyhow!("`--run-as-user`: {err}"))?,
+        ),
         None => None,
     };
     Ok(Some(DeployImage {
