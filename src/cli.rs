@@ -152,9 +152,52 @@ pub struct CreateApiArgs {
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]
+    pub deploy_image: DeployImageFlags,
+    #[command(flatten)]
     pub write: WriteArgs,
     #[command(flatten)]
     pub kubebuilder: KubebuilderCreateApiFlags,
+}
+
+/// Kubebuilder's deploy-image plugin (`--plugins=deploy-image/v1-alpha`): a kind whose
+/// controller runs an image in a Deployment. Raw values; `create_api::resolve_deploy_image`
+/// checks them.
+#[derive(Debug, Default, Args)]
+pub struct DeployImageFlags {
+    /// Make the kind's controller run this image in a Deployment sized by `spec.size`, as
+    /// Kubebuilder's deploy-image plugin does (such as `memcached:1.6.26-alpine3.19`)
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// With `--image`: the container's command and its arguments, separated by commas
+    /// (such as `memcached,--memory-limit=64,-v`)
+    #[arg(long, value_name = "COMMAND")]
+    pub image_container_command: Option<String>,
+    /// With `--image`: the port the container listens on, the default of `spec.containerPort`
+    #[arg(long, value_name = "PORT")]
+    pub image_container_port: Option<String>,
+    /// With `--image`: the UID the container runs as (not 0: it runs as non-root)
+    #[arg(long, value_name = "UID")]
+    pub run_as_user: Option<String>,
+}
+
+impl DeployImageFlags {
+    /// The options given that only `--image` gives a meaning to, as their flags.
+    pub fn image_options_given(&self) -> Vec<&'static str> {
+        [
+            (
+                self.image_container_command.is_some(),
+                "--image-container-command",
+            ),
+            (
+                self.image_container_port.is_some(),
+                "--image-container-port",
+            ),
+            (self.run_as_user.is_some(), "--run-as-user"),
+        ]
+        .into_iter()
+        .filter_map(|(given, flag)| given.then_some(flag))
+        .collect()
+    }
 }
 
 #[derive(Debug, Args)]
@@ -290,6 +333,9 @@ pub struct KubebuilderCreateApiFlags {
     /// Kubebuilder's server-side-apply scaffold; ignored, with a note
     #[arg(long, hide = true)]
     pub ssa: bool,
+    /// Kubebuilder's deploy-image `make manifests` after scaffolding; ignored, with a note
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub manifests: Option<bool>,
 }
 
 impl KubebuilderInitFlags {
@@ -317,6 +363,11 @@ impl KubebuilderCreateApiFlags {
     /// One line per Kubebuilder flag given, saying why it changes nothing.
     pub fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
+        if self.manifests.is_some() {
+            notes.push(
+                "`--manifests` is ignored: cargo-operator never runs make; run `make manifests` when you are ready".into(),
+            );
+        }
         if self.make.is_some() {
             notes.push(
                 "`--make` is ignored: cargo-operator never runs make; run `make manifests` when you are ready".into(),

@@ -6,7 +6,7 @@
 use heck::ToSnakeCase;
 use serde::Serialize;
 
-use crate::project::{Example, License, Project, Resource, Source};
+use crate::project::{DeployImage, Example, License, Project, Resource, Source};
 
 /// Kubernetes-style plural of a kind, lower-cased: `Foo` → `foos`, `Policy` → `policies`,
 /// `Ingress` → `ingresses`. The same rules as Kubernetes' resource-name guess, except that a
@@ -141,8 +141,10 @@ pub struct ResourceNames {
     pub api_path: String,
     pub namespaced: bool,
     pub controller: bool,
-    /// `true` for the Pod-friend example, `false` for the minimal skeleton.
+    /// `true` for the Pod-friend example, `false` for the minimal skeleton and deploy-image.
     pub friend_example: bool,
+    /// The kind runs an image in a Deployment (`create api --image`).
+    pub deploy_image: Option<DeployImageNames>,
     /// The project defines the type (a custom resource of its own).
     pub owned: bool,
     /// A kind Kubernetes serves itself.
@@ -231,6 +233,10 @@ impl ResourceNames {
             namespaced: resource.namespaced,
             controller: resource.controller,
             friend_example: resource.example == Example::PodFriend,
+            deploy_image: resource
+                .example
+                .deploy_image()
+                .map(|options| DeployImageNames::new(&resource.kind, &api_group, options)),
             owned: resource.source == Source::Project,
             core: resource.source == Source::Core,
             external: resource.source == Source::External,
@@ -258,6 +264,51 @@ impl ResourceNames {
             "core"
         } else {
             &self.api_group
+        }
+    }
+}
+
+/// What the templates of a kind made by `create api --image` need, ready to paste into Rust
+/// and YAML.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeployImageNames {
+    /// The image as given: `memcached:1.6.26-alpine3.19`.
+    pub image: String,
+    /// The manager's environment variable that overrides the image, as Kubebuilder names it:
+    /// `MEMCACHED_IMAGE` (the kind in upper case).
+    pub image_env_var: String,
+    /// The container's command as Rust string literals (`"memcached"`, `"-v"`); empty when none
+    /// was given.
+    pub command_literals: Vec<String>,
+    /// The command as one line, for comments and docs: `memcached --memory-limit=64 -v`.
+    pub command_line: String,
+    pub container_port: Option<u16>,
+    /// The name of the container's port: the kind in lower case, as Kubebuilder names it, cut
+    /// to the 15 characters a port name may have.
+    pub port_name: String,
+    pub run_as_user: Option<i64>,
+    /// The finalizer whose cleanup runs before an object goes: `<group>.<domain>/finalizer`,
+    /// as Kubebuilder names it.
+    pub finalizer: String,
+}
+
+impl DeployImageNames {
+    pub fn new(kind: &str, api_group: &str, options: &DeployImage) -> Self {
+        let kind_lower = kind.to_ascii_lowercase();
+        DeployImageNames {
+            image: options.image.clone(),
+            image_env_var: format!("{}_IMAGE", kind.to_ascii_uppercase()),
+            // Debug formatting of a str is a valid Rust string literal, escapes included.
+            command_literals: options
+                .command
+                .iter()
+                .map(|item| format!("{item:?}"))
+                .collect(),
+            command_line: options.command.join(" "),
+            container_port: options.container_port,
+            port_name: kind_lower.chars().take(15).collect(),
+            run_as_user: options.run_as_user,
+            finalizer: format!("{api_group}/finalizer"),
         }
     }
 }
@@ -295,9 +346,10 @@ impl ControllerNames {
     pub fn of(resource: &Resource, project: &Project) -> Vec<ControllerNames> {
         let names = ResourceNames::new(resource, project);
         let own = resource.controller.then(|| {
-            let template = match (resource.source, resource.example) {
+            let template = match (resource.source, &resource.example) {
                 (Source::Project, Example::PodFriend) => "controller-pod-friend",
                 (Source::Project, Example::Skeleton) => "controller-skeleton",
+                (Source::Project, Example::DeployImage(_)) => "controller-deploy-image",
                 _ => "controller-observer",
             };
             let name = resource

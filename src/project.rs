@@ -145,7 +145,7 @@ impl Source {
 }
 
 /// What the type and controller of a new API start from.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Example {
     /// The Foo/Pod-friend operator: happy when a Pod named after its friend exists.
@@ -153,6 +153,58 @@ pub enum Example {
     PodFriend,
     /// A minimal reconcile loop that records the observed generation.
     Skeleton,
+    /// Kubebuilder's `deploy-image/v1-alpha` plugin: a Deployment of one image, sized by
+    /// `spec.size` (`create api --image …`). Its options are kept so that later commands (the
+    /// chart, `delete api`) render what depends on them again.
+    DeployImage(DeployImage),
+}
+
+/// The options of a kind made by `create api --image` (Kubebuilder's deploy-image plugin
+/// records the same ones in its PROJECT file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct DeployImage {
+    /// The image the Deployment runs unless the manager's `<KIND>_IMAGE` says otherwise.
+    pub image: String,
+    /// The container's command and arguments (`--image-container-command`), if given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    /// The container's port (`--image-container-port`), which becomes `spec.containerPort`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_port: Option<u16>,
+    /// The UID the container runs as (`--run-as-user`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_user: Option<i64>,
+}
+
+impl DeployImage {
+    /// Checks values that may have been edited by hand in `PROJECT.toml` as `create api`
+    /// checks its flags.
+    pub fn validate(&self) -> Result<()> {
+        crate::validate::image_reference(&self.image)?;
+        for item in &self.command {
+            if item.trim().is_empty() {
+                bail!("the image's command has an empty item; remove it");
+            }
+        }
+        if self.container_port == Some(0) {
+            bail!("container port 0 is not a port; use one from 1 to 65535");
+        }
+        if let Some(uid) = self.run_as_user {
+            crate::validate::run_as_user(&uid.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+impl Example {
+    /// The deploy-image options, for a kind made by `create api --image`.
+    pub fn deploy_image(&self) -> Option<&DeployImage> {
+        match self {
+            Example::DeployImage(options) => Some(options),
+            _ => None,
+        }
+    }
 }
 
 impl Resource {
@@ -211,6 +263,11 @@ impl Project {
         for resource in project.resources.iter().filter(|r| r.source.is_project()) {
             crate::validate::group(&resource.group, &project.domain)
                 .map_err(|err| anyhow::anyhow!("`{PROJECT_FILE}`: {err}"))?;
+            if let Some(options) = resource.example.deploy_image() {
+                options.validate().map_err(|err| {
+                    anyhow::anyhow!("`{PROJECT_FILE}`, API `{}`: {err}", resource.gvk())
+                })?;
+            }
         }
         if project.layout != LAYOUT {
             bail!(
@@ -337,6 +394,33 @@ mod tests {
                 "`PROJECT.toml` line {line}, column 8: kind `foo` must be PascalCase: an upper-case letter, then letters and digits, such as `Foo` or `CronJob`; fix it there, or undo your edit"
             )
         );
+    }
+
+    #[test]
+    fn deploy_image_options_round_trip_and_are_checked() {
+        let mut project = sample();
+        project.resources[0].example = Example::DeployImage(DeployImage {
+            image: "memcached:1.6.26-alpine3.19".into(),
+            command: vec!["memcached".into(), "-v".into()],
+            container_port: Some(11211),
+            run_as_user: Some(1001),
+        });
+        let text = project.to_toml();
+        assert!(
+            text.contains(
+                "[resources.example.deploy-image]\nimage = \"memcached:1.6.26-alpine3.19\"\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(Project::parse(&text).unwrap(), project);
+        let edited = text.replace("container-port = 11211", "container-port = 0");
+        let err = Project::parse(&edited).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "`PROJECT.toml`, API `tutorial/v1, Kind=Foo`: container port 0 is not a port; use one from 1 to 65535"
+        );
+        let edited = text.replace("image = \"memcached:1.6.26-alpine3.19\"", "image = \"a b\"");
+        assert!(Project::parse(&edited).is_err());
     }
 
     #[test]

@@ -24,8 +24,11 @@ pub const RESERVED_KINDS: &[&str] = &[
     "Action",
     "Api",
     "Arc",
+    "BTreeMap",
     "Box",
     "Client",
+    "Condition",
+    "Conditions",
     "Context",
     "Controller",
     "CustomResource",
@@ -43,6 +46,7 @@ pub const RESERVED_KINDS: &[&str] = &[
     "ApiServer",
     "CacheSync",
     "ErrorBackoff",
+    "EventPublisher",
     "Manager",
     "Readiness",
     "Received",
@@ -241,9 +245,112 @@ pub fn project_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// An image reference as a container runtime takes it (`memcached:1.6.26-alpine3.19`,
+/// `registry.example.com:5000/team/app@sha256:…`): not a full parse, but enough to catch a
+/// value that is no image at all, and to keep it safe inside Rust strings and YAML.
+pub fn image_reference(image: &str) -> Result<()> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "._-/:@".contains(c);
+    if image.is_empty() {
+        bail!("the image is empty; pass one such as `--image=memcached:1.6.26-alpine3.19`");
+    }
+    if !image.chars().all(allowed)
+        || !image.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !image.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        bail!(
+            "`{image}` is not an image reference; use letters, digits, `.`, `_`, `-`, `/`, `:` and `@`, starting and ending with a letter or digit, such as `memcached:1.6.26-alpine3.19`"
+        );
+    }
+    Ok(())
+}
+
+/// A container port given as text: a number from 1 to 65535.
+pub fn container_port(port: &str) -> Result<u16> {
+    match port.trim().parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => bail!(
+            "`{port}` is not a container port; pass a number from 1 to 65535, such as `--image-container-port=11211`"
+        ),
+    }
+}
+
+/// A UID to run a container as, given as text: a positive integer, since the container also
+/// gets `runAsNonRoot`, which refuses UID 0 (root).
+pub fn run_as_user(uid: &str) -> Result<i64> {
+    match uid.trim().parse::<i64>() {
+        Ok(0) => bail!(
+            "UID 0 is root, which the container's restricted security context (`runAsNonRoot`) refuses to start; pass another, such as `--run-as-user=1001`"
+        ),
+        Ok(uid) if uid > 0 => Ok(uid),
+        _ => {
+            bail!("`{uid}` is not a user ID; pass a positive integer, such as `--run-as-user=1001`")
+        }
+    }
+}
+
+/// A container command as Kubebuilder's `--image-container-command` takes it: the executable
+/// and its arguments separated by commas, each trimmed (`memcached,--memory-limit=64,-o,modern`).
+pub fn container_command(command: &str) -> Result<Vec<String>> {
+    let items: Vec<String> = command
+        .split(',')
+        .map(|item| item.trim().to_string())
+        .collect();
+    if let Some(position) = items.iter().position(String::is_empty) {
+        bail!(
+            "`{command}` has an empty item (number {}); separate the command and each argument with one comma, such as `--image-container-command=memcached,--memory-limit=64,-v`",
+            position + 1
+        );
+    }
+    Ok(items)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_references() {
+        for good in [
+            "memcached:1.6.26-alpine3.19",
+            "busybox:1.36.1",
+            "busybox",
+            "registry.example.com:5000/team/app@sha256:0123abcd",
+            "ghcr.io/org/app_x:v1.2",
+        ] {
+            assert!(image_reference(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "memcached 1.6",
+            "memcached:",
+            "-memcached",
+            "my\"image",
+            "app\t",
+            "näive",
+        ] {
+            assert!(image_reference(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ports_users_and_commands() {
+        assert_eq!(container_port("11211").unwrap(), 11211);
+        assert_eq!(container_port("65535").unwrap(), 65535);
+        for bad in ["0", "65536", "-1", "http", ""] {
+            assert!(container_port(bad).is_err(), "{bad}");
+        }
+        assert_eq!(run_as_user("1001").unwrap(), 1001);
+        for bad in ["0", "-5", "root", "1.5", ""] {
+            assert!(run_as_user(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            container_command("memcached, --memory-limit=64,-o,modern,-v").unwrap(),
+            ["memcached", "--memory-limit=64", "-o", "modern", "-v"]
+        );
+        assert!(container_command("memcached,,-v").is_err());
+        assert!(container_command("").is_err());
+        assert!(container_command("sleep,").is_err());
+    }
 
     #[test]
     fn dns_labels() {

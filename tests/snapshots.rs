@@ -423,3 +423,133 @@ fn webhooks_for_built_in_and_external_kinds() {
     ]);
     insta::assert_snapshot!(diff(&with_foo_webhook, &variant));
 }
+
+/// Kubebuilder's deploy-image plugin, as its documentation creates Memcached (with every
+/// option), in this project's group.
+const CREATE_MEMCACHED: &[&str] = &[
+    "create",
+    "api",
+    "--group",
+    "tutorial",
+    "--version",
+    "v1alpha1",
+    "--kind",
+    "Memcached",
+    "--image=memcached:1.6.26-alpine3.19",
+    "--image-container-command=memcached,--memory-limit=64,-o,modern,-v",
+    "--image-container-port=11211",
+    "--run-as-user=1001",
+    "--plugins=deploy-image/v1-alpha",
+    "--make=false",
+];
+/// The deploy-image plugin with the image alone.
+const CREATE_BUSYBOX: &[&str] = &[
+    "create",
+    "api",
+    "--group",
+    "tutorial",
+    "--version",
+    "v1alpha1",
+    "--kind",
+    "Busybox",
+    "--image=busybox:1.36.1",
+    "--plugins=deploy-image/v1-alpha",
+    "--make=false",
+];
+
+fn delete(group: &'static str, version: &'static str, kind: &'static str) -> Vec<&'static str> {
+    vec![
+        "delete",
+        "api",
+        "--group",
+        group,
+        "--version",
+        version,
+        "--kind",
+        kind,
+    ]
+}
+
+#[test]
+fn deploy_image_kinds() {
+    let variant = scaffold(&[INIT, CREATE_FOO, CREATE_MEMCACHED, CREATE_BUSYBOX]);
+    insta::assert_snapshot!(diff(&default_project(), &variant));
+}
+
+#[test]
+fn deploy_image_in_the_helm_chart() {
+    let helm = scaffold(&[INIT, CREATE_FOO, &["edit", "--helm"]]);
+    let with_images = scaffold(&[
+        INIT,
+        CREATE_FOO,
+        &["edit", "--helm"],
+        CREATE_MEMCACHED,
+        CREATE_BUSYBOX,
+    ]);
+    insta::assert_snapshot!(diff(&chart(helm.clone()), &chart(with_images.clone())));
+    // The chart comes out the same whichever comes first.
+    let chart_last = scaffold(&[
+        INIT,
+        CREATE_FOO,
+        CREATE_MEMCACHED,
+        CREATE_BUSYBOX,
+        &["edit", "--helm"],
+    ]);
+    assert_eq!(with_images, chart_last);
+    // And `delete api` takes the images out of it again.
+    let deleted = scaffold(&[
+        INIT,
+        CREATE_FOO,
+        &["edit", "--helm"],
+        CREATE_MEMCACHED,
+        CREATE_BUSYBOX,
+        &delete("tutorial", "v1alpha1", "Busybox"),
+        &delete("tutorial", "v1alpha1", "Memcached"),
+    ]);
+    assert_eq!(deleted, helm);
+}
+
+#[test]
+fn a_deploy_image_kind_added_then_deleted_leaves_no_trace() {
+    let variant = scaffold(&[
+        INIT,
+        CREATE_FOO,
+        CREATE_MEMCACHED,
+        CREATE_BUSYBOX,
+        &delete("tutorial", "v1alpha1", "Memcached"),
+    ]);
+    assert_eq!(variant, scaffold(&[INIT, CREATE_FOO, CREATE_BUSYBOX]));
+    let variant = scaffold(&[
+        INIT,
+        CREATE_MEMCACHED,
+        &delete("tutorial", "v1alpha1", "Memcached"),
+    ]);
+    assert_eq!(variant, scaffold(&[INIT]));
+}
+
+#[test]
+fn regenerating_a_deploy_image_kind_replaces_its_image() {
+    let forced = [CREATE_MEMCACHED, &["--force"]].concat();
+    let once = scaffold(&[INIT, CREATE_FOO, CREATE_MEMCACHED]);
+    assert_eq!(
+        scaffold(&[INIT, CREATE_FOO, CREATE_MEMCACHED, &forced]),
+        once
+    );
+    // Made again as the skeleton, it no longer sets an image for the manager.
+    let skeleton = &[
+        "create",
+        "api",
+        "--group",
+        "tutorial",
+        "--version",
+        "v1alpha1",
+        "--kind",
+        "Memcached",
+        "--skeleton",
+    ];
+    let forced_skeleton = [&skeleton[..], &["--force"]].concat();
+    assert_eq!(
+        scaffold(&[INIT, CREATE_FOO, CREATE_MEMCACHED, &forced_skeleton]),
+        scaffold(&[INIT, CREATE_FOO, skeleton])
+    );
+}

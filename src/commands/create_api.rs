@@ -12,7 +12,7 @@ use crate::names::{
     ControllerNames, ResourceNames, WebhookNames, group_module, kind_module, plural_of,
 };
 use crate::plugins::{Plugin, PluginCommand};
-use crate::project::{Example, PROJECT_FILE, Project, Resource, Source};
+use crate::project::{DeployImage, Example, PROJECT_FILE, Project, Resource, Source};
 use crate::scaffold::{IfExists, Plan, hashes, markers, rustfmt, templates};
 use crate::{core_kinds, ui, validate};
 
@@ -45,14 +45,18 @@ pub const RESOURCE_INSERTIONS: &[Insertion] = &[
     },
 ];
 
+/// What a kind made by `create api --image` adds to the manager's Deployment: the image its
+/// controller deploys, in `<KIND>_IMAGE` (the chart's manager template renders the same from
+/// `PROJECT.toml`).
+pub const DEPLOY_IMAGE_INSERTIONS: &[Insertion] = &[Insertion {
+    file: "config/manager/manager.yaml",
+    marker: markers::MANAGER_ENV,
+    fragment: "- name: {{ resource.deploy_image.image_env_var }}\n  value: \"{{ resource.deploy_image.image }}\"",
+}];
+
 pub fn run(args: CreateApiArgs, dir: &Path) -> Result<()> {
     let plugins = args.kubebuilder.plugins.parse(PluginCommand::CreateApi)?;
     let mut notes = plugins.notes();
-    if plugins.contains(Plugin::DeployImage) {
-        notes.push(
-            "`deploy-image/v1-alpha` in `--plugins` is not supported yet, so it is ignored: the API is created as without it".into(),
-        );
-    }
     notes.extend(args.kubebuilder.notes());
     ui::print_notes(&notes);
     let dry_run = args.write.dry_run;
@@ -95,6 +99,7 @@ pub fn resolve(args: CreateApiArgs, project: &Project, dir: &Path) -> Result<Req
     let kind: Kind = parse(&args.kind)?;
     let controller_name: Option<ControllerName> =
         args.controller_name.as_deref().map(parse).transpose()?;
+    let deploy_image = resolve_deploy_image(&args)?;
     if let Some(path) = args.external_api_crd.clone() {
         return resolve_external(args, project, dir, kind, &path, controller_name);
     }
@@ -133,6 +138,11 @@ pub fn resolve(args: CreateApiArgs, project: &Project, dir: &Path) -> Result<Req
         && args.resource != Some(true)
         && let Some(core) = core_kinds::find(&group, &version, &kind)
     {
+        if deploy_image.is_some() {
+            bail!(
+                "`{group}/{version}, Kind={kind}` is built into Kubernetes, but `--image` makes a kind of this project whose controller deploys the image; pick a group of your own"
+            );
+        }
         return resolve_core(args, project, existing, core, controller_name);
     }
     if args.resource == Some(false) && existing.is_none() && core_kinds::is_core_group(&group) {
@@ -175,8 +185,15 @@ pub fn resolve(args: CreateApiArgs, project: &Project, dir: &Path) -> Result<Req
         );
     }
 
-    let with_resource = ui::confirm_unless_given(args.resource, "Create Resource", true)?;
-    let with_controller = ui::confirm_unless_given(args.controller, "Create Controller", true)?;
+    // `--image` makes both (`resolve_deploy_image` refused `=false`): nothing to ask.
+    let (with_resource, with_controller) = if deploy_image.is_some() {
+        (true, true)
+    } else {
+        (
+            ui::confirm_unless_given(args.resource, "Create Resource", true)?,
+            ui::confirm_unless_given(args.controller, "Create Controller", true)?,
+        )
+    };
     if !with_resource && !with_controller {
         bail!(
             "nothing to create with `--resource=false` and `--controller=false`; leave one of them out"
@@ -194,10 +211,10 @@ pub fn resolve(args: CreateApiArgs, project: &Project, dir: &Path) -> Result<Req
         plural,
         namespaced,
         controller: with_controller && controller_name.is_none(),
-        example: if args.skeleton {
-            Example::Skeleton
-        } else {
-            Example::PodFriend
+        example: match deploy_image {
+            Some(options) => Example::DeployImage(options),
+            None if args.skeleton => Example::Skeleton,
+            None => Example::PodFriend,
         },
         source: Source::Project,
         own_controller_name: None,
@@ -241,6 +258,17 @@ pub fn resolve(args: CreateApiArgs, project: &Project, dir: &Path) -> Result<Req
     let resource = with_named_controller(resource, controller_name.as_ref(), args.force)?;
 
     for other in project.resources.iter().filter(|r| !r.same_gvk(&resource)) {
+        if let (Some(mine), Some(theirs)) = (
+            ResourceNames::new(&resource, project).deploy_image,
+            ResourceNames::new(other, project).deploy_image,
+        ) && mine.image_env_var == theirs.image_env_var
+        {
+            bail!(
+                "`{}` already sets the image of `{}`, a kind of the same name; pick another kind",
+                mine.image_env_var,
+                other.gvk()
+            );
+        }
         if with_controller
             && controller_name.is_none()
             && other.kind == resource.kind
@@ -302,6 +330,75 @@ fn kind_named_controller(resource: &Resource) -> Option<ControllerName> {
         .iter()
         .find(|name| name.replace('-', "_") == module)
         .cloned()
+}
+
+/// The deploy-image options of `create api --image …` (Kubebuilder's
+/// `--plugins=deploy-image/v1-alpha`), checked; `None` without `--image`.
+fn resolve_deploy_image(args: &CreateApiArgs) -> Result<Option<DeployImage>> {
+    let flags = &args.deploy_image;
+    let plugin_named = args
+        .kubebuilder
+        .plugins
+        .parse(PluginCommand::CreateApi)?
+        .contains(Plugin::DeployImage);
+    let Some(image) = &flags.image else {
+        if plugin_named {
+            bail!(
+                "the deploy-image plugin needs the image to deploy; pass `--image`, such as `--image=memcached:1.6.26-alpine3.19`"
+            );
+        }
+        if let Some(flag) = flags.image_options_given().first() {
+            bail!(
+                "`{flag}` configures the container of the image that `--image` deploys; pass `--image` too, or leave `{flag}` out"
+            );
+        }
+        return Ok(None);
+    };
+    let conflict = if args.external_api_crd.is_some() {
+        Some("`--external-api-crd` (a kind another project owns)")
+    } else if args.resource == Some(false) {
+        Some("`--resource=false` (no type)")
+    } else if args.controller == Some(false) {
+        Some("`--controller=false` (no controller)")
+    } else if args.skeleton {
+        Some("`--skeleton` (another controller)")
+    } else if args.controller_name.is_some() {
+        Some("`--controller-name` (a second controller)")
+    } else if args.namespaced == Some(false) {
+        Some("`--namespaced=false` (a cluster-scoped kind, with no namespace for the Deployment)")
+    } else {
+        None
+    };
+    if let Some(conflict) = conflict {
+        bail!(
+            "`--image` makes a new namespaced kind and the controller that deploys the image, which rules out {conflict}; drop one of the two"
+        );
+    }
+    validate::image_reference(image).map_err(|err| anyhow::anyhow!("`--image`: {err}"))?;
+    let command = match &flags.image_container_command {
+        Some(command) => validate::container_command(command)
+            .map_err(|err| anyhow::anyhow!("`--image-container-command`: {err}"))?,
+        None => Vec::new(),
+    };
+    let container_port = match &flags.image_container_port {
+        Some(port) => Some(
+            validate::container_port(port)
+                .map_err(|err| anyhow::anyhow!("`--image-container-port`: {err}"))?,
+        ),
+        None => None,
+    };
+    let run_as_user = match &flags.run_as_user {
+        Some(uid) => Some(
+            validate::run_as_user(uid).map_err(|err| anyhow::anyhow!("`--run-as-user`: {err}"))?,
+        ),
+        None => None,
+    };
+    Ok(Some(DeployImage {
+        image: image.clone(),
+        command,
+        container_port,
+        run_as_user,
+    }))
 }
 
 /// Adds `name` to the kind's named controllers (once).
@@ -657,6 +754,17 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
             plan.add_file(&file.path, file.content, policy(file.if_exists))?;
         }
         insert_all(&mut plan, RESOURCE_INSERTIONS, &context)?;
+        // Regenerated (`--force`): the image it deployed, if any, gives way to the new one.
+        if let Some(before) = project
+            .resources
+            .iter()
+            .find(|r| r.same_gvk(&request.resource))
+        {
+            remove_deploy_image_insertions(&mut plan, project, before)?;
+        }
+        if request.resource.example.deploy_image().is_some() {
+            insert_all(&mut plan, DEPLOY_IMAGE_INSERTIONS, &context)?;
+        }
     }
     if let Some((crd, text)) = &request.external {
         let version = request.resource.version.to_string();
@@ -686,7 +794,7 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
         context.sample = Some(pretty(&core.sample(&sample_name))?);
     }
     if request.resource.source == Source::Project {
-        context.sample = Some(owned_sample(&names, request.resource.example)?);
+        context.sample = Some(owned_sample(&names, &request.resource.example)?);
     }
     if let Some(name) = &request.controller {
         let controller = controller_of(&request.resource, &updated, name)
@@ -697,16 +805,44 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
         }
     }
     super::plan_project_files(&mut plan, Some(project), &updated, request.force)?;
+    if updated.helm {
+        // The chart's manager sets the image of each kind made with `--image`.
+        super::edit::plan_chart(&mut plan, Some(project), &updated, request.force)?;
+    }
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     Ok((plan, updated))
 }
 
+/// Takes out what `DEPLOY_IMAGE_INSERTIONS` added for `resource` (as `project` records it),
+/// if it was made with `--image`.
+pub fn remove_deploy_image_insertions(
+    plan: &mut Plan,
+    project: &Project,
+    resource: &Resource,
+) -> Result<()> {
+    if resource.example.deploy_image().is_none() {
+        return Ok(());
+    }
+    let context = TemplateContext::new(project, Some(resource));
+    for insertion in DEPLOY_IMAGE_INSERTIONS {
+        let file = templates::render_fragment(insertion.file, &context)?;
+        let fragment = templates::render_fragment(insertion.fragment, &context)?;
+        plan.remove_insertion(&file, &fragment)?;
+    }
+    Ok(())
+}
+
 /// The JSON of a valid object of a kind the project owns, for its generated tests.
-pub fn owned_sample(names: &ResourceNames, example: Example) -> Result<String> {
-    // What the type template's spec needs: the Pod-friend example names its friend.
+pub fn owned_sample(names: &ResourceNames, example: &Example) -> Result<String> {
+    // What the type template's spec needs: the Pod-friend example names its friend, a kind
+    // made with `--image` has a size (and the port given).
     let spec = match example {
         Example::PodFriend => serde_json::json!({ "name": "jack" }),
         Example::Skeleton => serde_json::json!({}),
+        Example::DeployImage(options) => match options.container_port {
+            Some(port) => serde_json::json!({ "size": 1, "containerPort": port }),
+            None => serde_json::json!({ "size": 1 }),
+        },
     };
     pretty(&serde_json::json!({
         "apiVersion": names.api_version,

@@ -579,7 +579,7 @@ fn sample(plan: &Plan, request: &Request, names: &ResourceNames) -> Result<Strin
     let resource = &request.resource;
     let name = format!("{}-01", names.kind_lower);
     let value = match resource.source {
-        Source::Project => return super::create_api::owned_sample(names, resource.example),
+        Source::Project => return super::create_api::owned_sample(names, &resource.example),
         Source::Core => core_kinds::find(&names.group, &names.version, &names.kind)
             .expect("resolve found the built-in kind")
             .sample(&name),

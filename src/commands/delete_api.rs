@@ -2,7 +2,8 @@
 //!
 //! It removes what `create api` added for the API: the type, its controllers and their tests,
 //! the editor and viewer roles, the sample, an external CRD's copy, the lines in the
-//! kustomizations, the CRD `make manifests` wrote, the registry entries and the `PROJECT.toml`
+//! kustomizations (and the image in `config/manager/manager.yaml` and the chart's manager of a
+//! kind made with `--image`), the CRD `make manifests` wrote, the registry entries and the `PROJECT.toml`
 //! entry. A file whose content no longer has the hash `PROJECT.toml` recorded was edited, and
 //! is deleted only with `--force`. Everything is one plan, so a failure leaves the tree as it was.
 
@@ -134,7 +135,7 @@ pub fn plan(
         context.webhook = WebhookNames::of(hub, &updated);
         context.sample = Some(super::create_api::owned_sample(
             &ResourceNames::new(hub, &updated),
-            hub.example,
+            &hub.example,
         )?);
         for file in templates::render_set("webhook-conversion", &context)? {
             if let Some(on_disk) = plan.current(&file.path)?
@@ -187,6 +188,8 @@ pub fn plan(
         }
     }
 
+    super::create_api::remove_deploy_image_insertions(&mut plan, project, resource)?;
+
     // Each API keeps the hashes of the files it still has.
     let snapshot = updated.clone();
     for r in &mut updated.resources {
@@ -194,6 +197,10 @@ pub fn plan(
         r.files.retain(|path, _| kept.contains(path));
     }
     super::plan_project_files(&mut plan, Some(project), &updated, args.force)?;
+    if updated.helm {
+        // The chart's manager no longer sets the image of a deleted kind made with `--image`.
+        super::edit::plan_chart(&mut plan, Some(project), &updated, args.force)?;
+    }
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     Ok((plan, updated, rewritten))
 }

@@ -15,6 +15,10 @@ pub const RBAC_KUSTOMIZE: &str = "# +operator:scaffold:rbac";
 /// Sample files in `config/samples/Kustomization`.
 pub const SAMPLES_KUSTOMIZE: &str = "# +operator:scaffold:manifestskustomizesamples";
 
+/// The manager container's environment in `config/manager/manager.yaml`: the image each kind
+/// made by `create api --image` deploys.
+pub const MANAGER_ENV: &str = "# +operator:scaffold:manager-env";
+
 /// What `config/default/kustomization.yaml` deploys, in its `resources:`.
 pub const DEFAULT_RESOURCES: &str = "# +operator:scaffold:default-resources";
 /// The manager's patches in `config/default/kustomization.yaml`.
@@ -30,7 +34,10 @@ pub const WEBHOOK_MANIFESTS: &str = "# +operator:scaffold:webhook-manifests";
 /// A fragment whose lines all already appear (trimmed) in order is left out.
 pub fn insert(content: &str, marker: &str, fragment: &str) -> Result<String> {
     let Some(marker_line) = content.lines().position(|line| line.trim() == marker) else {
-        bail!("marker line `{marker}` is missing; put it back where new code should go");
+        bail!(
+            "marker line `{marker}` is missing; put it back {}",
+            where_it_goes(marker)
+        );
     };
     if is_present(content, fragment) {
         return Ok(content.to_string());
@@ -57,6 +64,15 @@ pub fn insert(content: &str, marker: &str, fragment: &str) -> Result<String> {
         out.push('\n');
     }
     Ok(out)
+}
+
+/// Where a missing marker line belongs, for the message that asks for it back. Projects made
+/// before a marker existed lack it, so their users need to know where to put it.
+fn where_it_goes(marker: &str) -> &'static str {
+    match marker {
+        MANAGER_ENV => "as the last line of the manager container's `env:` list",
+        _ => "where new code should go",
+    }
 }
 
 /// Returns `content` without the lines `insert` added for `fragment` (each line once, matched
