@@ -218,8 +218,32 @@ if grep -q '^  scope: Namespaced$' "$variants/cluster-operator/crds.yaml"; then
   exit 1
 fi
 
+step "Kubebuilder's reference projects: every command of its generate.sh pasted unchanged; one built and tested"
+# project-v4 (webhooks on Pod, Deployment and cert-manager's Issuer, conversion without --spoke,
+# --plural), project-v4-multigroup (the same kind in two groups) and project-v4-with-plugins
+# (deploy-image, grafana). The last is built, linted and tested like the variants above.
+for project in project-v4 project-v4-multigroup project-v4-with-plugins; do
+  scripts/kubebuilder-reference.sh "$cli" "$project" "$variants/$project" >/dev/null
+done
+cp examples/tutorial/Cargo.lock "$variants/project-v4-with-plugins/"
+(
+  cd "$variants/project-v4-with-plugins"
+  cargo fmt --check
+  cargo clippy --quiet --all-targets -- -D warnings
+  cargo test --quiet
+  make --no-print-directory manifests >/dev/null
+  kubectl kustomize config/default >/dev/null
+)
+# project-v4's webhooks on kinds it does not own, each called by a real API server.
+cp examples/tutorial/Cargo.lock "$variants/project-v4/"
+(
+  cd "$variants/project-v4"
+  cargo clippy --quiet --all-targets -- -D warnings
+  cargo test --quiet --test pod_v1_webhook --test deployment_v1_webhook --test issuer_v1_webhook
+)
+
 step "install: make build-installer, dist/install.yaml and the Helm chart on a real API server (server-side dry-run)"
-scripts/check-install.sh examples/tutorial examples/friends "$variants/team-operator" "$variants/cluster-operator" "$variants/fleet-operator"
+scripts/check-install.sh examples/tutorial examples/friends examples/cronjob "$variants/team-operator" "$variants/cluster-operator" "$variants/fleet-operator"
 # `make build-installer` ran `make manifests` again: the committed manifests and chart must be
 # what the Rust code generates, and what it writes to dist/ must stay out of git.
 if ! git diff --exit-code --stat -- examples || [ -n "$(git status --porcelain -- examples)" ]; then
