@@ -161,6 +161,9 @@ pub struct ResourceNames {
     pub type_file: String,
     /// How the editor and viewer roles' files start: `foo`, or `tutorial_foo` with several groups.
     pub role_prefix: String,
+    /// How the editor and viewer roles' names start: `foo`, or `tutorial-foo` with several
+    /// groups, so that the same kind in two groups gets two roles (Kubebuilder's names).
+    pub role_name_prefix: String,
     /// `tutorial.my.domain_foos.yaml`, as written under `config/crd/bases`.
     pub crd_file_name: String,
     /// Where the CRD of an external kind is kept: `config/crd/external/certificates.cert-manager.io.yaml`.
@@ -214,10 +217,13 @@ impl ResourceNames {
                 format!("src/api/{}/{kind_snake}.rs", api_module.replace("::", "/")),
             ),
         };
-        let role_prefix = if project.multigroup {
-            format!("{group_module}_{kind_snake}")
+        let (role_prefix, role_name_prefix) = if project.multigroup {
+            (
+                format!("{group_module}_{kind_snake}"),
+                format!("{}-{}", resource.group, resource.kind.to_ascii_lowercase()),
+            )
         } else {
-            kind_snake.clone()
+            (kind_snake.clone(), resource.kind.to_ascii_lowercase())
         };
         ResourceNames {
             kind_lower: resource.kind.to_ascii_lowercase(),
@@ -248,6 +254,7 @@ impl ResourceNames {
             type_module_in_tests,
             type_file,
             role_prefix,
+            role_name_prefix,
             kind_snake,
             api_group,
             group_module,

@@ -187,7 +187,11 @@ fn plan_multigroup(project: &Project, dir: &Path) -> Result<(Plan, Project, Unto
             let content = if from.ends_with(".rs") {
                 rename_modules(&content, &renames)
             } else {
-                content
+                rename_roles(
+                    content,
+                    &ResourceNames::new(resource, project),
+                    &ResourceNames::new(resource, &updated),
+                )
             };
             plan.remove_file(&from)?;
             plan.add_file(&to, content, IfExists::Error)?;
@@ -251,6 +255,19 @@ fn module_renames(project: &Project, updated: &Project) -> Vec<(String, String)>
     renames.sort();
     renames.dedup();
     renames
+}
+
+/// A kind's editor and viewer roles take its group into their names in the layout by group
+/// (`tutorial-foo-editor-role`), so that the same kind in two groups gets two roles.
+fn rename_roles(yaml: String, before: &ResourceNames, after: &ResourceNames) -> String {
+    ["editor-role", "viewer-role"]
+        .into_iter()
+        .fold(yaml, |yaml, role| {
+            yaml.replace(
+                &format!("\n  name: {}-{role}\n", before.role_name_prefix),
+                &format!("\n  name: {}-{role}\n", after.role_name_prefix),
+            )
+        })
 }
 
 /// `code` with each module path renamed where it is a whole path segment (`api::v1` but not
