@@ -234,6 +234,13 @@ cp examples/tutorial/Cargo.lock "$variants/project-v4-with-plugins/"
   make --no-print-directory manifests >/dev/null
   kubectl kustomize config/default >/dev/null
 )
+# The layout by group's manifests render: the same kind in two groups gets two sets of roles.
+cp examples/tutorial/Cargo.lock "$variants/project-v4-multigroup/"
+(
+  cd "$variants/project-v4-multigroup"
+  make --no-print-directory manifests >/dev/null
+  kubectl kustomize config/default >/dev/null
+)
 # project-v4's webhooks on kinds it does not own, each called by a real API server.
 cp examples/tutorial/Cargo.lock "$variants/project-v4/"
 (
