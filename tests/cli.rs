@@ -2208,3 +2208,30 @@ fn a_project_from_before_deploy_image_is_told_where_the_marker_goes() {
         "cannot add to `config/manager/manager.yaml`: marker line `# +operator:scaffold:manager-env` is missing; put it back as the last line of the manager container's `env:` list",
     );
 }
+
+#[test]
+fn a_new_version_of_a_skeleton_kind_starts_from_the_skeleton() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    cargo_operator(&dir)
+        .args(words(
+            "create api --group tutorial --version v1 --kind Bar --skeleton",
+        ))
+        .assert()
+        .success();
+    cargo_operator(&dir)
+        .args(words(
+            "create api --group tutorial --version v2 --kind Bar --controller=false",
+        ))
+        .assert()
+        .success();
+    let v2 = fs::read_to_string(dir.join("src/api/v2/bar.rs")).unwrap();
+    assert!(v2.contains("pub conditions: Vec<Condition>"), "{v2}");
+    assert!(!v2.contains("friend"), "{v2}");
+    let project = fs::read_to_string(dir.join("PROJECT.toml")).unwrap();
+    assert_eq!(
+        project.matches("example = \"skeleton\"").count(),
+        2,
+        "{project}"
+    );
+}

@@ -204,6 +204,14 @@ pub fn resolve(args: CreateApiArgs, project: &Project, dir: &Path) -> Result<Req
         name => name,
     };
 
+    // Another version of a kind that is not the Pod-friend example (a skeleton, or a
+    // deploy-image kind) starts from the skeleton's type, not from a Foo's `spec.name`.
+    let beside_a_skeleton = project.owned().any(|r| {
+        r.group == group
+            && r.kind == kind
+            && r.version != version
+            && r.example != Example::PodFriend
+    });
     let resource = Resource {
         group,
         version,
@@ -213,7 +221,7 @@ pub fn resolve(args: CreateApiArgs, project: &Project, dir: &Path) -> Result<Req
         controller: with_controller && controller_name.is_none(),
         example: match deploy_image {
             Some(options) => Example::DeployImage(options),
-            None if args.skeleton => Example::Skeleton,
+            None if args.skeleton || beside_a_skeleton => Example::Skeleton,
             None => Example::PodFriend,
         },
         source: Source::Project,
