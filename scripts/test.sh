@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> %s (%d s in)\n' "$*" "$SECONDS"; }
 
 # A one-off build gains nothing from incremental caches or full debug info, and both cost disk
 # and link time across the dozen test binaries built here.
