@@ -382,31 +382,40 @@ fn resolve_deploy_image(args: &CreateApiArgs) -> Result<Option<DeployImage>> {
             "`--image` makes a new namespaced kind and the controller that deploys the image, which rules out {conflict}; drop one of the two"
         );
     }
-    validate::image_reference(image).map_err(|err| anyhow::anyhow!("`--image`: {err}"))?;
-    let command = match &flags.image_container_command {
-        Some(command) => validate::container_command(command)
-            .map_err(|err| anyhow::anyhow!("`--image-container-command`: {err}"))?,
-        None => Vec::new(),
-    };
-    let container_port = match &flags.image_container_port {
-        Some(port) => Some(
-            validate::container_port(port)
-                .map_err(|err| anyhow::anyhow!("`--image-container-port`: {err}"))?,
-        ),
-        None => None,
-    };
-    let run_as_user = match &flags.run_as_user {
-        Some(uid) => Some(
-            validate::run_as_user(uid).map_err(|err| anyhow::anyhow!("`--run-as-user`: {err}"))?,
-        ),
-        None => None,
-    };
+    checked("--image", Some(image), validate::image_reference)?;
+    let command = checked(
+        "--image-container-command",
+        flags.image_container_command.as_deref(),
+        validate::container_command,
+    )?
+    .unwrap_or_default();
+    let container_port = checked(
+        "--image-container-port",
+        flags.image_container_port.as_deref(),
+        validate::container_port,
+    )?;
+    let run_as_user = checked(
+        "--run-as-user",
+        flags.run_as_user.as_deref(),
+        validate::run_as_user,
+    )?;
     Ok(Some(DeployImage {
         image: image.clone(),
         command,
         container_port,
         run_as_user,
     }))
+}
+
+/// `value`, when given, checked by `check`; a refusal names `flag`.
+fn checked<T>(
+    flag: &str,
+    value: Option<&str>,
+    check: impl Fn(&str) -> Result<T>,
+) -> Result<Option<T>> {
+    value
+        .map(|value| check(value).map_err(|err| anyhow::anyhow!("`{flag}`: {err}")))
+        .transpose()
 }
 
 /// Adds `name` to the kind's named controllers (once).
@@ -504,20 +513,7 @@ fn resolve_core(
     core: &core_kinds::CoreKind,
     controller_name: Option<ControllerName>,
 ) -> Result<Request> {
-    let fresh = Resource {
-        group: parse(core.group)?,
-        version: parse(core.version)?,
-        kind: parse(core.kind)?,
-        plural: parse(core.plural)?,
-        namespaced: core.namespaced,
-        controller: controller_name.is_none(),
-        example: Example::Skeleton,
-        source: Source::Core,
-        own_controller_name: None,
-        named_controllers: Vec::new(),
-        files: Default::default(),
-        webhooks: Default::default(),
-    };
+    let fresh = core_resource(core, controller_name.is_none())?;
     let gvk = fresh.gvk();
     // Said, not asked: Kubebuilder users may expect a new type (its book makes a CronJob).
     if args.resource.is_none() {
@@ -599,20 +595,7 @@ fn resolve_external(
         .iter()
         .find(|r| r.is(&crd.group, &version, &kind))
         .cloned();
-    let fresh = Resource {
-        group: parse(&crd.group)?,
-        version: parse(&version)?,
-        kind,
-        plural: parse(&crd.plural)?,
-        namespaced: crd.namespaced,
-        controller: controller_name.is_none(),
-        example: Example::Skeleton,
-        source: Source::External,
-        own_controller_name: None,
-        named_controllers: Vec::new(),
-        files: Default::default(),
-        webhooks: Default::default(),
-    };
+    let fresh = external_resource(&crd, &version, controller_name.is_none())?;
     // A kind added for its webhooks alone (`create webhook --external-api-crd`) takes its
     // first controller without `--force`.
     if let Some(existing) = &existing
@@ -632,6 +615,70 @@ fn resolve_external(
         controller_name,
         Some((crd, text)),
         args.force,
+    )
+}
+
+/// The `PROJECT.toml` entry of a built-in kind new to the project, with its controller or not.
+pub(super) fn core_resource(core: &core_kinds::CoreKind, controller: bool) -> Result<Resource> {
+    unowned_resource(
+        Source::Core,
+        [core.group, core.version, core.kind, core.plural],
+        core.namespaced,
+        controller,
+    )
+}
+
+/// The `PROJECT.toml` entry of `version` of an external kind new to the project, from its CRD.
+pub(super) fn external_resource(
+    crd: &ExternalCrd,
+    version: &str,
+    controller: bool,
+) -> Result<Resource> {
+    unowned_resource(
+        Source::External,
+        [&crd.group, version, &crd.kind, &crd.plural],
+        crd.namespaced,
+        controller,
+    )
+}
+
+/// A kind another owner serves: its group, version, kind and plural as given, checked.
+fn unowned_resource(
+    source: Source,
+    [group, version, kind, plural]: [&str; 4],
+    namespaced: bool,
+    controller: bool,
+) -> Result<Resource> {
+    Ok(Resource {
+        group: parse(group)?,
+        version: parse(version)?,
+        kind: parse(kind)?,
+        plural: parse(plural)?,
+        namespaced,
+        controller,
+        example: Example::Skeleton,
+        source,
+        own_controller_name: None,
+        named_controllers: Vec::new(),
+        files: Default::default(),
+        webhooks: Default::default(),
+    })
+}
+
+/// Adds an external kind's CRD copy and its Rust types (from the CRD, for `names.version`).
+pub(super) fn add_external_kind_files(
+    plan: &mut Plan,
+    names: &ResourceNames,
+    crd: &ExternalCrd,
+    crd_text: &str,
+    rust_header: &str,
+    if_exists: IfExists,
+) -> Result<()> {
+    plan.add_file(&names.external_crd_file, crd_text.to_string(), if_exists)?;
+    plan.add_file(
+        &names.type_file,
+        crd.rust_types(&names.version, rust_header)?,
+        if_exists,
     )
 }
 
@@ -783,14 +830,12 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
             .iter()
             .any(|r| r.same_gvk(&request.resource));
         if !known || request.force {
-            plan.add_file(
-                &names.external_crd_file,
-                text.clone(),
-                policy(IfExists::Error),
-            )?;
-            plan.add_file(
-                &names.type_file,
-                crd.rust_types(&version, &context.project.rust_header)?,
+            add_external_kind_files(
+                &mut plan,
+                &names,
+                crd,
+                text,
+                &context.project.rust_header,
                 policy(IfExists::Error),
             )?;
         }

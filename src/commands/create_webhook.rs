@@ -14,13 +14,16 @@ use std::path::Path;
 use anyhow::{Result, bail};
 
 use super::TemplateContext;
-use super::create_api::{Insertion, external_group, insert_all, read_external_crd, record_hashes};
+use super::create_api::{
+    Insertion, add_external_kind_files, core_resource, external_group, external_resource,
+    insert_all, read_external_crd, record_hashes,
+};
 use crate::api_names::Version;
 use crate::cli::CreateWebhookArgs;
 use crate::external_crd::ExternalCrd;
 use crate::names::{ResourceNames, WebhookNames};
 use crate::plugins::PluginCommand;
-use crate::project::{Example, PROJECT_FILE, Project, Resource, Source};
+use crate::project::{PROJECT_FILE, Project, Resource, Source};
 use crate::scaffold::{IfExists, Plan, markers, rustfmt, templates};
 use crate::{core_kinds, ui};
 
@@ -298,20 +301,7 @@ fn find_kind(
             // Added before (by `create api --external-api-crd`): its copy of the CRD stays.
             return Ok((existing.clone(), None));
         }
-        let resource = Resource {
-            group: parse(&crd.group)?,
-            version: parse(&version)?,
-            kind: parse(&crd.kind)?,
-            plural: parse(&crd.plural)?,
-            namespaced: crd.namespaced,
-            controller: false,
-            example: Example::Skeleton,
-            source: Source::External,
-            named_controllers: Vec::new(),
-            own_controller_name: None,
-            files: Default::default(),
-            webhooks: Default::default(),
-        };
+        let resource = external_resource(&crd, &version, false)?;
         return Ok((resource, Some((crd, text))));
     }
     if let Some(existing) = existing {
@@ -320,21 +310,7 @@ fn find_kind(
     let gvk = format!("{group}/{}, Kind={}", args.version, args.kind);
     let owns_group = project.owned().any(|r| *r.group == *group);
     if !owns_group && let Some(core) = core_kinds::find(group, &args.version, &args.kind) {
-        let resource = Resource {
-            group: parse(core.group)?,
-            version: parse(core.version)?,
-            kind: parse(core.kind)?,
-            plural: parse(core.plural)?,
-            namespaced: core.namespaced,
-            controller: false,
-            example: Example::Skeleton,
-            source: Source::Core,
-            named_controllers: Vec::new(),
-            own_controller_name: None,
-            files: Default::default(),
-            webhooks: Default::default(),
-        };
-        return Ok((resource, None));
+        return Ok((core_resource(core, false)?, None));
     }
     if !owns_group && core_kinds::is_core_group(group) {
         bail!(
@@ -382,13 +358,6 @@ fn check_files_are_free(project: &Project, resource: &Resource) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// A flag's value as one of the validated name types, with the type's own message.
-fn parse<T: std::str::FromStr<Err = String>>(value: &str) -> Result<T> {
-    value
-        .parse()
-        .map_err(|message: String| anyhow::anyhow!(message))
 }
 
 /// The spoke versions of a conversion through `hub`, checked: versions of the same kind that
@@ -506,15 +475,12 @@ pub fn plan(
     if let Some((crd, text)) = &request.external {
         // An external kind new to the project: its CRD's copy and Rust types, as `create api
         // --external-api-crd` writes them.
-        let names = &webhook.resource;
-        plan.add_file(
-            &names.external_crd_file,
-            text.clone(),
-            policy(IfExists::Error),
-        )?;
-        plan.add_file(
-            &names.type_file,
-            crd.rust_types(&names.version, &context.project.rust_header)?,
+        add_external_kind_files(
+            &mut plan,
+            &webhook.resource,
+            crd,
+            text,
+            &context.project.rust_header,
             policy(IfExists::Error),
         )?;
     }
