@@ -11,7 +11,7 @@ use crate::external_crd::ExternalCrd;
 use crate::names::{
     ControllerNames, ResourceNames, WebhookNames, group_module, kind_module, plural_of,
 };
-use crate::plugins::{Plugin, PluginCommand};
+use crate::plugins::{Plugin, PluginCommand, Plugins};
 use crate::project::{DeployImage, Example, PROJECT_FILE, Project, Resource, Source};
 use crate::scaffold::{IfExists, Plan, hashes, markers, rustfmt, templates};
 use crate::{core_kinds, ui, validate};
@@ -61,7 +61,7 @@ pub fn run(args: CreateApiArgs, dir: &Path) -> Result<()> {
     ui::print_notes(&notes);
     let dry_run = args.write.dry_run;
     let project = Project::load(dir)?;
-    let request = resolve(args, &project, dir)?;
+    let request = resolve(args, &plugins, &project, dir)?;
     let (mut plan, mut updated) = plan(&project, &request, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
     record_hashes(&mut plan, &mut updated, &request.resource)?;
@@ -90,7 +90,12 @@ pub struct Request {
     pub force: bool,
 }
 
-pub fn resolve(args: CreateApiArgs, project: &Project, dir: &Path) -> Result<Request> {
+pub fn resolve(
+    args: CreateApiArgs,
+    plugins: &Plugins,
+    project: &Project,
+    dir: &Path,
+) -> Result<Request> {
     if let Some(path) = &args.external_api_path {
         bail!(
             "`--external-api-path {path}` names a Go package; cargo-operator generates Rust types from the CRD itself, so pass `--external-api-crd <the CRD's YAML file>`"
@@ -99,7 +104,7 @@ pub fn resolve(args: CreateApiArgs, project: &Project, dir: &Path) -> Result<Req
     let kind: Kind = parse(&args.kind)?;
     let controller_name: Option<ControllerName> =
         args.controller_name.as_deref().map(parse).transpose()?;
-    let deploy_image = resolve_deploy_image(&args)?;
+    let deploy_image = resolve_deploy_image(&args, plugins.contains(Plugin::DeployImage))?;
     if let Some(path) = args.external_api_crd.clone() {
         return resolve_external(args, project, dir, kind, &path, controller_name);
     }
@@ -341,14 +346,10 @@ fn kind_named_controller(resource: &Resource) -> Option<ControllerName> {
 }
 
 /// The deploy-image options of `create api --image …` (Kubebuilder's
-/// `--plugins=deploy-image/v1-alpha`), checked; `None` without `--image`.
-fn resolve_deploy_image(args: &CreateApiArgs) -> Result<Option<DeployImage>> {
+/// `--plugins=deploy-image/v1-alpha`, which `plugin_named` says was given), checked; `None`
+/// without `--image`.
+fn resolve_deploy_image(args: &CreateApiArgs, plugin_named: bool) -> Result<Option<DeployImage>> {
     let flags = &args.deploy_image;
-    let plugin_named = args
-        .kubebuilder
-        .plugins
-        .parse(PluginCommand::CreateApi)?
-        .contains(Plugin::DeployImage);
     let Some(image) = &flags.image else {
         if plugin_named {
             bail!(
@@ -877,12 +878,7 @@ pub fn remove_deploy_image_insertions(
         return Ok(());
     }
     let context = TemplateContext::new(project, Some(resource));
-    for insertion in DEPLOY_IMAGE_INSERTIONS {
-        let file = templates::render_fragment(insertion.file, &context)?;
-        let fragment = templates::render_fragment(insertion.fragment, &context)?;
-        plan.remove_insertion(&file, &fragment)?;
-    }
-    Ok(())
+    remove_all(plan, DEPLOY_IMAGE_INSERTIONS, &context)
 }
 
 /// The JSON of a valid object of a kind the project owns, for its generated tests.
@@ -1047,6 +1043,20 @@ pub fn insert_all(
         let file = templates::render_fragment(insertion.file, context)?;
         let fragment = templates::render_fragment(insertion.fragment, context)?;
         plan.insert_at_marker(&file, insertion.marker, &fragment)?;
+    }
+    Ok(())
+}
+
+/// Takes out what `insert_all` added with the same `insertions` and `context`.
+pub fn remove_all(
+    plan: &mut Plan,
+    insertions: &[Insertion],
+    context: &TemplateContext,
+) -> Result<()> {
+    for insertion in insertions {
+        let file = templates::render_fragment(insertion.file, context)?;
+        let fragment = templates::render_fragment(insertion.fragment, context)?;
+        plan.remove_insertion(&file, &fragment)?;
     }
     Ok(())
 }
