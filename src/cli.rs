@@ -5,8 +5,8 @@
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 
+use crate::model::project::License;
 use crate::plugins::{PluginCommand, Plugins};
-use crate::project::License;
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo", bin_name = "cargo", styles = clap::builder::Styles::plain())]

@@ -3,17 +3,13 @@
 //! `main.rs` only parses the command line; [`run`] dispatches to one module per command in
 //! [`commands`], which plan files with [`scaffold`] and record what they did in [`project`].
 
-pub mod api_names;
 pub mod cli;
 pub mod commands;
-pub mod core_kinds;
-pub mod external_crd;
-pub mod names;
+pub mod model;
 pub mod plugins;
-pub mod project;
 pub mod scaffold;
 pub mod ui;
-pub mod validate;
+pub mod values;
 pub mod vendor;
 
 use anyhow::{Context as _, Result};

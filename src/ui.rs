@@ -7,6 +7,20 @@ use anyhow::{Context as _, Result};
 use crate::scaffold::rustfmt::Outcome;
 use crate::scaffold::{Change, Plan};
 
+/// How every command that writes ends: the diff and nothing written for `--dry-run`; else the
+/// plan applied, one line per file, and what to do next.
+pub fn finish(plan: &Plan, formatting: &Outcome, dry_run: bool, next_steps: &[&str]) -> Result<()> {
+    if dry_run {
+        print_dry_run(plan);
+        return Ok(());
+    }
+    plan.apply()?;
+    print_changes(plan);
+    print_formatting(formatting);
+    print_next_steps(next_steps);
+    Ok(())
+}
+
 /// Prints one line per file the plan touched, like `cargo new` and Kubebuilder do; a vendored
 /// crate is one line, since nobody reads its files one by one.
 pub fn print_changes(plan: &Plan) {

@@ -4,55 +4,20 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use super::TemplateContext;
-use crate::api_names::{ControllerName, Group, Kind, Plural, Version};
 use crate::cli::CreateApiArgs;
-use crate::external_crd::ExternalCrd;
-use crate::names::{
-    ControllerNames, ResourceNames, WebhookNames, group_module, kind_module, plural_of,
-};
+use crate::model::core_kinds;
+use crate::model::external_crd::{self, ExternalCrd};
+use crate::model::names::{ControllerNames, ResourceNames};
+use crate::model::project::{DeployImage, Example, PROJECT_FILE, Project, Resource, Source};
 use crate::plugins::{Plugin, PluginCommand, Plugins};
-use crate::project::{DeployImage, Example, PROJECT_FILE, Project, Resource, Source};
-use crate::scaffold::{IfExists, Plan, hashes, markers, rustfmt, templates};
-use crate::{core_kinds, ui, validate};
-
-/// A line added above a marker in a file `init` or an earlier `create api` wrote.
-pub struct Insertion {
-    /// The file's path, itself a template.
-    pub file: &'static str,
-    pub marker: &'static str,
-    /// A template rendered with the same context as the files.
-    pub fragment: &'static str,
-}
-
-/// What registers a new type's manifests in the kustomizations. Its module and CRD are listed
-/// by the registry files, which are rendered whole (see `registry`).
-pub const RESOURCE_INSERTIONS: &[Insertion] = &[
-    Insertion {
-        file: "config/crd/kustomization.yaml",
-        marker: markers::CRD_KUSTOMIZE,
-        fragment: "- bases/{{ resource.crd_file_name }}",
-    },
-    Insertion {
-        file: "config/rbac/kustomization.yaml",
-        marker: markers::RBAC_KUSTOMIZE,
-        fragment: "- {{ resource.role_prefix }}_editor_role.yaml\n- {{ resource.role_prefix }}_viewer_role.yaml",
-    },
-    Insertion {
-        file: "config/samples/Kustomization",
-        marker: markers::SAMPLES_KUSTOMIZE,
-        fragment: "- {{ resource.group }}_{{ resource.version }}_{{ resource.kind_snake }}.yaml",
-    },
-];
-
-/// What a kind made by `create api --image` adds to the manager's Deployment: the image its
-/// controller deploys, in `<KIND>_IMAGE` (the chart's manager template renders the same from
-/// `PROJECT.toml`).
-pub const DEPLOY_IMAGE_INSERTIONS: &[Insertion] = &[Insertion {
-    file: "config/manager/manager.yaml",
-    marker: markers::MANAGER_ENV,
-    fragment: "- name: {{ resource.deploy_image.image_env_var }}\n  value: \"{{ resource.deploy_image.image }}\"",
-}];
+use crate::scaffold::context::TemplateContext;
+use crate::scaffold::{
+    IfExists, Plan, chart, insertions, registry, resource_files, rustfmt, templates,
+};
+use crate::ui;
+use crate::values::rules;
+use crate::values::spelling::{group_module, kind_module, plural_of};
+use crate::values::{ControllerName, Group, Kind, Plural, Version, parse};
 
 pub fn run(args: CreateApiArgs, dir: &Path) -> Result<()> {
     let plugins = args.kubebuilder.plugins.parse(PluginCommand::CreateApi)?;
@@ -64,8 +29,8 @@ pub fn run(args: CreateApiArgs, dir: &Path) -> Result<()> {
     let request = resolve(args, &plugins, &project, dir)?;
     let (mut plan, mut updated) = plan(&project, &request, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
-    record_hashes(&mut plan, &mut updated, &request.resource)?;
-    super::finish(
+    resource_files::record_hashes(&mut plan, &mut updated, &request.resource)?;
+    ui::finish(
         &plan,
         &formatting,
         dry_run,
@@ -163,8 +128,8 @@ pub fn resolve(
         Some(plural) => plural,
         None => parse(&plural_of(&kind))?,
     };
-    validate::group(&group, &project.domain)?;
-    validate::kind_is_not_reserved(&kind)?;
+    rules::group(&group, &project.domain)?;
+    rules::kind_is_not_reserved(&kind)?;
 
     if !project.multigroup
         && let Some(project_group) = project.group()
@@ -175,9 +140,9 @@ pub fn resolve(
         );
     }
     if project.multigroup {
-        validate::group_module(&group)?;
+        rules::group_module(&group)?;
     }
-    if let Some(built_in) = shadowed_built_in(&plural) {
+    if let Some(built_in) = core_kinds::shadowed_built_in(&plural) {
         ui::warn(&format!(
             "plural `{plural}` is also the built-in resource `{built_in}`, so `kubectl get {plural}` lists the built-in one; name yours `{plural}.{group}.{}` in kubectl, or pass another `--plural`",
             project.domain
@@ -383,22 +348,22 @@ fn resolve_deploy_image(args: &CreateApiArgs, plugin_named: bool) -> Result<Opti
             "`--image` makes a new namespaced kind and the controller that deploys the image, which rules out {conflict}; drop one of the two"
         );
     }
-    checked("--image", Some(image), validate::image_reference)?;
+    checked("--image", Some(image), rules::image_reference)?;
     let command = checked(
         "--image-container-command",
         flags.image_container_command.as_deref(),
-        validate::container_command,
+        rules::container_command,
     )?
     .unwrap_or_default();
     let container_port = checked(
         "--image-container-port",
         flags.image_container_port.as_deref(),
-        validate::container_port,
+        rules::container_port,
     )?;
     let run_as_user = checked(
         "--run-as-user",
         flags.run_as_user.as_deref(),
-        validate::run_as_user,
+        rules::run_as_user,
     )?;
     Ok(Some(DeployImage {
         image: image.clone(),
@@ -514,7 +479,7 @@ fn resolve_core(
     core: &core_kinds::CoreKind,
     controller_name: Option<ControllerName>,
 ) -> Result<Request> {
-    let fresh = core_resource(core, controller_name.is_none())?;
+    let fresh = Resource::core(core, controller_name.is_none())?;
     let gvk = fresh.gvk();
     // Said, not asked: Kubebuilder users may expect a new type (its book makes a CronJob).
     if args.resource.is_none() {
@@ -564,8 +529,9 @@ fn resolve_external(
             "with `--external-api-crd` there is nothing to create but a controller; leave out `--controller=false`"
         );
     }
-    let group = external_group(args.group.as_deref(), args.external_api_domain.as_deref())?;
-    let (crd, text, version) = read_external_crd(
+    let group =
+        external_crd::external_group(args.group.as_deref(), args.external_api_domain.as_deref())?;
+    let (crd, text, version) = external_crd::read_external_crd(
         project,
         dir,
         path,
@@ -596,7 +562,7 @@ fn resolve_external(
         .iter()
         .find(|r| r.is(&crd.group, &version, &kind))
         .cloned();
-    let fresh = external_resource(&crd, &version, controller_name.is_none())?;
+    let fresh = Resource::external(&crd, &version, controller_name.is_none())?;
     // A kind added for its webhooks alone (`create webhook --external-api-crd`) takes its
     // first controller without `--force`.
     if let Some(existing) = &existing
@@ -617,137 +583,6 @@ fn resolve_external(
         Some((crd, text)),
         args.force,
     )
-}
-
-/// The `PROJECT.toml` entry of a built-in kind new to the project, with its controller or not.
-pub(super) fn core_resource(core: &core_kinds::CoreKind, controller: bool) -> Result<Resource> {
-    unowned_resource(
-        Source::Core,
-        [core.group, core.version, core.kind, core.plural],
-        core.namespaced,
-        controller,
-    )
-}
-
-/// The `PROJECT.toml` entry of `version` of an external kind new to the project, from its CRD.
-pub(super) fn external_resource(
-    crd: &ExternalCrd,
-    version: &str,
-    controller: bool,
-) -> Result<Resource> {
-    unowned_resource(
-        Source::External,
-        [&crd.group, version, &crd.kind, &crd.plural],
-        crd.namespaced,
-        controller,
-    )
-}
-
-/// A kind another owner serves: its group, version, kind and plural as given, checked.
-fn unowned_resource(
-    source: Source,
-    [group, version, kind, plural]: [&str; 4],
-    namespaced: bool,
-    controller: bool,
-) -> Result<Resource> {
-    Ok(Resource {
-        group: parse(group)?,
-        version: parse(version)?,
-        kind: parse(kind)?,
-        plural: parse(plural)?,
-        namespaced,
-        controller,
-        example: Example::Skeleton,
-        source,
-        own_controller_name: None,
-        named_controllers: Vec::new(),
-        files: Default::default(),
-        webhooks: Default::default(),
-    })
-}
-
-/// Adds an external kind's CRD copy and its Rust types (from the CRD, for `names.version`).
-pub(super) fn add_external_kind_files(
-    plan: &mut Plan,
-    names: &ResourceNames,
-    crd: &ExternalCrd,
-    crd_text: &str,
-    rust_header: &str,
-    if_exists: IfExists,
-) -> Result<()> {
-    plan.add_file(&names.external_crd_file, crd_text.to_string(), if_exists)?;
-    plan.add_file(
-        &names.type_file,
-        crd.rust_types(&names.version, rust_header)?,
-        if_exists,
-    )
-}
-
-/// The group an external kind's flags name: `--group`, completed by `--external-api-domain` as
-/// Kubebuilder does (`--group cert-manager --external-api-domain=io` is `cert-manager.io`).
-pub fn external_group(group: Option<&str>, domain: Option<&str>) -> Result<Option<String>> {
-    match (group, domain) {
-        (Some(group), Some(domain)) => {
-            let domain = domain.trim_start_matches('.');
-            Ok(Some(format!("{group}.{domain}")))
-        }
-        (None, Some(domain)) => bail!(
-            "`--external-api-domain={domain}` completes `--group`; pass `--group` too, such as `--group cert-manager --external-api-domain={domain}`"
-        ),
-        (group, None) => Ok(group.map(str::to_string)),
-    }
-}
-
-/// Reads and checks the CRD at `path` (relative to the project) against the flags: its kind,
-/// its group (when given, and not one of the project's own) and the version (its storage version when not given). Returns the
-/// CRD, its text and the version.
-pub fn read_external_crd(
-    project: &Project,
-    dir: &Path,
-    path: &Path,
-    kind: &str,
-    group: Option<&str>,
-    version: Option<&str>,
-) -> Result<(ExternalCrd, String, String)> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(dir.join(path)).map_err(|err| {
-        anyhow::anyhow!("cannot read `{shown}`: {err}; pass the path of the CRD's YAML file")
-    })?;
-    let crd = ExternalCrd::parse(&text, &shown)?;
-    if crd.kind != kind {
-        bail!(
-            "`{shown}` defines kind `{}`, not `{kind}`; pass `--kind {}`",
-            crd.kind,
-            crd.kind
-        );
-    }
-    if let Some(group) = group
-        && group != crd.group
-    {
-        bail!(
-            "`{shown}` is in group `{}`, not `{group}`; pass `--group {}` (or its first part with `--external-api-domain`), or leave it out",
-            crd.group,
-            crd.group
-        );
-    }
-    if crd.group.ends_with(&format!(".{}", project.domain))
-        && project
-            .owned()
-            .any(|r| format!("{}.{}", r.group, project.domain) == crd.group)
-    {
-        bail!(
-            "`{shown}` is a CRD of this project's own group `{}`; create its kinds with `cargo operator create api` without `--external-api-crd`",
-            crd.group
-        );
-    }
-    let version = version.map_or(crd.storage_version.clone(), str::to_string);
-    if !crd.versions.contains(&version) {
-        bail!(
-            "`{shown}` serves versions {}, not `{version}`; pass one of them to `--version`",
-            crd.versions.join(", ")
-        );
-    }
-    Ok((crd, text, version))
 }
 
 /// The request for a controller over a kind the project does not own: the kind's entry (the
@@ -809,17 +644,17 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
         for file in templates::render_set("resource", &context)? {
             plan.add_file(&file.path, file.content, policy(file.if_exists))?;
         }
-        insert_all(&mut plan, RESOURCE_INSERTIONS, &context)?;
+        insertions::insert_all(&mut plan, insertions::RESOURCE_INSERTIONS, &context)?;
         // Regenerated (`--force`): the image it deployed, if any, gives way to the new one.
         if let Some(before) = project
             .resources
             .iter()
             .find(|r| r.same_gvk(&request.resource))
         {
-            remove_deploy_image_insertions(&mut plan, project, before)?;
+            insertions::remove_deploy_image_insertions(&mut plan, project, before)?;
         }
         if request.resource.example.deploy_image().is_some() {
-            insert_all(&mut plan, DEPLOY_IMAGE_INSERTIONS, &context)?;
+            insertions::insert_all(&mut plan, insertions::DEPLOY_IMAGE_INSERTIONS, &context)?;
         }
     }
     if let Some((crd, text)) = &request.external {
@@ -831,7 +666,7 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
             .iter()
             .any(|r| r.same_gvk(&request.resource));
         if !known || request.force {
-            add_external_kind_files(
+            resource_files::add_external_kind_files(
                 &mut plan,
                 &names,
                 crd,
@@ -840,15 +675,20 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
                 policy(IfExists::Error),
             )?;
         }
-        context.sample = Some(pretty(&crd.sample(&version, &sample_name)?)?);
+        context.sample = Some(resource_files::sample_json(
+            &crd.sample(&version, &sample_name)?,
+        )?);
     }
     if request.resource.source == Source::Core
         && let Some(core) = core_kinds::find(&names.group, &names.version, &names.kind)
     {
-        context.sample = Some(pretty(&core.sample(&sample_name))?);
+        context.sample = Some(resource_files::sample_json(&core.sample(&sample_name))?);
     }
     if request.resource.source == Source::Project {
-        context.sample = Some(owned_sample(&names, &request.resource.example)?);
+        context.sample = Some(resource_files::owned_sample(
+            &names,
+            &request.resource.example,
+        )?);
     }
     if let Some(name) = &request.controller {
         let controller = controller_of(&request.resource, &updated, name)
@@ -858,207 +698,13 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
             plan.add_file(&file.path, file.content, policy(file.if_exists))?;
         }
     }
-    super::plan_project_files(&mut plan, Some(project), &updated, request.force)?;
+    registry::plan_project_files(&mut plan, Some(project), &updated, request.force)?;
     if updated.helm {
         // The chart's manager sets the image of each kind made with `--image`.
-        super::edit::plan_chart(&mut plan, Some(project), &updated, request.force)?;
+        chart::plan_chart(&mut plan, Some(project), &updated, request.force)?;
     }
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     Ok((plan, updated))
-}
-
-/// Takes out what `DEPLOY_IMAGE_INSERTIONS` added for `resource` (as `project` records it),
-/// if it was made with `--image`.
-pub fn remove_deploy_image_insertions(
-    plan: &mut Plan,
-    project: &Project,
-    resource: &Resource,
-) -> Result<()> {
-    if resource.example.deploy_image().is_none() {
-        return Ok(());
-    }
-    let context = TemplateContext::new(project, Some(resource));
-    remove_all(plan, DEPLOY_IMAGE_INSERTIONS, &context)
-}
-
-/// The JSON of a valid object of a kind the project owns, for its generated tests.
-pub fn owned_sample(names: &ResourceNames, example: &Example) -> Result<String> {
-    // What the type template's spec needs: the Pod-friend example names its friend, a kind
-    // made with `--image` has a size (and the port given).
-    let spec = match example {
-        Example::PodFriend => serde_json::json!({ "name": "jack" }),
-        Example::Skeleton => serde_json::json!({}),
-        Example::DeployImage(options) => match options.container_port {
-            Some(port) => serde_json::json!({ "size": 1, "containerPort": port }),
-            None => serde_json::json!({ "size": 1 }),
-        },
-    };
-    pretty(&serde_json::json!({
-        "apiVersion": names.api_version,
-        "kind": names.kind,
-        "metadata": { "name": format!("{}-01", names.kind_lower) },
-        "spec": spec,
-    }))
-}
-
-/// JSON for a template to put inside `json!(…)`.
-fn pretty(value: &serde_json::Value) -> Result<String> {
-    Ok(serde_json::to_string_pretty(value)?)
-}
-
-/// Records in `PROJECT.toml` the hash of each file planned for this API, as it will be written
-/// (after rustfmt), so `delete api` can tell an untouched file from an edited one.
-pub fn record_hashes(plan: &mut Plan, updated: &mut Project, resource: &Resource) -> Result<()> {
-    let owned_paths = files_of(updated, resource);
-    let slot = updated
-        .resources
-        .iter_mut()
-        .find(|r| r.same_gvk(resource))
-        .expect("the API is in the project file");
-    for path in owned_paths {
-        if let Some(content) = plan.current(&path)? {
-            slot.files.insert(path, hashes::of(&content));
-        }
-    }
-    plan.replace_content(PROJECT_FILE, updated.to_toml());
-    Ok(())
-}
-
-/// Every whole file that belongs to `resource` alone: its type, roles, sample, CRD copy, each
-/// controller with its test, and its webhooks with theirs.
-pub fn files_of(project: &Project, resource: &Resource) -> Vec<String> {
-    let names = ResourceNames::new(resource, project);
-    let mut paths = Vec::new();
-    if names.owned {
-        paths.push(names.type_file.clone());
-        paths.push(format!(
-            "config/rbac/{}_editor_role.yaml",
-            names.role_prefix
-        ));
-        paths.push(format!(
-            "config/rbac/{}_viewer_role.yaml",
-            names.role_prefix
-        ));
-        paths.push(names.sample_file.clone());
-    }
-    if names.external {
-        paths.push(names.type_file.clone());
-        paths.push(names.external_crd_file.clone());
-    }
-    for controller in ControllerNames::of(resource, project) {
-        paths.push(controller.file);
-        paths.push(controller.test_file);
-    }
-    if let Some(webhooks) = WebhookNames::of(resource, project) {
-        paths.extend(webhooks.files());
-    }
-    paths
-}
-
-/// A flag's value as one of the validated name types, with the type's own message.
-fn parse<T: std::str::FromStr<Err = String>>(value: &str) -> Result<T> {
-    value
-        .parse()
-        .map_err(|message: String| anyhow::anyhow!(message))
-}
-
-/// Resources every cluster serves, with the short names kubectl also resolves: a custom
-/// resource with one of these plurals is hidden behind the built-in in `kubectl get <plural>`.
-const BUILT_IN_RESOURCES: &[(&str, &[&str])] = &[
-    ("apiservices", &[]),
-    ("bindings", &[]),
-    ("certificatesigningrequests", &["csr"]),
-    ("clusterrolebindings", &[]),
-    ("clusterroles", &[]),
-    ("componentstatuses", &["cs"]),
-    ("configmaps", &["cm"]),
-    ("controllerrevisions", &[]),
-    ("cronjobs", &["cj"]),
-    ("csidrivers", &[]),
-    ("csinodes", &[]),
-    ("csistoragecapacities", &[]),
-    ("customresourcedefinitions", &["crd", "crds"]),
-    ("daemonsets", &["ds"]),
-    ("deployments", &["deploy"]),
-    ("endpoints", &["ep"]),
-    ("endpointslices", &[]),
-    ("events", &["ev"]),
-    ("flowschemas", &[]),
-    ("horizontalpodautoscalers", &["hpa"]),
-    ("ingressclasses", &[]),
-    ("ingresses", &["ing"]),
-    ("ipaddresses", &["ip"]),
-    ("jobs", &[]),
-    ("leases", &[]),
-    ("limitranges", &["limits"]),
-    ("mutatingadmissionpolicies", &[]),
-    ("mutatingadmissionpolicybindings", &[]),
-    ("mutatingwebhookconfigurations", &[]),
-    ("namespaces", &["ns"]),
-    ("networkpolicies", &["netpol"]),
-    ("nodes", &["no"]),
-    ("persistentvolumeclaims", &["pvc"]),
-    ("persistentvolumes", &["pv"]),
-    ("poddisruptionbudgets", &["pdb"]),
-    ("pods", &["po"]),
-    ("podtemplates", &[]),
-    ("priorityclasses", &["pc"]),
-    ("prioritylevelconfigurations", &[]),
-    ("replicasets", &["rs"]),
-    ("replicationcontrollers", &["rc"]),
-    ("resourceclaims", &[]),
-    ("resourceclaimtemplates", &[]),
-    ("resourcequotas", &["quota"]),
-    ("resourceslices", &[]),
-    ("rolebindings", &[]),
-    ("roles", &[]),
-    ("runtimeclasses", &[]),
-    ("secrets", &[]),
-    ("serviceaccounts", &["sa"]),
-    ("servicecidrs", &[]),
-    ("services", &["svc"]),
-    ("statefulsets", &["sts"]),
-    ("storageclasses", &["sc"]),
-    ("validatingadmissionpolicies", &[]),
-    ("validatingadmissionpolicybindings", &[]),
-    ("validatingwebhookconfigurations", &[]),
-    ("volumeattachments", &[]),
-    ("volumeattributesclasses", &["vac"]),
-];
-
-/// The built-in resource that `plural` would be taken for by kubectl, if any.
-fn shadowed_built_in(plural: &str) -> Option<&'static str> {
-    BUILT_IN_RESOURCES
-        .iter()
-        .find(|(name, short)| *name == plural || short.contains(&plural))
-        .map(|(name, _)| *name)
-}
-
-pub fn insert_all(
-    plan: &mut Plan,
-    insertions: &[Insertion],
-    context: &TemplateContext,
-) -> Result<()> {
-    for insertion in insertions {
-        let file = templates::render_fragment(insertion.file, context)?;
-        let fragment = templates::render_fragment(insertion.fragment, context)?;
-        plan.insert_at_marker(&file, insertion.marker, &fragment)?;
-    }
-    Ok(())
-}
-
-/// Takes out what `insert_all` added with the same `insertions` and `context`.
-pub fn remove_all(
-    plan: &mut Plan,
-    insertions: &[Insertion],
-    context: &TemplateContext,
-) -> Result<()> {
-    for insertion in insertions {
-        let file = templates::render_fragment(insertion.file, context)?;
-        let fragment = templates::render_fragment(insertion.fragment, context)?;
-        plan.remove_insertion(&file, &fragment)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -1067,9 +713,9 @@ mod tests {
 
     #[test]
     fn plurals_and_short_names_of_built_ins_are_found() {
-        assert_eq!(shadowed_built_in("services"), Some("services"));
-        assert_eq!(shadowed_built_in("svc"), Some("services"));
-        assert_eq!(shadowed_built_in("jobs"), Some("jobs"));
-        assert_eq!(shadowed_built_in("foos"), None);
+        assert_eq!(core_kinds::shadowed_built_in("services"), Some("services"));
+        assert_eq!(core_kinds::shadowed_built_in("svc"), Some("services"));
+        assert_eq!(core_kinds::shadowed_built_in("jobs"), Some("jobs"));
+        assert_eq!(core_kinds::shadowed_built_in("foos"), None);
     }
 }

@@ -13,117 +13,18 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use super::TemplateContext;
-use super::create_api::{
-    Insertion, add_external_kind_files, core_resource, external_group, external_resource,
-    insert_all, read_external_crd, record_hashes,
-};
-use crate::api_names::Version;
 use crate::cli::CreateWebhookArgs;
-use crate::external_crd::ExternalCrd;
-use crate::names::{ResourceNames, WebhookNames};
+use crate::model::core_kinds;
+use crate::model::external_crd::{self, ExternalCrd};
+use crate::model::names::{ResourceNames, WebhookNames};
+use crate::model::project::{PROJECT_FILE, Project, Resource, Source};
 use crate::plugins::PluginCommand;
-use crate::project::{PROJECT_FILE, Project, Resource, Source};
-use crate::scaffold::{IfExists, Plan, markers, rustfmt, templates};
-use crate::{core_kinds, ui};
-
-/// What registers the webhooks' deploy config in the kustomizations, the first time.
-pub const WEBHOOK_INSERTIONS: &[Insertion] = &[
-    Insertion {
-        file: "config/default/kustomization.yaml",
-        marker: markers::DEFAULT_RESOURCES,
-        fragment: "- ../webhook\n- ../certmanager",
-    },
-    Insertion {
-        file: "config/default/kustomization.yaml",
-        marker: markers::CA_INJECTION,
-        fragment: SERVICE_INTO_CERTIFICATE,
-    },
-    Insertion {
-        file: "config/default/kustomization.yaml",
-        marker: markers::DEFAULT_PATCHES,
-        fragment: "# Serves the webhooks on :9443 with the certificate cert-manager makes.\n- path: manager_webhook_patch.yaml\n  target:\n    kind: Deployment",
-    },
-    Insertion {
-        file: "config/network-policy/kustomization.yaml",
-        marker: markers::NETWORK_POLICY,
-        fragment: "- allow-webhook-traffic.yaml",
-    },
-];
-
-/// What an admission webhook adds: its configurations (written by `make manifests`) and their
-/// CA injection.
-pub const ADMISSION_INSERTIONS: &[Insertion] = &[
-    Insertion {
-        file: "config/webhook/kustomization.yaml",
-        marker: markers::WEBHOOK_MANIFESTS,
-        fragment: "- manifests.yaml",
-    },
-    Insertion {
-        file: "config/default/kustomization.yaml",
-        marker: markers::CA_INJECTION,
-        fragment: ADMISSION_CA_INJECTION,
-    },
-];
-
-/// What a conversion adds: the CA injection into the kind's CRD.
-pub const CONVERSION_INSERTIONS: &[Insertion] = &[Insertion {
-    file: "config/default/kustomization.yaml",
-    marker: markers::CA_INJECTION,
-    fragment: CONVERSION_CA_INJECTION,
-}];
-
-/// The Service's name and namespace into the Certificate's DNS names
-/// (`<service>.<namespace>.svc` and `….svc.cluster.local`), after kustomize prefixed them.
-const SERVICE_INTO_CERTIFICATE: &str = "\
-- source: {kind: Service, version: v1, name: webhook-service, fieldPath: .metadata.name}
-  targets:
-  - select: {kind: Certificate, group: cert-manager.io, version: v1, name: serving-cert}
-    fieldPaths: [.spec.dnsNames.0, .spec.dnsNames.1]
-    options: {delimiter: '.', index: 0, create: true}
-- source: {kind: Service, version: v1, name: webhook-service, fieldPath: .metadata.namespace}
-  targets:
-  - select: {kind: Certificate, group: cert-manager.io, version: v1, name: serving-cert}
-    fieldPaths: [.spec.dnsNames.0, .spec.dnsNames.1]
-    options: {delimiter: '.', index: 1, create: true}";
-
-/// `cert-manager.io/inject-ca-from: <namespace>/<certificate>` on both webhook configurations.
-const ADMISSION_CA_INJECTION: &str = "\
-- source: {kind: Certificate, group: cert-manager.io, version: v1, name: serving-cert, fieldPath: .metadata.namespace}
-  targets:
-  - select: {kind: MutatingWebhookConfiguration}
-    fieldPaths:
-    - .metadata.annotations.[cert-manager.io/inject-ca-from]
-    options: {delimiter: '/', index: 0, create: true}
-  - select: {kind: ValidatingWebhookConfiguration}
-    fieldPaths:
-    - .metadata.annotations.[cert-manager.io/inject-ca-from]
-    options: {delimiter: '/', index: 0, create: true}
-- source: {kind: Certificate, group: cert-manager.io, version: v1, name: serving-cert, fieldPath: .metadata.name}
-  targets:
-  - select: {kind: MutatingWebhookConfiguration}
-    fieldPaths:
-    - .metadata.annotations.[cert-manager.io/inject-ca-from]
-    options: {delimiter: '/', index: 1, create: true}
-  - select: {kind: ValidatingWebhookConfiguration}
-    fieldPaths:
-    - .metadata.annotations.[cert-manager.io/inject-ca-from]
-    options: {delimiter: '/', index: 1, create: true}";
-
-/// The same annotation on the CRD of a kind with a conversion webhook.
-const CONVERSION_CA_INJECTION: &str = "\
-- source: {kind: Certificate, group: cert-manager.io, version: v1, name: serving-cert, fieldPath: .metadata.namespace}
-  targets:
-  - select: {kind: CustomResourceDefinition, name: {{ resource.plural }}.{{ resource.api_group }}}
-    fieldPaths:
-    - .metadata.annotations.[cert-manager.io/inject-ca-from]
-    options: {delimiter: '/', index: 0, create: true}
-- source: {kind: Certificate, group: cert-manager.io, version: v1, name: serving-cert, fieldPath: .metadata.name}
-  targets:
-  - select: {kind: CustomResourceDefinition, name: {{ resource.plural }}.{{ resource.api_group }}}
-    fieldPaths:
-    - .metadata.annotations.[cert-manager.io/inject-ca-from]
-    options: {delimiter: '/', index: 1, create: true}";
+use crate::scaffold::context::TemplateContext;
+use crate::scaffold::{
+    IfExists, Plan, chart, insertions, registry, resource_files, rustfmt, templates,
+};
+use crate::ui;
+use crate::values::Version;
 
 pub fn run(args: CreateWebhookArgs, dir: &Path) -> Result<()> {
     let mut notes = args
@@ -139,13 +40,13 @@ pub fn run(args: CreateWebhookArgs, dir: &Path) -> Result<()> {
     let request = resolve(&args, &project, dir)?;
     let (mut plan, mut updated) = plan(&project, &request, force, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
-    record_hashes(&mut plan, &mut updated, &request.resource)?;
+    resource_files::record_hashes(&mut plan, &mut updated, &request.resource)?;
     let note = if updated.helm {
-        super::edit::missing_values_note(&plan, &updated)?
+        chart::missing_values_note(&plan, &updated)?
     } else {
         None
     };
-    super::finish(
+    ui::finish(
         &plan,
         &formatting,
         dry_run,
@@ -177,8 +78,9 @@ pub fn resolve(args: &CreateWebhookArgs, project: &Project, dir: &Path) -> Resul
             "`--external-api-path {path}` names a Go package; cargo-operator generates Rust types from the CRD itself, so pass `--external-api-crd <the CRD's YAML file>`"
         );
     }
-    let group = external_group(Some(&args.group), args.external_api_domain.as_deref())?
-        .unwrap_or_else(|| args.group.clone());
+    let group =
+        external_crd::external_group(Some(&args.group), args.external_api_domain.as_deref())?
+            .unwrap_or_else(|| args.group.clone());
     let (resource, external) = find_kind(args, project, dir, &group)?;
     if args.conversion && !resource.source.is_project() {
         bail!(
@@ -289,7 +191,7 @@ fn find_kind(
         .iter()
         .find(|r| r.is(group, &args.version, &args.kind));
     if let Some(path) = &args.external_api_crd {
-        let (crd, text, version) = read_external_crd(
+        let (crd, text, version) = external_crd::read_external_crd(
             project,
             dir,
             path,
@@ -301,7 +203,7 @@ fn find_kind(
             // Added before (by `create api --external-api-crd`): its copy of the CRD stays.
             return Ok((existing.clone(), None));
         }
-        let resource = external_resource(&crd, &version, false)?;
+        let resource = Resource::external(&crd, &version, false)?;
         return Ok((resource, Some((crd, text))));
     }
     if let Some(existing) = existing {
@@ -310,7 +212,7 @@ fn find_kind(
     let gvk = format!("{group}/{}, Kind={}", args.version, args.kind);
     let owns_group = project.owned().any(|r| *r.group == *group);
     if !owns_group && let Some(core) = core_kinds::find(group, &args.version, &args.kind) {
-        return Ok((core_resource(core, false)?, None));
+        return Ok((Resource::core(core, false)?, None));
     }
     if !owns_group && core_kinds::is_core_group(group) {
         bail!(
@@ -475,7 +377,7 @@ pub fn plan(
     if let Some((crd, text)) = &request.external {
         // An external kind new to the project: its CRD's copy and Rust types, as `create api
         // --external-api-crd` writes them.
-        add_external_kind_files(
+        resource_files::add_external_kind_files(
             &mut plan,
             &webhook.resource,
             crd,
@@ -524,18 +426,18 @@ pub fn plan(
     for file in templates::render_set("webhook-config", &context)? {
         plan.add_file(&file.path, file.content, IfExists::Skip)?;
     }
-    insert_all(&mut plan, WEBHOOK_INSERTIONS, &context)?;
+    insertions::insert_all(&mut plan, insertions::WEBHOOK_INSERTIONS, &context)?;
     if resource.webhooks.admission() {
-        insert_all(&mut plan, ADMISSION_INSERTIONS, &context)?;
+        insertions::insert_all(&mut plan, insertions::ADMISSION_INSERTIONS, &context)?;
     }
     if resource.webhooks.conversion {
-        insert_all(&mut plan, CONVERSION_INSERTIONS, &context)?;
+        insertions::insert_all(&mut plan, insertions::CONVERSION_INSERTIONS, &context)?;
     }
     if updated.helm {
         // The chart follows: its webhook templates the first time, and the manager's flags.
-        super::edit::plan_chart(&mut plan, Some(project), &updated, force)?;
+        chart::plan_chart(&mut plan, Some(project), &updated, force)?;
     }
-    super::plan_project_files(&mut plan, Some(project), &updated, force)?;
+    registry::plan_project_files(&mut plan, Some(project), &updated, force)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     Ok((plan, updated))
 }
@@ -545,7 +447,7 @@ fn sample(plan: &Plan, request: &Request, names: &ResourceNames) -> Result<Strin
     let resource = &request.resource;
     let name = format!("{}-01", names.kind_lower);
     let value = match resource.source {
-        Source::Project => return super::create_api::owned_sample(names, &resource.example),
+        Source::Project => return resource_files::owned_sample(names, &resource.example),
         Source::Core => core_kinds::find(&names.group, &names.version, &names.kind)
             .expect("resolve found the built-in kind")
             .sample(&name),

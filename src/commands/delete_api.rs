@@ -11,22 +11,24 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use super::TemplateContext;
-use super::create_api::{RESOURCE_INSERTIONS, files_of};
-use super::manifests::CHART_DIR;
 use crate::cli::DeleteApiArgs;
-use crate::names::{ResourceNames, WebhookNames};
-use crate::project::{PROJECT_FILE, Project, Resource, Source};
-use crate::scaffold::{IfExists, Plan, rustfmt, templates};
+use crate::model::names::{ResourceNames, WebhookNames};
+use crate::model::project::{PROJECT_FILE, Project, Resource, Source};
+use crate::scaffold::context::TemplateContext;
+use crate::scaffold::crdgen::CHART_DIR;
+use crate::scaffold::{
+    IfExists, Plan, chart, insertions, registry, resource_files, rustfmt, templates,
+};
+use crate::ui;
 
 pub fn run(args: DeleteApiArgs, dir: &Path) -> Result<()> {
     let project = Project::load(dir)?;
     let (mut plan, mut updated, rewritten) = plan(&project, &args, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
     for hub in &rewritten {
-        super::create_api::record_hashes(&mut plan, &mut updated, hub)?;
+        resource_files::record_hashes(&mut plan, &mut updated, hub)?;
     }
-    super::finish(
+    ui::finish(
         &plan,
         &formatting,
         args.write.dry_run,
@@ -107,11 +109,11 @@ pub fn plan(
     let still_used: Vec<String> = updated
         .resources
         .iter()
-        .flat_map(|r| files_of(&updated, r))
+        .flat_map(|r| resource_files::files_of(&updated, r))
         .collect();
     let mut edited = Vec::new();
     for owner in &project.resources {
-        for path in files_of(project, owner) {
+        for path in resource_files::files_of(project, owner) {
             if still_used.contains(&path) || plan.is_removed(&path) {
                 continue;
             }
@@ -133,7 +135,7 @@ pub fn plan(
         }
         let mut context = TemplateContext::new(&updated, Some(hub));
         context.webhook = WebhookNames::of(hub, &updated);
-        context.sample = Some(super::create_api::owned_sample(
+        context.sample = Some(resource_files::owned_sample(
             &ResourceNames::new(hub, &updated),
             &hub.example,
         )?);
@@ -164,7 +166,7 @@ pub fn plan(
             .iter()
             .map(|r| TemplateContext::new(project, Some(r)))
             .collect();
-        for insertion in RESOURCE_INSERTIONS {
+        for insertion in insertions::RESOURCE_INSERTIONS {
             let file = templates::render_fragment(insertion.file, &context)?;
             let fragment = templates::render_fragment(insertion.fragment, &context)?;
             let mut shared = Vec::new();
@@ -188,18 +190,18 @@ pub fn plan(
         }
     }
 
-    super::create_api::remove_deploy_image_insertions(&mut plan, project, resource)?;
+    insertions::remove_deploy_image_insertions(&mut plan, project, resource)?;
 
     // Each API keeps the hashes of the files it still has.
     let snapshot = updated.clone();
     for r in &mut updated.resources {
-        let kept = files_of(&snapshot, r);
+        let kept = resource_files::files_of(&snapshot, r);
         r.files.retain(|path, _| kept.contains(path));
     }
-    super::plan_project_files(&mut plan, Some(project), &updated, args.force)?;
+    registry::plan_project_files(&mut plan, Some(project), &updated, args.force)?;
     if updated.helm {
         // The chart's manager no longer sets the image of a deleted kind made with `--image`.
-        super::edit::plan_chart(&mut plan, Some(project), &updated, args.force)?;
+        chart::plan_chart(&mut plan, Some(project), &updated, args.force)?;
     }
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     Ok((plan, updated, rewritten))

@@ -13,14 +13,17 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use super::create_api::{RESOURCE_INSERTIONS, files_of};
-use super::manifests::{self, CHART_DIR};
-use super::{TemplateContext, grafana};
 use crate::cli::EditArgs;
-use crate::names::{ControllerNames, ResourceNames, WebhookNames};
+use crate::model::hashes;
+use crate::model::names::{ControllerNames, ResourceNames, WebhookNames};
+use crate::model::project::{PROJECT_FILE, Project, Resource};
 use crate::plugins::{Plugin, PluginCommand};
-use crate::project::{PROJECT_FILE, Project, Resource};
-use crate::scaffold::{IfExists, Plan, hashes, rustfmt, templates};
+use crate::scaffold::context::TemplateContext;
+use crate::scaffold::crdgen::CHART_DIR;
+use crate::scaffold::{
+    IfExists, Plan, chart, crdgen, grafana, insertions, registry, resource_files, rustfmt,
+    templates,
+};
 use crate::ui;
 
 pub fn run(args: EditArgs, dir: &Path) -> Result<()> {
@@ -49,13 +52,13 @@ pub fn run(args: EditArgs, dir: &Path) -> Result<()> {
     let mut plan = plan(&project, args.force, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
     // Before anything is written: a project that does not build gets no half-made chart.
-    manifests::plan_crdgen_files(
+    crdgen::plan_crdgen_files(
         &mut plan,
         dir,
         true,
         "then run `cargo operator edit --helm` again",
     )?;
-    let note = missing_values_note(&plan, &project)?;
+    let note = chart::missing_values_note(&plan, &project)?;
     if args.write.dry_run {
         ui::print_dry_run(&plan);
         ui::print_notes(note.as_slice());
@@ -94,10 +97,10 @@ fn run_grafana(project: &Project, args: &EditArgs, dir: &Path) -> Result<()> {
     };
     let mut plan = Plan::new(dir, "move it away, or pass `--force` to overwrite it");
     grafana::plan(&mut plan, &updated, args.force)?;
-    super::plan_project_files(&mut plan, Some(project), &updated, args.force)?;
+    registry::plan_project_files(&mut plan, Some(project), &updated, args.force)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
-    super::finish(
+    ui::finish(
         &plan,
         &formatting,
         args.write.dry_run,
@@ -131,7 +134,7 @@ fn run_multigroup(project: &Project, multigroup: bool, args: &EditArgs, dir: &Pa
     let (mut plan, mut updated, untouched) = plan_multigroup(project, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
     rehash_moved(&mut plan, &mut updated, &untouched)?;
-    super::finish(
+    ui::finish(
         &plan,
         &formatting,
         args.write.dry_run,
@@ -145,9 +148,9 @@ fn run_multigroup(project: &Project, multigroup: bool, args: &EditArgs, dir: &Pa
 /// The files of `resource` in the one-group layout, paired with their places in the layout by
 /// group, when the two differ.
 fn moves(project: &Project, updated: &Project, resource: &Resource) -> Vec<(String, String)> {
-    files_of(project, resource)
+    resource_files::files_of(project, resource)
         .into_iter()
-        .zip(files_of(updated, resource))
+        .zip(resource_files::files_of(updated, resource))
         .filter(|(from, to)| from != to)
         .collect()
 }
@@ -200,7 +203,7 @@ fn plan_multigroup(project: &Project, dir: &Path) -> Result<(Plan, Project, Unto
     for resource in project.owned() {
         let before = TemplateContext::new(project, Some(resource));
         let after = TemplateContext::new(&updated, Some(resource));
-        for insertion in RESOURCE_INSERTIONS {
+        for insertion in insertions::RESOURCE_INSERTIONS {
             let file = templates::render_fragment(insertion.file, &before)?;
             let old = templates::render_fragment(insertion.fragment, &before)?;
             let new = templates::render_fragment(insertion.fragment, &after)?;
@@ -210,7 +213,7 @@ fn plan_multigroup(project: &Project, dir: &Path) -> Result<(Plan, Project, Unto
             }
         }
     }
-    super::plan_project_files(&mut plan, Some(project), &updated, false)?;
+    registry::plan_project_files(&mut plan, Some(project), &updated, false)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     Ok((plan, updated, untouched))
 }
@@ -322,7 +325,7 @@ fn run_namespaced(project: &Project, namespaced: bool, args: &EditArgs, dir: &Pa
     }
     let mut plan = plan_namespaced(project, namespaced, args.force, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
-    super::finish(
+    ui::finish(
         &plan,
         &formatting,
         args.write.dry_run,
@@ -385,7 +388,7 @@ fn plan_namespaced(project: &Project, namespaced: bool, force: bool, dir: &Path)
             _ => plan.add_file(path, new, IfExists::Overwrite)?,
         }
     }
-    super::plan_project_files(&mut plan, Some(project), &updated, force)?;
+    registry::plan_project_files(&mut plan, Some(project), &updated, force)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     Ok(plan)
 }
@@ -397,91 +400,10 @@ pub fn plan(project: &Project, force: bool, dir: &Path) -> Result<Plan> {
         ..project.clone()
     };
     let mut plan = Plan::new(dir, "move it away, or pass `--force` to overwrite it");
-    plan_chart(&mut plan, None, &updated, force)?;
-    super::plan_project_files(&mut plan, Some(project), &updated, force)?;
+    chart::plan_chart(&mut plan, None, &updated, force)?;
+    registry::plan_project_files(&mut plan, Some(project), &updated, force)?;
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     Ok(plan)
-}
-
-/// The chart's scaffolded templates for `after`: the `helm` set, and `helm-webhook` once the
-/// project has webhooks (a set of its own, so a chart without webhooks gets none of its files).
-///
-/// Without `before` (`edit --helm`) every file is planned with its template's policy: an edited
-/// template is refused unless `force`, `values.yaml` and `Chart.yaml` are kept. With `before`,
-/// the project as it was (a command that changes what the chart renders), only the files whose
-/// rendering changes are planned, so edits elsewhere in the chart do not stand in the way; a file
-/// still as cargo-operator rendered it for `before` is replaced, an edited one is refused unless
-/// `force`, or kept if it is the user's (`values.yaml`).
-pub fn plan_chart(
-    plan: &mut Plan,
-    before: Option<&Project>,
-    after: &Project,
-    force: bool,
-) -> Result<()> {
-    let render = |project: &Project| -> Result<Vec<templates::Rendered>> {
-        let context = TemplateContext::new(project, None);
-        let mut files = templates::render_set("helm", &context)?;
-        if !context.webhooks.is_empty() {
-            files.extend(templates::render_set("helm-webhook", &context)?);
-        }
-        Ok(files)
-    };
-    let previous: BTreeMap<String, String> = match before {
-        Some(before) => render(before)?
-            .into_iter()
-            .map(|file| (file.path, file.content))
-            .collect(),
-        None => BTreeMap::new(),
-    };
-    for file in render(after)? {
-        let old = previous.get(&file.path);
-        if before.is_some() && old == Some(&file.content) {
-            continue;
-        }
-        let on_disk = plan.current(&file.path)?;
-        let unedited = old.is_some() && on_disk.as_ref() == old;
-        let if_exists = match file.if_exists {
-            _ if unedited => IfExists::Overwrite,
-            IfExists::Error if force => IfExists::Overwrite,
-            IfExists::Error if before.is_some() && on_disk.is_some() => bail!(
-                "`{}` was edited since cargo-operator wrote it, and this change needs a new version of it; pass `--force` to replace it (your edits to it are lost), or move it away and bring your edits back into the new one",
-                file.path
-            ),
-            other => other,
-        };
-        plan.add_file(&file.path, file.content, if_exists)?;
-    }
-    Ok(())
-}
-
-/// The chart's settings the webhook templates read.
-const WEBHOOK_VALUES: &[&str] = &["webhook", "certManager"];
-
-/// A note when the chart's `values.yaml`, kept as the user's, lacks settings the chart of
-/// `project` reads: without `webhook.enable` the chart renders no webhooks.
-pub fn missing_values_note(plan: &Plan, project: &Project) -> Result<Option<String>> {
-    let path = format!("{CHART_DIR}/values.yaml");
-    if project.resources.iter().all(|r| r.webhooks.is_empty()) {
-        return Ok(None);
-    }
-    let Some(values) = plan.current(&path)? else {
-        return Ok(None);
-    };
-    let missing: Vec<String> = WEBHOOK_VALUES
-        .iter()
-        .filter(|key| {
-            !values
-                .lines()
-                .any(|line| line.starts_with(&format!("{key}:")))
-        })
-        .map(|key| format!("`{key}: {{enable: true}}`"))
-        .collect();
-    Ok((!missing.is_empty()).then(|| {
-        format!(
-            "`{path}` is yours, so it was kept as it is: add {} to it for the chart's webhook templates, which read them",
-            missing.join(" and ")
-        )
-    }))
 }
 
 #[cfg(test)]

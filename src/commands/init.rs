@@ -4,12 +4,13 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use super::TemplateContext;
 use crate::cli::InitArgs;
+use crate::model::project::{LAYOUT, PROJECT_FILE, Project};
 use crate::plugins::{Plugin, PluginCommand};
-use crate::project::{LAYOUT, PROJECT_FILE, Project};
-use crate::scaffold::{IfExists, Plan, rustfmt, templates};
-use crate::{ui, validate};
+use crate::scaffold::context::TemplateContext;
+use crate::scaffold::{IfExists, Plan, grafana, registry, rustfmt, templates};
+use crate::ui;
+use crate::values::rules;
 
 pub fn run(args: InitArgs, dir: &Path) -> Result<()> {
     if dir.join(PROJECT_FILE).exists() {
@@ -28,7 +29,7 @@ pub fn run(args: InitArgs, dir: &Path) -> Result<()> {
     };
     let mut plan = plan(&project, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
-    super::finish(
+    ui::finish(
         &plan,
         &formatting,
         dry_run,
@@ -37,19 +38,19 @@ pub fn run(args: InitArgs, dir: &Path) -> Result<()> {
 }
 
 fn resolve(args: InitArgs, dir: &Path) -> Result<Project> {
-    validate::domain(&args.domain)?;
+    rules::domain(&args.domain)?;
     let project_name = match args.project_name {
         Some(name) => name,
         None => {
             let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
                 bail!("cannot name the project after this directory; pass `--project-name`");
             };
-            validate::project_name(name)
+            rules::project_name(name)
                 .map_err(|err| anyhow::anyhow!("{err} (it defaults to the directory's name)"))?;
             name.to_string()
         }
     };
-    validate::project_name(&project_name)?;
+    rules::project_name(&project_name)?;
     Ok(Project {
         layout: LAYOUT.into(),
         cli_version: env!("CARGO_PKG_VERSION").into(),
@@ -78,9 +79,9 @@ pub fn plan(project: &Project, dir: &Path) -> Result<Plan> {
     }
     // Kubebuilder's grafana plugin runs at `init` too.
     if project.grafana {
-        super::grafana::plan(&mut plan, project, false)?;
+        grafana::plan(&mut plan, project, false)?;
     }
-    super::plan_project_files(&mut plan, None, project, false)?;
+    registry::plan_project_files(&mut plan, None, project, false)?;
     plan.add_file(PROJECT_FILE, project.to_toml(), IfExists::Error)?;
     Ok(plan)
 }

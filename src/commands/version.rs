@@ -1,6 +1,6 @@
 //! `cargo operator version`: what this binary is and what its scaffold targets.
 
-use crate::project::LAYOUT;
+use crate::model::project::LAYOUT;
 
 /// Crate versions the templates pin, shown so a user can tell what a new project will get.
 pub const KUBE_VERSION: &str = "5.0";

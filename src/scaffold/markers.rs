@@ -2,7 +2,7 @@
 //!
 //! A marker is a whole line, `# +operator:scaffold:<name>`, in a YAML file the user may add lines
 //! to too (a kustomization). Rust files are never edited this way: the files that list modules
-//! and controllers are rendered whole (see `commands::registry`). The template that owns a file
+//! and controllers are rendered whole (see `scaffold::registry`). The template that owns a file
 //! writes the marker; commands name it through the constants here, so both sides agree. Inserting a fragment that is already present does
 //! nothing, which makes every command safe to re-run.
 

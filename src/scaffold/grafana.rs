@@ -10,8 +10,8 @@ use anyhow::{Context as _, Result, bail};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::TemplateContext;
-use crate::project::Project;
+use super::context::TemplateContext;
+use crate::model::project::Project;
 use crate::scaffold::{IfExists, Plan, templates};
 
 /// The user's list of series for the custom dashboard.

@@ -3,41 +3,10 @@
 //! Templates receive these values ready-made and never compute names themselves, so a rule change
 //! here (say, a pluralisation fix) reaches every generated file at once.
 
-use heck::ToSnakeCase;
+use crate::values::spelling::{core_module, crate_name, group_module, kind_module};
 use serde::Serialize;
 
-use crate::project::{DeployImage, Example, License, Project, Resource, Source};
-
-/// Kubernetes-style plural of a kind, lower-cased: `Foo` → `foos`, `Policy` → `policies`,
-/// `Ingress` → `ingresses`. The same rules as Kubernetes' resource-name guess, except that a
-/// `y` after a vowel keeps its `s` (`Gateway` → `gateways`).
-pub fn plural_of(kind: &str) -> String {
-    let lower = kind.to_ascii_lowercase();
-    if lower.ends_with('s')
-        || lower.ends_with('x')
-        || lower.ends_with('z')
-        || lower.ends_with("ch")
-        || lower.ends_with("sh")
-    {
-        return format!("{lower}es");
-    }
-    if let Some(stem) = lower.strip_suffix('y')
-        && !stem.ends_with(['a', 'e', 'i', 'o', 'u'])
-    {
-        return format!("{stem}ies");
-    }
-    format!("{lower}s")
-}
-
-/// The module (and file stem) of a kind: `Foo` → `foo`, `CronJob` → `cron_job`.
-pub fn kind_module(kind: &str) -> String {
-    kind.to_snake_case()
-}
-
-/// The Rust crate name of a project: `my-operator` → `my_operator`.
-pub fn crate_name(project_name: &str) -> String {
-    project_name.replace('-', "_")
-}
+use crate::model::project::{DeployImage, Example, License, Project, Resource, Source};
 
 /// Project-wide values every template may use.
 #[derive(Debug, Clone, Serialize)]
@@ -114,11 +83,6 @@ fn year_of_unix_time(seconds: i64) -> i64 {
     let month_index = (5 * day_of_year + 2) / 153;
     let year = year_of_era + era * 400;
     if month_index >= 10 { year + 1 } else { year }
-}
-
-/// The Rust module of an API group: `tutorial`, `networking_k8s_io`, `cert_manager_io`.
-pub fn group_module(group: &str) -> String {
-    group.replace(['.', '-'], "_")
 }
 
 /// Names of one API resource (group, version, kind) as the templates use them.
@@ -232,7 +196,7 @@ impl ResourceNames {
             // As `ExternalCrd::file_name` names it: the CRD's own name.
             external_crd_file: format!(
                 "{}/{}.{group}.yaml",
-                crate::external_crd::EXTERNAL_CRD_DIR,
+                crate::model::external_crd::EXTERNAL_CRD_DIR,
                 resource.plural
             ),
             sample_file: format!("config/samples/{group}_{version}_{kind_snake}.yaml"),
@@ -318,13 +282,6 @@ impl DeployImageNames {
             finalizer: format!("{api_group}/finalizer"),
         }
     }
-}
-
-/// k8s-openapi's module of a Kubernetes group: `core`, `apps`, `networking` (for
-/// `networking.k8s.io`), `rbac` (for `rbac.authorization.k8s.io`).
-pub fn core_module(group: &str) -> String {
-    let first = group.split('.').next().unwrap_or(group);
-    first.replace('-', "_")
 }
 
 /// Names of one controller: a kind's own one, or a second one given `--controller-name`.
@@ -534,6 +491,7 @@ impl WebhookNames {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::values::spelling::plural_of;
 
     #[test]
     fn plurals_follow_kubernetes() {
@@ -573,7 +531,7 @@ mod tests {
     fn project(multigroup: bool) -> Project {
         let mut project = Project::parse(&format!(
             "layout = \"{}\"\ncli-version = \"0.1.0\"\ndomain = \"my.domain\"\nproject-name = \"tutorial\"\nlicense = \"none\"\n",
-            crate::project::LAYOUT
+            crate::model::project::LAYOUT
         ))
         .unwrap();
         project.multigroup = multigroup;
@@ -629,7 +587,7 @@ mod tests {
     #[test]
     fn webhooks_of_kinds_the_project_does_not_own_are_laid_out_as_kubebuilder_does() {
         let with_webhooks = |group: &str, kind: &str, source: Source| Resource {
-            webhooks: crate::project::Webhooks {
+            webhooks: crate::model::project::Webhooks {
                 defaulting: true,
                 validation: true,
                 ..Default::default()

@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::validate;
+use crate::values::rules;
 
 macro_rules! api_name {
     ($(#[$doc:meta])* $name:ident, $check:expr) => {
@@ -75,31 +75,31 @@ api_name!(
     /// An API group without the domain, such as `tutorial`; with the domain it must still form a
     /// DNS-1123 subdomain, which `validate::group` checks where the domain is known.
     Group,
-    validate::group_alone
+    rules::group_alone
 );
 api_name!(
     /// A Kubernetes API version: `v1`, `v1alpha1`, `v2beta3`.
     Version,
-    validate::version
+    rules::version
 );
 api_name!(
     /// A PascalCase kind whose module name is not a Rust keyword.
     Kind,
     |kind| {
-        validate::kind(kind)?;
-        validate::kind_module(kind, &crate::names::kind_module(kind))
+        rules::kind(kind)?;
+        rules::kind_module(kind, &crate::values::spelling::kind_module(kind))
     }
 );
 api_name!(
     /// A resource name, a DNS-1035 label such as `foos`.
     Plural,
-    validate::plural
+    rules::plural
 );
 api_name!(
     /// The name of a second controller for a kind (`--controller-name`), a DNS-1035 label such
     /// as `foo-backup`; its module is the snake-case form.
     ControllerName,
-    validate::controller_name
+    rules::controller_name
 );
 
 #[cfg(test)]

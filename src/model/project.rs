@@ -9,7 +9,9 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::api_names::{ControllerName, Group, Kind, Plural, Version};
+use crate::model::core_kinds::CoreKind;
+use crate::model::external_crd::ExternalCrd;
+use crate::values::{ControllerName, Group, Kind, Plural, Version, parse};
 
 pub const PROJECT_FILE: &str = "PROJECT.toml";
 
@@ -181,7 +183,7 @@ impl DeployImage {
     /// Checks values that may have been edited by hand in `PROJECT.toml` as `create api`
     /// checks its flags.
     pub fn validate(&self) -> Result<()> {
-        crate::validate::image_reference(&self.image)?;
+        crate::values::rules::image_reference(&self.image)?;
         for item in &self.command {
             if item.trim().is_empty() {
                 bail!("the image's command has an empty item; remove it");
@@ -191,7 +193,7 @@ impl DeployImage {
             bail!("container port 0 is not a port; use one from 1 to 65535");
         }
         if let Some(uid) = self.run_as_user {
-            crate::validate::run_as_user(&uid.to_string())?;
+            crate::values::rules::run_as_user(&uid.to_string())?;
         }
         Ok(())
     }
@@ -208,6 +210,49 @@ impl Example {
 }
 
 impl Resource {
+    /// The `PROJECT.toml` entry of a built-in kind new to the project, with its controller or not.
+    pub fn core(core: &CoreKind, controller: bool) -> Result<Resource> {
+        Resource::unowned(
+            Source::Core,
+            [core.group, core.version, core.kind, core.plural],
+            core.namespaced,
+            controller,
+        )
+    }
+
+    /// The `PROJECT.toml` entry of `version` of an external kind new to the project, from its CRD.
+    pub fn external(crd: &ExternalCrd, version: &str, controller: bool) -> Result<Resource> {
+        Resource::unowned(
+            Source::External,
+            [&crd.group, version, &crd.kind, &crd.plural],
+            crd.namespaced,
+            controller,
+        )
+    }
+
+    /// A kind another owner serves: its group, version, kind and plural as given, checked.
+    fn unowned(
+        source: Source,
+        [group, version, kind, plural]: [&str; 4],
+        namespaced: bool,
+        controller: bool,
+    ) -> Result<Resource> {
+        Ok(Resource {
+            group: parse(group)?,
+            version: parse(version)?,
+            kind: parse(kind)?,
+            plural: parse(plural)?,
+            namespaced,
+            controller,
+            example: Example::Skeleton,
+            source,
+            own_controller_name: None,
+            named_controllers: Vec::new(),
+            files: Default::default(),
+            webhooks: Default::default(),
+        })
+    }
+
     /// The same API: group, version and kind.
     pub fn same_gvk(&self, other: &Resource) -> bool {
         self.is(&other.group, &other.version, &other.kind)
@@ -222,7 +267,7 @@ impl Resource {
     pub fn is_untouched(&self, path: &str, content: &str) -> bool {
         self.files
             .get(path)
-            .is_some_and(|hash| crate::scaffold::hashes::matches(hash, content))
+            .is_some_and(|hash| crate::model::hashes::matches(hash, content))
     }
 
     /// `group/version, Kind=Kind`, as Kubernetes prints a GVK.
@@ -261,7 +306,7 @@ impl Project {
             }
         })?;
         for resource in project.resources.iter().filter(|r| r.source.is_project()) {
-            crate::validate::group(&resource.group, &project.domain)
+            crate::values::rules::group(&resource.group, &project.domain)
                 .map_err(|err| anyhow::anyhow!("`{PROJECT_FILE}`: {err}"))?;
             if let Some(options) = resource.example.deploy_image() {
                 options.validate().map_err(|err| {
@@ -287,7 +332,7 @@ impl Project {
     }
 
     pub fn crate_name(&self) -> String {
-        crate::names::crate_name(&self.project_name)
+        crate::values::spelling::crate_name(&self.project_name)
     }
 
     /// The group every API this project defines shares, once one exists (one-group projects).

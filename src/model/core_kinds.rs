@@ -276,6 +276,78 @@ pub fn known_in(group: &str) -> String {
     kinds.join(", ")
 }
 
+/// Resources every cluster serves, with the short names kubectl also resolves: a custom
+/// resource with one of these plurals is hidden behind the built-in in `kubectl get <plural>`.
+const BUILT_IN_RESOURCES: &[(&str, &[&str])] = &[
+    ("apiservices", &[]),
+    ("bindings", &[]),
+    ("certificatesigningrequests", &["csr"]),
+    ("clusterrolebindings", &[]),
+    ("clusterroles", &[]),
+    ("componentstatuses", &["cs"]),
+    ("configmaps", &["cm"]),
+    ("controllerrevisions", &[]),
+    ("cronjobs", &["cj"]),
+    ("csidrivers", &[]),
+    ("csinodes", &[]),
+    ("csistoragecapacities", &[]),
+    ("customresourcedefinitions", &["crd", "crds"]),
+    ("daemonsets", &["ds"]),
+    ("deployments", &["deploy"]),
+    ("endpoints", &["ep"]),
+    ("endpointslices", &[]),
+    ("events", &["ev"]),
+    ("flowschemas", &[]),
+    ("horizontalpodautoscalers", &["hpa"]),
+    ("ingressclasses", &[]),
+    ("ingresses", &["ing"]),
+    ("ipaddresses", &["ip"]),
+    ("jobs", &[]),
+    ("leases", &[]),
+    ("limitranges", &["limits"]),
+    ("mutatingadmissionpolicies", &[]),
+    ("mutatingadmissionpolicybindings", &[]),
+    ("mutatingwebhookconfigurations", &[]),
+    ("namespaces", &["ns"]),
+    ("networkpolicies", &["netpol"]),
+    ("nodes", &["no"]),
+    ("persistentvolumeclaims", &["pvc"]),
+    ("persistentvolumes", &["pv"]),
+    ("poddisruptionbudgets", &["pdb"]),
+    ("pods", &["po"]),
+    ("podtemplates", &[]),
+    ("priorityclasses", &["pc"]),
+    ("prioritylevelconfigurations", &[]),
+    ("replicasets", &["rs"]),
+    ("replicationcontrollers", &["rc"]),
+    ("resourceclaims", &[]),
+    ("resourceclaimtemplates", &[]),
+    ("resourcequotas", &["quota"]),
+    ("resourceslices", &[]),
+    ("rolebindings", &[]),
+    ("roles", &[]),
+    ("runtimeclasses", &[]),
+    ("secrets", &[]),
+    ("serviceaccounts", &["sa"]),
+    ("servicecidrs", &[]),
+    ("services", &["svc"]),
+    ("statefulsets", &["sts"]),
+    ("storageclasses", &["sc"]),
+    ("validatingadmissionpolicies", &[]),
+    ("validatingadmissionpolicybindings", &[]),
+    ("validatingwebhookconfigurations", &[]),
+    ("volumeattachments", &[]),
+    ("volumeattributesclasses", &["vac"]),
+];
+
+/// The built-in resource that `plural` would be taken for by kubectl, if any.
+pub fn shadowed_built_in(plural: &str) -> Option<&'static str> {
+    BUILT_IN_RESOURCES
+        .iter()
+        .find(|(name, short)| *name == plural || short.contains(&plural))
+        .map(|(name, _)| *name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

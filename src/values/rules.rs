@@ -188,7 +188,7 @@ pub fn kind_is_not_reserved(kind: &str) -> Result<()> {
 
 /// In a project laid out by group, a group is a Rust module next to `external`.
 pub fn group_module(group: &str) -> Result<()> {
-    let module = crate::names::group_module(group);
+    let module = crate::values::spelling::group_module(group);
     if is_rust_keyword(&module) || module == "external" {
         bail!(
             "group `{group}` would become the Rust module `{module}`, which is taken; pick another group"

@@ -13,9 +13,25 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Result, bail};
 
-use super::{ModuleList, TemplateContext};
-use crate::project::Project;
+use super::context::{ModuleList, TemplateContext};
+use crate::model::project::Project;
 use crate::scaffold::{IfExists, Plan, templates};
+
+/// What every command that writes plans besides its own files: the registry files rendered
+/// whole from the project file, and the vendored runtime crates (replaced with this binary's
+/// copies, since no user edits them).
+pub fn plan_project_files(
+    plan: &mut Plan,
+    before: Option<&Project>,
+    after: &Project,
+    force: bool,
+) -> Result<()> {
+    self::plan(plan, before, after, force)?;
+    for (path, contents) in crate::vendor::files() {
+        plan.add_file(&path, contents.to_string(), IfExists::Overwrite)?;
+    }
+    Ok(())
+}
 
 /// Plans the registry files of `after`. `before` is the project file as the command found it
 /// (`None` for `init`), which says what the files on disk should hold if nobody edited them.
