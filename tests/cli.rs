@@ -1675,7 +1675,7 @@ fn create_webhook_refuses_what_it_cannot_make_and_leaves_the_tree_alone() {
         &words(&format!(
             "{webhook} --kind Foo --defaulting --defaulting-path mutate"
         )),
-        "webhook path `mutate` must start with `/` and hold only letters, digits and `/-_.~`, such as `/mutate-foo`",
+        "webhook path `mutate` must start with `/`, such as `/mutate-team-label`",
     );
 
     let long = "A".repeat(60);
@@ -1689,7 +1689,7 @@ fn create_webhook_refuses_what_it_cannot_make_and_leaves_the_tree_alone() {
         &dir,
         &words(&format!("{webhook} --kind {long} --defaulting")),
         &format!(
-            "kind `{long}` is too long for an admission webhook, whose name starts `m{}-v1` (64 characters, where Kubernetes allows 63); pick a kind of at most 59 characters",
+            "the defaulting webhook of `tutorial/v1, Kind={long}` would be named `m{}-v1.kb.io`, longer than the API server allows (63 characters before the first `.`, 253 in all); pick a shorter kind",
             long.to_ascii_lowercase()
         ),
     );

@@ -457,11 +457,13 @@ impl WebhookNames {
             custom_validation_path: hooks.validation_path.is_some(),
             defaulting_path: hooks
                 .defaulting_path
-                .clone()
+                .as_deref()
+                .map(str::to_string)
                 .unwrap_or_else(|| default_path("mutate")),
             validation_path: hooks
                 .validation_path
-                .clone()
+                .as_deref()
+                .map(str::to_string)
                 .unwrap_or_else(|| default_path("validate")),
             spokes,
             resource: names,

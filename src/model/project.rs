@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::core_kinds::CoreKind;
 use crate::model::external_crd::ExternalCrd;
-use crate::values::{ControllerName, Group, Kind, Plural, Version, parse};
+use crate::values::{ControllerName, Group, Kind, Plural, Version, WebhookPath, parse};
 
 pub const PROJECT_FILE: &str = "PROJECT.toml";
 
@@ -108,10 +108,10 @@ pub struct Webhooks {
     pub spoke: Vec<Version>,
     /// The mutating webhook's path, when not the default one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub defaulting_path: Option<String>,
+    pub defaulting_path: Option<WebhookPath>,
     /// The validating webhook's path, when not the default one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation_path: Option<String>,
+    pub validation_path: Option<WebhookPath>,
 }
 
 impl Webhooks {
@@ -305,21 +305,20 @@ impl Project {
                 None => anyhow::anyhow!("`{PROJECT_FILE}` is not valid: {message}"),
             }
         })?;
-        for resource in project.resources.iter().filter(|r| r.source.is_project()) {
-            crate::values::rules::group(&resource.group, &project.domain)
-                .map_err(|err| anyhow::anyhow!("`{PROJECT_FILE}`: {err}"))?;
-            if let Some(options) = resource.example.deploy_image() {
-                options.validate().map_err(|err| {
-                    anyhow::anyhow!("`{PROJECT_FILE}`, API `{}`: {err}", resource.gvk())
-                })?;
-            }
-        }
         if project.layout != LAYOUT {
             bail!(
                 "`{PROJECT_FILE}` has layout `{}`, but this cargo-operator writes `{LAYOUT}`; use the cargo-operator version that made the project",
                 project.layout
             );
         }
+        project.check().map_err(|problem| {
+            let at = super::check::resource_line(text, problem.resource)
+                .map_or(String::new(), |line| format!(" line {line}"));
+            anyhow::anyhow!(
+                "`{PROJECT_FILE}`{at}: {}; fix it there, or undo your edit",
+                problem.message
+            )
+        })?;
         Ok(project)
     }
 
@@ -361,10 +360,10 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sample() -> Project {
+    pub(crate) fn sample() -> Project {
         Project {
             layout: LAYOUT.into(),
             cli_version: "0.1.0".into(),
@@ -462,7 +461,7 @@ mod tests {
         let err = Project::parse(&edited).unwrap_err().to_string();
         assert_eq!(
             err,
-            "`PROJECT.toml`, API `tutorial/v1, Kind=Foo`: container port 0 is not a port; use one from 1 to 65535"
+            "`PROJECT.toml` line 11: API `tutorial/v1, Kind=Foo`: container port 0 is not a port; use one from 1 to 65535; fix it there, or undo your edit"
         );
         let edited = text.replace("image = \"memcached:1.6.26-alpine3.19\"", "image = \"a b\"");
         assert!(Project::parse(&edited).is_err());

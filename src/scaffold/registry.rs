@@ -26,6 +26,10 @@ pub fn plan_project_files(
     after: &Project,
     force: bool,
 ) -> Result<()> {
+    // Flags never make a project that `PROJECT.toml` would refuse once written.
+    after
+        .check()
+        .map_err(|problem| anyhow::anyhow!(problem.message))?;
     self::plan(plan, before, after, force)?;
     for (path, contents) in crate::vendor::files() {
         plan.add_file(&path, contents.to_string(), IfExists::Overwrite)?;

@@ -7,8 +7,10 @@
 mod api;
 pub mod rules;
 pub mod spelling;
+mod webhook_path;
 
 pub use api::{ControllerName, Group, Kind, Plural, Version};
+pub use webhook_path::{CONVERSION_PATH, WebhookPath};
 
 /// A flag's value as one of the validated name types, with the type's own message.
 pub fn parse<T: std::str::FromStr<Err = String>>(value: &str) -> anyhow::Result<T> {
