@@ -13,6 +13,7 @@ use crate::plugins::{Plugin, PluginCommand, Plugins};
 use crate::scaffold::context::TemplateContext;
 use crate::scaffold::{
     IfExists, Plan, chart, insertions, registry, resource_files, rustfmt, templates,
+    templates::TemplateSet,
 };
 use crate::ui;
 use crate::values::rules;
@@ -641,7 +642,7 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
     let sample_name = format!("{}-01", names.kind_lower);
 
     if request.with_resource {
-        for file in templates::render_set("resource", &context)? {
+        for file in templates::render_set(TemplateSet::Resource, &context)? {
             plan.add_file(&file.path, file.content, policy(file.if_exists))?;
         }
         insertions::insert_all(&mut plan, insertions::RESOURCE_INSERTIONS, &context)?;
@@ -694,7 +695,7 @@ pub fn plan(project: &Project, request: &Request, dir: &Path) -> Result<(Plan, P
         let controller = controller_of(&request.resource, &updated, name)
             .expect("the request's controller is in its resource");
         context.controller = Some(controller.clone());
-        for file in templates::render_set(controller.template, &context)? {
+        for file in templates::render_set(controller.code.into(), &context)? {
             plan.add_file(&file.path, file.content, policy(file.if_exists))?;
         }
     }

@@ -22,6 +22,7 @@ use crate::plugins::PluginCommand;
 use crate::scaffold::context::TemplateContext;
 use crate::scaffold::{
     IfExists, Plan, chart, insertions, registry, resource_files, rustfmt, templates,
+    templates::TemplateSet,
 };
 use crate::ui;
 use crate::values::{Version, WebhookPath, parse};
@@ -364,9 +365,9 @@ pub fn plan(
     // A kind the project owns implements the runtime's traits on its own type; any other kind
     // gets a type of the user's that implements `CustomDefaulter`/`CustomValidator` for it.
     let set = if resource.source.is_project() {
-        "webhook"
+        TemplateSet::Webhook
     } else {
-        "webhook-custom"
+        TemplateSet::WebhookCustom
     };
     if added_admission {
         // Files still as generated take the new webhook in; edited ones need `--force`.
@@ -380,21 +381,21 @@ pub fn plan(
             let new = !before.spoke.iter().any(|v| **v == spoke.resource.version);
             if new || force {
                 context.spoke = Some(spoke.clone());
-                for file in templates::render_set("webhook-spoke", &context)? {
+                for file in templates::render_set(TemplateSet::WebhookSpoke, &context)? {
                     plan.add_file(&file.path, file.content, policy(file.if_exists))?;
                 }
             }
         }
         context.spoke = None;
         // Tests every spoke, so it is rewritten with each new one (or kept, if edited).
-        for file in templates::render_set("webhook-conversion", &context)? {
+        for file in templates::render_set(TemplateSet::WebhookConversion, &context)? {
             let if_exists = unless_edited(&plan, resource, &file, force)?;
             plan.add_file(&file.path, file.content, if_exists)?;
         }
     }
 
     // The deploy config, once per project: kept as they are when they exist.
-    for file in templates::render_set("webhook-config", &context)? {
+    for file in templates::render_set(TemplateSet::WebhookConfig, &context)? {
         plan.add_file(&file.path, file.content, IfExists::Skip)?;
     }
     insertions::insert_all(&mut plan, insertions::WEBHOOK_INSERTIONS, &context)?;

@@ -18,6 +18,7 @@ use crate::scaffold::context::TemplateContext;
 use crate::scaffold::crdgen::CHART_DIR;
 use crate::scaffold::{
     IfExists, Plan, chart, insertions, registry, resource_files, rustfmt, templates,
+    templates::TemplateSet,
 };
 use crate::ui;
 
@@ -139,7 +140,7 @@ pub fn plan(
             &ResourceNames::new(hub, &updated),
             &hub.example,
         )?);
-        for file in templates::render_set("webhook-conversion", &context)? {
+        for file in templates::render_set(TemplateSet::WebhookConversion, &context)? {
             if let Some(on_disk) = plan.current(&file.path)?
                 && !hub.is_untouched(&file.path, &on_disk)
             {
@@ -167,11 +168,11 @@ pub fn plan(
             .map(|r| TemplateContext::new(project, Some(r)))
             .collect();
         for insertion in insertions::RESOURCE_INSERTIONS {
-            let file = templates::render_fragment(insertion.file, &context)?;
-            let fragment = templates::render_fragment(insertion.fragment, &context)?;
+            let file = insertion.file(&context)?;
+            let fragment = insertion.lines(&context)?;
             let mut shared = Vec::new();
             for other in &others {
-                shared.push(templates::render_fragment(insertion.fragment, other)?);
+                shared.push(insertion.lines(other)?);
             }
             let own: Vec<&str> = fragment
                 .lines()

@@ -22,7 +22,7 @@ use crate::scaffold::context::TemplateContext;
 use crate::scaffold::crdgen::CHART_DIR;
 use crate::scaffold::{
     IfExists, Plan, chart, crdgen, grafana, insertions, registry, resource_files, rustfmt,
-    templates,
+    templates, templates::TemplateSet,
 };
 use crate::ui;
 
@@ -204,9 +204,9 @@ fn plan_multigroup(project: &Project, dir: &Path) -> Result<(Plan, Project, Unto
         let before = TemplateContext::new(project, Some(resource));
         let after = TemplateContext::new(&updated, Some(resource));
         for insertion in insertions::RESOURCE_INSERTIONS {
-            let file = templates::render_fragment(insertion.file, &before)?;
-            let old = templates::render_fragment(insertion.fragment, &before)?;
-            let new = templates::render_fragment(insertion.fragment, &after)?;
+            let file = insertion.file(&before)?;
+            let old = insertion.lines(&before)?;
+            let new = insertion.lines(&after)?;
             if old != new {
                 plan.remove_insertion(&file, &old)?;
                 plan.insert_at_marker(&file, insertion.marker, &new)?;
@@ -338,10 +338,13 @@ fn run_namespaced(project: &Project, namespaced: bool, args: &EditArgs, dir: &Pa
 
 /// The files that follow the manager's scope besides the registries, which every command
 /// renders: the role binding, the chart's, and the README's description.
-const SCOPED_FILES: &[(&str, &str)] = &[
-    ("init", "config/rbac/role_binding.yaml"),
-    ("init", "README.md"),
-    ("helm", "dist/chart/templates/rbac/role_binding.yaml"),
+const SCOPED_FILES: &[(TemplateSet, &str)] = &[
+    (TemplateSet::Init, "config/rbac/role_binding.yaml"),
+    (TemplateSet::Init, "README.md"),
+    (
+        TemplateSet::Helm,
+        "dist/chart/templates/rbac/role_binding.yaml",
+    ),
 ];
 
 /// Switches the manager's scope: `NAMESPACED` in the controllers' registry, which the
@@ -362,8 +365,8 @@ fn plan_namespaced(project: &Project, namespaced: bool, force: bool, dir: &Path)
     let render = |project: &Project| -> Result<BTreeMap<String, String>> {
         let context = TemplateContext::new(project, None);
         let mut files = BTreeMap::new();
-        for set in ["init", "helm"] {
-            if set == "helm" && !project.helm {
+        for set in [TemplateSet::Init, TemplateSet::Helm] {
+            if set == TemplateSet::Helm && !project.helm {
                 continue;
             }
             for file in templates::render_set(set, &context)? {
@@ -377,7 +380,7 @@ fn plan_namespaced(project: &Project, namespaced: bool, force: bool, dir: &Path)
     let (before, after) = (render(project)?, render(&updated)?);
     let mut plan = Plan::new(dir, "pass `--force` to replace it");
     for (set, path) in SCOPED_FILES {
-        if *set == "helm" && !project.helm {
+        if *set == TemplateSet::Helm && !project.helm {
             continue;
         }
         let (old, new) = (&before[*path], after[*path].clone());

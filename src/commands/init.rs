@@ -8,7 +8,9 @@ use crate::cli::InitArgs;
 use crate::model::project::{LAYOUT, PROJECT_FILE, Project};
 use crate::plugins::{Plugin, PluginCommand};
 use crate::scaffold::context::TemplateContext;
-use crate::scaffold::{IfExists, Plan, grafana, registry, rustfmt, templates};
+use crate::scaffold::{
+    IfExists, Plan, grafana, registry, rustfmt, templates, templates::TemplateSet,
+};
 use crate::ui;
 use crate::values::rules;
 
@@ -74,7 +76,7 @@ pub fn plan(project: &Project, dir: &Path) -> Result<Plan> {
         dir,
         "`init` never replaces files, so move it away or run `init` in an empty directory",
     );
-    for file in templates::render_set("init", &context)? {
+    for file in templates::render_set(TemplateSet::Init, &context)? {
         plan.add_file(&file.path, file.content, file.if_exists)?;
     }
     // Kubebuilder's grafana plugin runs at `init` too.

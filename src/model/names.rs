@@ -298,11 +298,25 @@ pub struct ControllerNames {
     pub file: String,
     /// Its envtest test: `tests/foo_controller.rs`, `tests/tutorial_foo_controller.rs`.
     pub test_file: String,
-    /// The template set it is generated from.
-    pub template: &'static str,
+    /// What its code starts from.
+    pub code: ControllerCode,
     /// Added with `--controller-name`, rather than the kind's own.
     pub named: bool,
     pub resource: ResourceNames,
+}
+
+/// What a controller's code starts from, which picks its template set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ControllerCode {
+    /// The Foo/Pod-friend operator.
+    PodFriend,
+    /// A minimal reconcile loop that reports `Ready`.
+    Skeleton,
+    /// Kubebuilder's deploy-image controller.
+    DeployImage,
+    /// A controller of a kind the project does not own, or a named second one.
+    Observer,
 }
 
 impl ControllerNames {
@@ -311,10 +325,10 @@ impl ControllerNames {
         let names = ResourceNames::new(resource, project);
         let own = resource.controller.then(|| {
             let template = match (resource.source, &resource.example) {
-                (Source::Project, Example::PodFriend) => "controller-pod-friend",
-                (Source::Project, Example::Skeleton) => "controller-skeleton",
-                (Source::Project, Example::DeployImage(_)) => "controller-deploy-image",
-                _ => "controller-observer",
+                (Source::Project, Example::PodFriend) => ControllerCode::PodFriend,
+                (Source::Project, Example::Skeleton) => ControllerCode::Skeleton,
+                (Source::Project, Example::DeployImage(_)) => ControllerCode::DeployImage,
+                _ => ControllerCode::Observer,
             };
             let name = resource
                 .own_controller_name
@@ -325,7 +339,7 @@ impl ControllerNames {
         own.into_iter()
             .chain(resource.named_controllers.iter().map(|name| {
                 let module = name.replace('-', "_");
-                (name.to_string(), module, "controller-observer", true)
+                (name.to_string(), module, ControllerCode::Observer, true)
             }))
             .map(|(name, module, template, named)| {
                 let (path, prefix) = if project.multigroup {
@@ -342,7 +356,7 @@ impl ControllerNames {
                     name,
                     module,
                     path,
-                    template,
+                    code: template,
                     named,
                     resource: names.clone(),
                 }
@@ -649,7 +663,7 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(controllers[1].template, "controller-observer");
+        assert_eq!(controllers[1].code, ControllerCode::Observer);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 
 use super::context::TemplateContext;
 use super::crdgen::CHART_DIR;
-use super::{IfExists, Plan, templates};
+use super::{IfExists, Plan, templates, templates::TemplateSet};
 use crate::model::project::Project;
 
 /// The chart's scaffolded templates for `after`: the `helm` set, and `helm-webhook` once the
@@ -27,9 +27,9 @@ pub fn plan_chart(
 ) -> Result<()> {
     let render = |project: &Project| -> Result<Vec<templates::Rendered>> {
         let context = TemplateContext::new(project, None);
-        let mut files = templates::render_set("helm", &context)?;
+        let mut files = templates::render_set(TemplateSet::Helm, &context)?;
         if !context.webhooks.is_empty() {
-            files.extend(templates::render_set("helm-webhook", &context)?);
+            files.extend(templates::render_set(TemplateSet::HelmWebhook, &context)?);
         }
         Ok(files)
     };

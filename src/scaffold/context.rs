@@ -1,5 +1,7 @@
 //! The one context every template and fragment is rendered with, made from `PROJECT.toml`.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::model::names::{
@@ -37,6 +39,8 @@ pub struct TemplateContext {
     pub webhook: Option<WebhookNames>,
     /// The spoke whose conversion a `create webhook` is adding.
     pub spoke: Option<SpokeNames>,
+    /// Every marker line by name (`{{ markers.crd_kustomize }}`), from `markers::ALL`.
+    pub markers: BTreeMap<&'static str, &'static str>,
 }
 
 /// A `mod.rs` that only declares submodules and re-exports their types.
@@ -108,6 +112,7 @@ impl TemplateContext {
             webhook_modules,
             webhook: None,
             spoke: None,
+            markers: super::markers::ALL.iter().copied().collect(),
         }
     }
 }

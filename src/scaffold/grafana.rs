@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::context::TemplateContext;
 use crate::model::project::Project;
-use crate::scaffold::{IfExists, Plan, templates};
+use crate::scaffold::{IfExists, Plan, templates, templates::TemplateSet};
 
 /// The user's list of series for the custom dashboard.
 pub const CONFIG_FILE: &str = "grafana/custom-metrics/config.yaml";
@@ -28,7 +28,7 @@ const SELECTOR: &str = r#"namespace="$namespace", job="$job", pod=~"$pod""#;
 pub fn plan(plan: &mut Plan, project: &Project, force: bool) -> Result<()> {
     let context = TemplateContext::new(project, None);
     let mut variables = Value::Null;
-    for file in templates::render_set("grafana", &context)? {
+    for file in templates::render_set(TemplateSet::Grafana, &context)? {
         if file.path == RUNTIME_DASHBOARD {
             let dashboard: Value = serde_json::from_str(&file.content)
                 .context("the runtime dashboard template is not JSON")?;

@@ -12,8 +12,21 @@ pub struct Insertion {
     /// The file's path, itself a template.
     pub file: &'static str,
     pub marker: &'static str,
-    /// A template rendered with the same context as the files.
+    /// The lines: `templates/fragments/<fragment>.yaml.jinja`, rendered with the same context
+    /// as the files.
     pub fragment: &'static str,
+}
+
+impl Insertion {
+    /// The file it goes into, for `context`.
+    pub fn file(&self, context: &TemplateContext) -> Result<String> {
+        templates::render_fragment(self.file, context)
+    }
+
+    /// Its lines, for `context`.
+    pub fn lines(&self, context: &TemplateContext) -> Result<String> {
+        templates::render_named_fragment(self.fragment, context)
+    }
 }
 
 /// What registers a new type's manifests in the kustomizations. Its module and CRD are listed
@@ -22,17 +35,17 @@ pub const RESOURCE_INSERTIONS: &[Insertion] = &[
     Insertion {
         file: "config/crd/kustomization.yaml",
         marker: markers::CRD_KUSTOMIZE,
-        fragment: "- bases/{{ resource.crd_file_name }}",
+        fragment: "crd-kustomization",
     },
     Insertion {
         file: "config/rbac/kustomization.yaml",
         marker: markers::RBAC_KUSTOMIZE,
-        fragment: "- {{ resource.role_prefix }}_editor_role.yaml\n- {{ resource.role_prefix }}_viewer_role.yaml",
+        fragment: "rbac-kustomization",
     },
     Insertion {
         file: "config/samples/Kustomization",
         marker: markers::SAMPLES_KUSTOMIZE,
-        fragment: "- {{ resource.group }}_{{ resource.version }}_{{ resource.kind_snake }}.yaml",
+        fragment: "samples-kustomization",
     },
 ];
 
@@ -42,7 +55,7 @@ pub const RESOURCE_INSERTIONS: &[Insertion] = &[
 pub const DEPLOY_IMAGE_INSERTIONS: &[Insertion] = &[Insertion {
     file: "config/manager/manager.yaml",
     marker: markers::MANAGER_ENV,
-    fragment: "- name: {{ resource.deploy_image.image_env_var }}\n  value: \"{{ resource.deploy_image.image }}\"",
+    fragment: "manager-image-env",
 }];
 
 /// What registers the webhooks' deploy config in the kustomizations, the first time.
@@ -50,22 +63,22 @@ pub const WEBHOOK_INSERTIONS: &[Insertion] = &[
     Insertion {
         file: "config/default/kustomization.yaml",
         marker: markers::DEFAULT_RESOURCES,
-        fragment: "- ../webhook\n- ../certmanager",
+        fragment: "default-webhook-resources",
     },
     Insertion {
         file: "config/default/kustomization.yaml",
         marker: markers::CA_INJECTION,
-        fragment: SERVICE_INTO_CERTIFICATE,
+        fragment: "service-into-certificate",
     },
     Insertion {
         file: "config/default/kustomization.yaml",
         marker: markers::DEFAULT_PATCHES,
-        fragment: "# Serves the webhooks on :9443 with the certificate cert-manager makes.\n- path: manager_webhook_patch.yaml\n  target:\n    kind: Deployment",
+        fragment: "default-webhook-patch",
     },
     Insertion {
         file: "config/network-policy/kustomization.yaml",
         marker: markers::NETWORK_POLICY,
-        fragment: "- allow-webhook-traffic.yaml",
+        fragment: "network-policy-webhook",
     },
 ];
 
@@ -75,12 +88,12 @@ pub const ADMISSION_INSERTIONS: &[Insertion] = &[
     Insertion {
         file: "config/webhook/kustomization.yaml",
         marker: markers::WEBHOOK_MANIFESTS,
-        fragment: "- manifests.yaml",
+        fragment: "webhook-manifests",
     },
     Insertion {
         file: "config/default/kustomization.yaml",
         marker: markers::CA_INJECTION,
-        fragment: ADMISSION_CA_INJECTION,
+        fragment: "admission-ca-injection",
     },
 ];
 
@@ -88,60 +101,8 @@ pub const ADMISSION_INSERTIONS: &[Insertion] = &[
 pub const CONVERSION_INSERTIONS: &[Insertion] = &[Insertion {
     file: "config/default/kustomization.yaml",
     marker: markers::CA_INJECTION,
-    fragment: CONVERSION_CA_INJECTION,
+    fragment: "conversion-ca-injection",
 }];
-
-/// The Service's name and namespace into the Certificate's DNS names
-/// (`<service>.<namespace>.svc` and `….svc.cluster.local`), after kustomize prefixed them.
-const SERVICE_INTO_CERTIFICATE: &str = "\
-- source: {kind: Service, version: v1, name: webhook-service, fieldPath: .metadata.name}
-  targets:
-  - select: {kind: Certificate, group: cert-manager.io, version: v1, name: serving-cert}
-    fieldPaths: [.spec.dnsNames.0, .spec.dnsNames.1]
-    options: {delimiter: '.', index: 0, create: true}
-- source: {kind: Service, version: v1, name: webhook-service, fieldPath: .metadata.namespace}
-  targets:
-  - select: {kind: Certificate, group: cert-manager.io, version: v1, name: serving-cert}
-    fieldPaths: [.spec.dnsNames.0, .spec.dnsNames.1]
-    options: {delimiter: '.', index: 1, create: true}";
-
-/// `cert-manager.io/inject-ca-from: <namespace>/<certificate>` on both webhook configurations.
-const ADMISSION_CA_INJECTION: &str = "\
-- source: {kind: Certificate, group: cert-manager.io, version: v1, name: serving-cert, fieldPath: .metadata.namespace}
-  targets:
-  - select: {kind: MutatingWebhookConfiguration}
-    fieldPaths:
-    - .metadata.annotations.[cert-manager.io/inject-ca-from]
-    options: {delimiter: '/', index: 0, create: true}
-  - select: {kind: ValidatingWebhookConfiguration}
-    fieldPaths:
-    - .metadata.annotations.[cert-manager.io/inject-ca-from]
-    options: {delimiter: '/', index: 0, create: true}
-- source: {kind: Certificate, group: cert-manager.io, version: v1, name: serving-cert, fieldPath: .metadata.name}
-  targets:
-  - select: {kind: MutatingWebhookConfiguration}
-    fieldPaths:
-    - .metadata.annotations.[cert-manager.io/inject-ca-from]
-    options: {delimiter: '/', index: 1, create: true}
-  - select: {kind: ValidatingWebhookConfiguration}
-    fieldPaths:
-    - .metadata.annotations.[cert-manager.io/inject-ca-from]
-    options: {delimiter: '/', index: 1, create: true}";
-
-/// The same annotation on the CRD of a kind with a conversion webhook.
-const CONVERSION_CA_INJECTION: &str = "\
-- source: {kind: Certificate, group: cert-manager.io, version: v1, name: serving-cert, fieldPath: .metadata.namespace}
-  targets:
-  - select: {kind: CustomResourceDefinition, name: {{ resource.plural }}.{{ resource.api_group }}}
-    fieldPaths:
-    - .metadata.annotations.[cert-manager.io/inject-ca-from]
-    options: {delimiter: '/', index: 0, create: true}
-- source: {kind: Certificate, group: cert-manager.io, version: v1, name: serving-cert, fieldPath: .metadata.name}
-  targets:
-  - select: {kind: CustomResourceDefinition, name: {{ resource.plural }}.{{ resource.api_group }}}
-    fieldPaths:
-    - .metadata.annotations.[cert-manager.io/inject-ca-from]
-    options: {delimiter: '/', index: 1, create: true}";
 
 /// Takes out what `DEPLOY_IMAGE_INSERTIONS` added for `resource` (as `project` records it),
 /// if it was made with `--image`.
@@ -164,8 +125,8 @@ pub fn insert_all(
     context: &TemplateContext,
 ) -> Result<()> {
     for insertion in insertions {
-        let file = templates::render_fragment(insertion.file, context)?;
-        let fragment = templates::render_fragment(insertion.fragment, context)?;
+        let file = insertion.file(context)?;
+        let fragment = insertion.lines(context)?;
         plan.insert_at_marker(&file, insertion.marker, &fragment)?;
     }
     Ok(())
@@ -178,8 +139,8 @@ pub fn remove_all(
     context: &TemplateContext,
 ) -> Result<()> {
     for insertion in insertions {
-        let file = templates::render_fragment(insertion.file, context)?;
-        let fragment = templates::render_fragment(insertion.fragment, context)?;
+        let file = insertion.file(context)?;
+        let fragment = insertion.lines(context)?;
         plan.remove_insertion(&file, &fragment)?;
     }
     Ok(())

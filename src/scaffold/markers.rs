@@ -30,6 +30,20 @@ pub const NETWORK_POLICY: &str = "# +operator:scaffold:network-policy";
 /// The webhook configurations in `config/webhook/kustomization.yaml`.
 pub const WEBHOOK_MANIFESTS: &str = "# +operator:scaffold:webhook-manifests";
 
+/// Every marker by the name templates write it with, `{{ markers.crd_kustomize }}`, so a
+/// marker's text is spelled once, here.
+pub const ALL: &[(&str, &str)] = &[
+    ("crd_kustomize", CRD_KUSTOMIZE),
+    ("rbac_kustomize", RBAC_KUSTOMIZE),
+    ("samples_kustomize", SAMPLES_KUSTOMIZE),
+    ("manager_env", MANAGER_ENV),
+    ("default_resources", DEFAULT_RESOURCES),
+    ("default_patches", DEFAULT_PATCHES),
+    ("ca_injection", CA_INJECTION),
+    ("network_policy", NETWORK_POLICY),
+    ("webhook_manifests", WEBHOOK_MANIFESTS),
+];
+
 /// Returns `content` with `fragment` inserted above the `marker` line, indented like the marker.
 /// A fragment whose lines all already appear (trimmed) in order is left out.
 pub fn insert(content: &str, marker: &str, fragment: &str) -> Result<String> {

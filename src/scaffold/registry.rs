@@ -15,7 +15,7 @@ use anyhow::{Result, bail};
 
 use super::context::{ModuleList, TemplateContext};
 use crate::model::project::Project;
-use crate::scaffold::{IfExists, Plan, templates};
+use crate::scaffold::{IfExists, Plan, templates, templates::TemplateSet};
 
 /// What every command that writes plans besides its own files: the registry files rendered
 /// whole from the project file, and the vendored runtime crates (replaced with this binary's
@@ -82,13 +82,13 @@ pub fn plan(plan: &mut Plan, before: Option<&Project>, after: &Project, force: b
 /// Every registry file of `project`, as rendered (before rustfmt).
 pub fn render(project: &Project) -> Result<Vec<(String, String)>> {
     let mut context = TemplateContext::new(project, None);
-    let mut files: Vec<(String, String)> = templates::render_set("registry", &context)?
+    let mut files: Vec<(String, String)> = templates::render_set(TemplateSet::Registry, &context)?
         .into_iter()
         .map(|file| (file.path, file.content))
         .collect();
     for module in module_lists(&context) {
         context.module = Some(module);
-        for file in templates::render_set("registry-module", &context)? {
+        for file in templates::render_set(TemplateSet::RegistryModule, &context)? {
             files.push((file.path, file.content));
         }
     }

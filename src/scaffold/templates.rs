@@ -19,12 +19,112 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
 use super::IfExists;
+use crate::model::names::ControllerCode;
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
-/// Sets rendered with square-bracket delimiters, because their output is full of `{{ … }}`: a
-/// Go template (Helm), or Grafana's legend placeholders.
-pub const SQUARE_BRACKET_SETS: &[&str] = &["helm", "helm-webhook", "grafana"];
+/// A set of templates: a folder under `templates/`, named here once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateSet {
+    /// `init`: the project.
+    Init,
+    /// `create api`: a type the project owns, its CRD pieces and sample.
+    Resource,
+    /// The Foo/Pod-friend controller and its test.
+    ControllerPodFriend,
+    /// The skeleton controller (`--skeleton`, and kinds after the first).
+    ControllerSkeleton,
+    /// Kubebuilder's deploy-image controller (`--image`).
+    ControllerDeployImage,
+    /// A controller of a kind the project does not own, or a named second controller.
+    ControllerObserver,
+    /// The registry files, rendered whole.
+    Registry,
+    /// A registry `mod.rs` that only lists modules.
+    RegistryModule,
+    /// Defaulting and validating webhooks of a kind the project owns.
+    Webhook,
+    /// `CustomDefaulter`/`CustomValidator` webhooks of a kind the project does not own.
+    WebhookCustom,
+    /// The webhook deploy config, once per project.
+    WebhookConfig,
+    /// A conversion's test, on the hub.
+    WebhookConversion,
+    /// One spoke of a conversion.
+    WebhookSpoke,
+    /// The Helm chart (`edit --helm`).
+    Helm,
+    /// The chart's webhook templates, once the project has webhooks.
+    HelmWebhook,
+    /// Kubebuilder's grafana plugin's dashboards.
+    Grafana,
+}
+
+impl TemplateSet {
+    pub const ALL: &[TemplateSet] = &[
+        TemplateSet::Init,
+        TemplateSet::Resource,
+        TemplateSet::ControllerPodFriend,
+        TemplateSet::ControllerSkeleton,
+        TemplateSet::ControllerDeployImage,
+        TemplateSet::ControllerObserver,
+        TemplateSet::Registry,
+        TemplateSet::RegistryModule,
+        TemplateSet::Webhook,
+        TemplateSet::WebhookCustom,
+        TemplateSet::WebhookConfig,
+        TemplateSet::WebhookConversion,
+        TemplateSet::WebhookSpoke,
+        TemplateSet::Helm,
+        TemplateSet::HelmWebhook,
+        TemplateSet::Grafana,
+    ];
+
+    /// Its folder under `templates/`.
+    pub fn folder(self) -> &'static str {
+        match self {
+            TemplateSet::Init => "init",
+            TemplateSet::Resource => "resource",
+            TemplateSet::ControllerPodFriend => "controller-pod-friend",
+            TemplateSet::ControllerSkeleton => "controller-skeleton",
+            TemplateSet::ControllerDeployImage => "controller-deploy-image",
+            TemplateSet::ControllerObserver => "controller-observer",
+            TemplateSet::Registry => "registry",
+            TemplateSet::RegistryModule => "registry-module",
+            TemplateSet::Webhook => "webhook",
+            TemplateSet::WebhookCustom => "webhook-custom",
+            TemplateSet::WebhookConfig => "webhook-config",
+            TemplateSet::WebhookConversion => "webhook-conversion",
+            TemplateSet::WebhookSpoke => "webhook-spoke",
+            TemplateSet::Helm => "helm",
+            TemplateSet::HelmWebhook => "helm-webhook",
+            TemplateSet::Grafana => "grafana",
+        }
+    }
+
+    /// Rendered with square-bracket delimiters, because its output is full of `{{ … }}`: a Go
+    /// template (Helm), or Grafana's legend placeholders.
+    fn square_brackets(self) -> bool {
+        matches!(
+            self,
+            TemplateSet::Helm | TemplateSet::HelmWebhook | TemplateSet::Grafana
+        )
+    }
+}
+
+impl From<ControllerCode> for TemplateSet {
+    fn from(code: ControllerCode) -> TemplateSet {
+        match code {
+            ControllerCode::PodFriend => TemplateSet::ControllerPodFriend,
+            ControllerCode::Skeleton => TemplateSet::ControllerSkeleton,
+            ControllerCode::DeployImage => TemplateSet::ControllerDeployImage,
+            ControllerCode::Observer => TemplateSet::ControllerObserver,
+        }
+    }
+}
+
+/// The folder of the insertion fragments (`Insertion::fragment`), which is not a set.
+const FRAGMENTS: &str = "fragments";
 
 /// One rendered file, ready to be planned.
 #[derive(Debug)]
@@ -34,12 +134,13 @@ pub struct Rendered {
     pub if_exists: IfExists,
 }
 
-/// Renders every template of `set` (a folder under `templates/`) with `context`.
-pub fn render_set(set: &str, context: &impl Serialize) -> Result<Vec<Rendered>> {
+/// Renders every template of `set` with `context`.
+pub fn render_set(set: TemplateSet, context: &impl Serialize) -> Result<Vec<Rendered>> {
+    let folder = set.folder();
     let dir = TEMPLATES
-        .get_dir(set)
-        .ok_or_else(|| anyhow!("template set `{set}` is not embedded in this binary"))?;
-    let env = environment(SQUARE_BRACKET_SETS.contains(&set));
+        .get_dir(folder)
+        .ok_or_else(|| anyhow!("template set `{folder}` is not embedded in this binary"))?;
+    let env = environment(set.square_brackets());
     let mut files = Vec::new();
     collect(dir, &mut files);
     files
@@ -47,7 +148,7 @@ pub fn render_set(set: &str, context: &impl Serialize) -> Result<Vec<Rendered>> 
         .map(|file| {
             let template_path = file.path().to_str().expect("template paths are UTF-8");
             let relative = template_path
-                .strip_prefix(set)
+                .strip_prefix(folder)
                 .and_then(|p| p.strip_prefix('/'))
                 .expect("a set's files live under its folder");
             let (target, if_exists) = target_of(relative);
@@ -74,6 +175,18 @@ pub fn render_fragment(fragment: &str, context: &impl Serialize) -> Result<Strin
     environment(false)
         .render_str(fragment, Value::from(Serde(context)))
         .with_context(|| format!("cannot render fragment `{fragment}`"))
+}
+
+/// Renders the insertion fragment `templates/fragments/<name>.yaml.jinja` with `context`.
+pub fn render_named_fragment(name: &str, context: &impl Serialize) -> Result<String> {
+    let path = format!("{FRAGMENTS}/{name}.yaml.jinja");
+    let body = TEMPLATES
+        .get_file(&path)
+        .and_then(File::contents_utf8)
+        .ok_or_else(|| anyhow!("fragment `{path}` is not embedded in this binary"))?;
+    environment(false)
+        .render_named_str(&path, body, Value::from(Serde(context)))
+        .with_context(|| format!("cannot render fragment `{path}`"))
 }
 
 /// Names of every embedded template, for the test that each one is used.
@@ -149,6 +262,33 @@ mod tests {
                 path.ends_with(".jinja"),
                 "`{path}` under templates/ is not a template"
             );
+        }
+    }
+
+    #[test]
+    fn every_folder_is_a_set_or_the_fragments_and_every_set_is_embedded() {
+        for dir in TEMPLATES.dirs() {
+            let name = dir.path().to_str().unwrap();
+            assert!(
+                name == FRAGMENTS || TemplateSet::ALL.iter().any(|set| set.folder() == name),
+                "`templates/{name}` is no TemplateSet"
+            );
+        }
+        for set in TemplateSet::ALL {
+            assert!(TEMPLATES.get_dir(set.folder()).is_some(), "{set:?}");
+        }
+    }
+
+    #[test]
+    fn no_template_spells_a_marker_itself() {
+        for path in all_template_paths() {
+            let body = TEMPLATES.get_file(&path).unwrap().contents_utf8().unwrap();
+            for (name, marker) in super::super::markers::ALL {
+                assert!(
+                    !body.lines().any(|line| line.trim() == *marker),
+                    "`{path}` writes `{marker}`; write `{{{{ markers.{name} }}}}`"
+                );
+            }
         }
     }
 
