@@ -51,6 +51,14 @@ impl Project {
                     index + 1
                 )));
             }
+            if let Some(name) = &resource.own_controller_name
+                && !is_controller_name(name)
+            {
+                return Err(problem(format!(
+                    "`{}` has own-controller-name `{name}`, which is no controller name (lower-case letters, digits, `-` and `_`, starting with a letter, such as `fiz-bar`); remove the line to use the kind's own",
+                    resource.gvk()
+                )));
+            }
             self.check_kind_agrees(index, resource).map_err(problem)?;
             self.check_conversion(resource).map_err(problem)?;
         }
@@ -241,6 +249,16 @@ impl Project {
     }
 }
 
+/// A name the runtime registers a controller under, as the CLI writes them (`foo`, `cron_job`,
+/// `fiz-bar`): it ends up in a Rust string, in metric labels and in `/readyz`.
+fn is_controller_name(name: &str) -> bool {
+    name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
 /// The 1-based line of the `index`-th `[[resources]]` entry of `text`.
 pub fn resource_line(text: &str, index: usize) -> Option<usize> {
     text.lines()
@@ -397,5 +415,10 @@ mod tests {
         bar.named_controllers = vec!["foo".parse().unwrap()];
         project.resources.push(bar);
         assert!(problem(&project).contains("two controllers are named `foo`"));
+        let mut project = sample();
+        project.resources[0].own_controller_name = Some("foo\")".into());
+        assert!(problem(&project).contains("is no controller name"));
+        project.resources[0].own_controller_name = Some("tutorial-foo".into());
+        assert_eq!(project.check(), Ok(()));
     }
 }
