@@ -23,6 +23,7 @@ mod general;
 mod init;
 mod kinds;
 mod manifests;
+mod safety;
 
 use common::{cargo_operator, tree};
 

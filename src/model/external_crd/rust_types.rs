@@ -221,7 +221,7 @@ fn without_panic_output<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     result.map_err(|payload| {
         payload
             .downcast_ref::<String>()
-            .map(String::clone)
+            .cloned()
             .or_else(|| payload.downcast_ref::<&str>().map(|text| text.to_string()))
             .unwrap_or_else(|| "kopium panicked".to_string())
     })
