@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
@@ -206,6 +207,7 @@ impl Plan {
                 Ok(target) => target,
                 Err(_) => {
                     let target = fs::read_link(&on_disk).unwrap_or_default();
+                    let replacement = if is_the_file { "the file" } else { "a folder" };
                     bail!(
                         "`{link}` is a symbolic link to `{}`, which does not exist; cargo-operator reads and writes only inside the project: replace the link with {replacement}",
                         target.display()
@@ -356,8 +358,17 @@ fn write_one(root: &Path, path: &str, planned: &PlannedFile, journal: &mut Journ
             .and_then(|n| n.to_str())
             .unwrap_or("file")
     ));
-    fs::write(&staging, &planned.content)
-        .with_context(|| format!("cannot write `{}`", target.display()))?;
+    // A stale staging file (or a link planted under its name) is removed, never written through.
+    let _ = fs::remove_file(&staging);
+    let written = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&staging)
+        .and_then(|mut file| file.write_all(planned.content.as_bytes()));
+    if let Err(err) = written {
+        let _ = fs::remove_file(&staging);
+        return Err(err).with_context(|| format!("cannot write `{}`", target.display()));
+    }
     if let Err(err) = fs::rename(&staging, &target) {
         let _ = fs::remove_file(&staging);
         return Err(err).with_context(|| format!("cannot write `{}`", target.display()));
@@ -645,5 +656,32 @@ mod tests {
                 .to_string(),
             "`config/rbac/role.yaml` is a folder, not a file; move it out of the project, or restore the generated file"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_as_the_staging_file_is_not_written_through() {
+        use std::os::unix::fs::symlink;
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("victim"), "keep").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        symlink(
+            outside.path().join("victim"),
+            dir.path().join(".new.txt.cargo-operator-tmp"),
+        )
+        .unwrap();
+        let mut plan = Plan::new(dir.path(), HINT);
+        plan.add_file("new.txt", "new".into(), IfExists::Error)
+            .unwrap();
+        plan.apply().unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join("new.txt")).unwrap(),
+            "new"
+        );
+        assert_eq!(
+            fs::read_to_string(outside.path().join("victim")).unwrap(),
+            "keep"
+        );
+        assert!(!dir.path().join(".new.txt.cargo-operator-tmp").exists());
     }
 }
