@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::common::{cargo_operator, certificate_crd, tree};
-use crate::{create_foo, fails_cleanly, init, project_dir, words};
+use crate::{create_foo, fails_cleanly, fails_cleanly_with_env, init, project_dir, words};
 
 const CREATE_FOO: &str = "create api --group tutorial --version v1 --kind Foo";
 
@@ -217,5 +217,22 @@ fn a_panic_is_one_line_asking_for_a_report() {
     assert!(
         stderr.ends_with("; please report it with the command you ran\n"),
         "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn endless_crdgen_output_is_cut_off() {
+    use std::os::unix::fs::PermissionsExt;
+    let (tmp, dir) = project_dir();
+    init(&dir);
+    let endless_cargo = tmp.path().join("endless-cargo");
+    fs::write(&endless_cargo, "#!/bin/sh\nexec yes\n").unwrap();
+    fs::set_permissions(&endless_cargo, fs::Permissions::from_mode(0o755)).unwrap();
+    fails_cleanly_with_env(
+        &dir,
+        &["manifests"],
+        &[("CARGO", endless_cargo.to_str().unwrap())],
+        "`cargo run --bin crdgen` printed more than 64 MiB; cargo-operator reads at most 64 MiB from crdgen's file list: check what `src/bin/crdgen.rs` prints",
     );
 }
