@@ -7,3 +7,4 @@ pub mod external_crd;
 pub mod hashes;
 pub mod names;
 pub mod project;
+pub mod read;

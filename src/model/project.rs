@@ -6,11 +6,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::model::core_kinds::CoreKind;
 use crate::model::external_crd::ExternalCrd;
+use crate::model::read::{self, read_text};
 use crate::values::{ControllerName, Group, Kind, Plural, Version, WebhookPath, parse};
 
 pub const PROJECT_FILE: &str = "PROJECT.toml";
@@ -279,15 +280,11 @@ impl Resource {
 impl Project {
     pub fn load(dir: &Path) -> Result<Project> {
         let path = dir.join(PROJECT_FILE);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => bail!(
+        let Some(text) = read_text(&path, PROJECT_FILE, read::PROJECT_FILE)? else {
+            bail!(
                 "no `{PROJECT_FILE}` in `{}`; run this inside a project made by `cargo operator init`",
                 dir.display()
-            ),
-            Err(err) => {
-                return Err(err).with_context(|| format!("cannot read `{}`", path.display()));
-            }
+            );
         };
         Project::parse(&text)
     }

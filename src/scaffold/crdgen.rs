@@ -9,6 +9,7 @@ use anyhow::{Result, anyhow, bail};
 use serde::Deserialize;
 
 use super::{IfExists, Plan};
+use crate::model::read::{self, read_output};
 
 /// Where `edit --helm` puts the chart, as Kubebuilder does; the generated Makefile agrees.
 pub const CHART_DIR: &str = "dist/chart";
@@ -26,24 +27,32 @@ struct CrdgenFile {
 pub fn plan_crdgen_files(plan: &mut Plan, dir: &Path, with_chart: bool, retry: &str) -> Result<()> {
     // cargo sets `CARGO` for the subcommands it runs, so this is the cargo the user invoked.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(&cargo)
+    let mut child = Command::new(&cargo)
         .current_dir(dir)
         .args(crdgen_args(with_chart))
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .output()
+        .spawn()
         .map_err(|err| {
             anyhow!(
                 "cannot run `{}`: {err}; install Rust from https://rustup.rs, or set `CARGO` to cargo's path",
                 cargo.to_string_lossy()
             )
         })?;
-    if !output.status.success() {
-        bail!(
-            "`cargo run --bin crdgen` failed ({}); fix what it reports above, {retry}",
-            output.status
-        );
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let printed = read_output(stdout, "`cargo run --bin crdgen`", read::CRDGEN_OUTPUT);
+    if printed.is_err() {
+        // It would go on printing into a pipe nobody reads.
+        let _ = child.kill();
     }
-    let files: Vec<CrdgenFile> = serde_json::from_slice(&output.stdout).map_err(|err| {
+    let status = child
+        .wait()
+        .map_err(|err| anyhow!("`cargo run --bin crdgen` did not finish: {err}; {retry}"))?;
+    let printed = printed?;
+    if !status.success() {
+        bail!("`cargo run --bin crdgen` failed ({status}); fix what it reports above, {retry}");
+    }
+    let files: Vec<CrdgenFile> = serde_json::from_slice(&printed).map_err(|err| {
         anyhow!(
             "`crdgen --json` printed no file list ({err}); is `src/bin/crdgen.rs` still `Manifests::crdgen`? {retry}"
         )

@@ -3,15 +3,20 @@
 //! A command adds whole files and marker insertions to a [`Plan`]; nothing touches the disk until
 //! [`Plan::apply`], which writes every change or, if any write fails, puts back what it had
 //! already written. So a bad flag, a conflict or a full disk leaves the user's tree as it was.
+//!
+//! Every path is checked when it is first planned, so a refusal comes before anything is
+//! written: it must stay inside the project by its text (no `..`, not absolute) and by where it
+//! leads on disk (no symbolic link to a place outside the project on the way).
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::ErrorKind;
+use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 
 use super::markers;
+use crate::model::read::{self, read_text};
 
 /// What to do when a file the scaffold wants to write already exists with other content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +51,9 @@ struct PlannedFile {
 #[derive(Debug)]
 pub struct Plan {
     root: PathBuf,
+    /// `root` with every symbolic link resolved, what a path must lead into; `None` when the
+    /// root does not exist yet, so nothing under it does either.
+    resolved_root: Option<PathBuf>,
     files: BTreeMap<String, PlannedFile>,
     /// Ends the error for a file that exists: what this command lets the user do about it.
     conflict_hint: &'static str,
@@ -57,6 +65,7 @@ impl Plan {
     pub fn new(root: &Path, conflict_hint: &'static str) -> Plan {
         Plan {
             root: root.to_path_buf(),
+            resolved_root: fs::canonicalize(root).ok(),
             files: BTreeMap::new(),
             conflict_hint,
         }
@@ -64,7 +73,6 @@ impl Plan {
 
     /// Plans a whole file at `path` (relative, `/`-separated).
     pub fn add_file(&mut self, path: &str, content: String, if_exists: IfExists) -> Result<()> {
-        check_relative(path)?;
         let original = self.current(path)?;
         let change = match &original {
             None => Change::Create,
@@ -86,7 +94,6 @@ impl Plan {
 
     /// Plans `fragment` above the line holding `marker` in `path`, unless the fragment is there.
     pub fn insert_at_marker(&mut self, path: &str, marker: &str, fragment: &str) -> Result<()> {
-        check_relative(path)?;
         let Some(current) = self.current(path)? else {
             bail!(
                 "`{path}` is missing; restore it (it holds the `{marker}` marker) and run the command again"
@@ -118,7 +125,6 @@ impl Plan {
 
     /// Plans `path` without the lines an insertion of `fragment` added, if it exists.
     pub fn remove_insertion(&mut self, path: &str, fragment: &str) -> Result<()> {
-        check_relative(path)?;
         if let Some(current) = self.current(path)? {
             let content = markers::remove(&current, fragment);
             self.record(path, Some(current), content, Change::Update);
@@ -128,10 +134,9 @@ impl Plan {
 
     /// Plans the removal of `path`, if it exists on disk (a file only planned is dropped).
     pub fn remove_file(&mut self, path: &str) -> Result<()> {
-        check_relative(path)?;
         let original = match self.files.remove(path) {
             Some(planned) => planned.original,
-            None => read_optional(&self.root.join(path))?,
+            None => self.on_disk(path)?,
         };
         if original.is_some() {
             self.files.insert(
@@ -161,7 +166,65 @@ impl Plan {
             }
             return Ok(Some(planned.content.clone()));
         }
-        read_optional(&self.root.join(path))
+        self.on_disk(path)
+    }
+
+    /// What `path` holds on disk now. Every path reaches the plan through here first, so this
+    /// is where it is checked to stay inside the project.
+    fn on_disk(&self, path: &str) -> Result<Option<String>> {
+        check_relative(path)?;
+        self.check_links(path)?;
+        read_text(&self.root.join(path), path, read::PROJECT_SOURCE)
+    }
+
+    /// Refuses `path` if a symbolic link on its way (a folder of it, or the file itself) leads
+    /// out of the project or nowhere: reading would read a file that is not the project's, and
+    /// writing would write there. A link that stays inside the project is followed.
+    fn check_links(&self, path: &str) -> Result<()> {
+        let Some(resolved_root) = &self.resolved_root else {
+            return Ok(());
+        };
+        let mut on_disk = self.root.clone();
+        let mut link = PathBuf::new();
+        for component in Path::new(path).components() {
+            on_disk.push(component);
+            link.push(component);
+            let Ok(metadata) = fs::symlink_metadata(&on_disk) else {
+                return Ok(()); // nothing further exists, so nothing further can lead away
+            };
+            if !metadata.file_type().is_symlink() {
+                continue;
+            }
+            let is_the_file = link == Path::new(path);
+            let replacement = if is_the_file {
+                "a copy of the file"
+            } else {
+                "a folder"
+            };
+            let link = link.display();
+            let target = match fs::canonicalize(&on_disk) {
+                Ok(target) if target.starts_with(resolved_root) => continue,
+                Ok(target) => target,
+                Err(_) => {
+                    let target = fs::read_link(&on_disk).unwrap_or_default();
+                    let replacement = if is_the_file { "the file" } else { "a folder" };
+                    bail!(
+                        "`{link}` is a symbolic link to `{}`, which does not exist; cargo-operator reads and writes only inside the project: replace the link with {replacement}",
+                        target.display()
+                    );
+                }
+            };
+            let target = target.display();
+            if is_the_file {
+                bail!(
+                    "`{path}` is a symbolic link to `{target}`, outside the project; cargo-operator reads and writes only inside the project: replace the link with {replacement}"
+                );
+            }
+            bail!(
+                "`{path}` is in `{link}`, a symbolic link to `{target}`, outside the project; cargo-operator reads and writes only inside the project: replace the link with {replacement}"
+            );
+        }
+        Ok(())
     }
 
     /// Every file that applying removes, with what it holds now.
@@ -247,18 +310,6 @@ fn check_relative(path: &str) -> Result<()> {
     Ok(())
 }
 
-fn read_optional(path: &Path) -> Result<Option<String>> {
-    match fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        // A file where a folder should be is reported when writing, so it rolls back like any
-        // other write failure.
-        Err(err) if matches!(err.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
-            Ok(None)
-        }
-        Err(err) => Err(err).with_context(|| format!("cannot read `{}`", path.display())),
-    }
-}
-
 /// What `apply` has done so far, newest last, so it can be undone in reverse.
 #[derive(Default)]
 struct Journal {
@@ -307,8 +358,17 @@ fn write_one(root: &Path, path: &str, planned: &PlannedFile, journal: &mut Journ
             .and_then(|n| n.to_str())
             .unwrap_or("file")
     ));
-    fs::write(&staging, &planned.content)
-        .with_context(|| format!("cannot write `{}`", target.display()))?;
+    // A stale staging file (or a link planted under its name) is removed, never written through.
+    let _ = fs::remove_file(&staging);
+    let written = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&staging)
+        .and_then(|mut file| file.write_all(planned.content.as_bytes()));
+    if let Err(err) = written {
+        let _ = fs::remove_file(&staging);
+        return Err(err).with_context(|| format!("cannot write `{}`", target.display()));
+    }
     if let Err(err) = fs::rename(&staging, &target) {
         let _ = fs::remove_file(&staging);
         return Err(err).with_context(|| format!("cannot write `{}`", target.display()));
@@ -506,5 +566,122 @@ mod tests {
             format!("{err:#}"),
             "cannot add to `lib.rs`: marker line `// +operator:scaffold:modules` is missing; put it back where new code should go"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_out_of_the_project_are_refused_before_anything_is_written() {
+        use std::os::unix::fs::symlink;
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("mod.rs"), "// +operator:scaffold:m\n").unwrap();
+        let target = fs::canonicalize(outside.path()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("src")).unwrap();
+        symlink(outside.path(), dir.path().join("config")).unwrap();
+        symlink(outside.path().join("mod.rs"), dir.path().join("src/mod.rs")).unwrap();
+        let before = (snapshot(dir.path()), snapshot(outside.path()));
+
+        let mut plan = Plan::new(dir.path(), HINT);
+        plan.add_file("README.md", "fine".into(), IfExists::Error)
+            .unwrap();
+        let in_linked_folder = format!(
+            "`config/crd/x.yaml` is in `config`, a symbolic link to `{}`, outside the project; cargo-operator reads and writes only inside the project: replace the link with a folder",
+            target.display()
+        );
+        let err = plan
+            .add_file("config/crd/x.yaml", "x".into(), IfExists::Overwrite)
+            .unwrap_err();
+        assert_eq!(err.to_string(), in_linked_folder);
+        let linked_file = format!(
+            "`src/mod.rs` is a symbolic link to `{}/mod.rs`, outside the project; cargo-operator reads and writes only inside the project: replace the link with a copy of the file",
+            target.display()
+        );
+        for err in [
+            plan.current("src/mod.rs").unwrap_err(),
+            plan.insert_at_marker("src/mod.rs", "// +operator:scaffold:m", "pub mod foo;")
+                .unwrap_err(),
+            plan.remove_insertion("src/mod.rs", "pub mod foo;")
+                .unwrap_err(),
+            plan.remove_file("src/mod.rs").unwrap_err(),
+        ] {
+            assert_eq!(err.to_string(), linked_file);
+        }
+        assert_eq!((snapshot(dir.path()), snapshot(outside.path())), before);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_inside_the_project_are_followed_and_dangling_ones_refused() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("shared")).unwrap();
+        fs::write(dir.path().join("shared/kustomization.yaml"), "resources:\n").unwrap();
+        symlink("shared", dir.path().join("config")).unwrap();
+        symlink(
+            "../shared/kustomization.yaml",
+            dir.path().join("shared/alias.yaml"),
+        )
+        .unwrap();
+        let mut plan = Plan::new(dir.path(), HINT);
+        assert_eq!(
+            plan.current("config/alias.yaml").unwrap().as_deref(),
+            Some("resources:\n")
+        );
+        plan.add_file("config/new.yaml", "new".into(), IfExists::Error)
+            .unwrap();
+        plan.apply().unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join("shared/new.yaml")).unwrap(),
+            "new"
+        );
+
+        symlink("nowhere", dir.path().join("gone")).unwrap();
+        let err = plan
+            .add_file("gone/file.txt", "x".into(), IfExists::Error)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`gone` is a symbolic link to `nowhere`, which does not exist; cargo-operator reads and writes only inside the project: replace the link with a folder"
+        );
+    }
+
+    #[test]
+    fn a_folder_where_a_file_is_expected_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("config/rbac/role.yaml")).unwrap();
+        let plan = Plan::new(dir.path(), HINT);
+        assert_eq!(
+            plan.current("config/rbac/role.yaml")
+                .unwrap_err()
+                .to_string(),
+            "`config/rbac/role.yaml` is a folder, not a file; move it out of the project, or restore the generated file"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_as_the_staging_file_is_not_written_through() {
+        use std::os::unix::fs::symlink;
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("victim"), "keep").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        symlink(
+            outside.path().join("victim"),
+            dir.path().join(".new.txt.cargo-operator-tmp"),
+        )
+        .unwrap();
+        let mut plan = Plan::new(dir.path(), HINT);
+        plan.add_file("new.txt", "new".into(), IfExists::Error)
+            .unwrap();
+        plan.apply().unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join("new.txt")).unwrap(),
+            "new"
+        );
+        assert_eq!(
+            fs::read_to_string(outside.path().join("victim")).unwrap(),
+            "keep"
+        );
+        assert!(!dir.path().join(".new.txt.cargo-operator-tmp").exists());
     }
 }

@@ -24,6 +24,7 @@ mod init;
 mod kinds;
 mod manifests;
 mod project_checks;
+mod safety;
 
 use common::{cargo_operator, tree};
 

@@ -19,6 +19,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 use serde_json::Value;
 
 use crate::model::project::Project;
+use crate::model::read::{self, read_text};
 
 /// Where a project keeps the CRDs of its external kinds, one file each, named by
 /// [`ExternalCrd::file_name`].
@@ -299,9 +300,9 @@ pub fn read_external_crd(
     version: Option<&str>,
 ) -> Result<(ExternalCrd, String, String)> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(dir.join(path)).map_err(|err| {
-        anyhow::anyhow!("cannot read `{shown}`: {err}; pass the path of the CRD's YAML file")
-    })?;
+    let Some(text) = read_text(&dir.join(path), &shown, read::CRD_FILE)? else {
+        bail!("there is no file `{shown}`; pass the path of the CRD's YAML file");
+    };
     let crd = ExternalCrd::parse(&text, &shown)?;
     if crd.kind != kind {
         bail!(

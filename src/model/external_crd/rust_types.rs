@@ -1,7 +1,9 @@
 //! Rust types for one version of an external CRD, from kopium, made to build warning-free on
 //! the project's kube and k8s-openapi.
 
-use std::panic::AssertUnwindSafe;
+use std::cell::Cell;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
 
 use anyhow::{Result, anyhow, bail};
 use kopium::{Derive, TypeGenerator};
@@ -23,26 +25,18 @@ impl ExternalCrd {
             .no_condition(!conditions_are_standard(schema))
             .build();
         // kopium panics on a few property names it cannot make identifiers of (such as `$`);
-        // that becomes an error like any other.
-        let generated = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            generator.generate_rust_types_for(&self.crd, None::<&str>)
-        }))
-        .unwrap_or_else(|panic| {
-            let message = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("kopium panicked");
-            Err(anyhow!("{message}"))
-        })
-        .map_err(|err| {
-            anyhow!(
-                "cannot make Rust types for version `{version}` of `{}`: {}; use the kind \
+        // that becomes an error like any other, and its panic message is not printed.
+        let generated =
+            without_panic_output(|| generator.generate_rust_types_for(&self.crd, None::<&str>))
+                .unwrap_or_else(|message| Err(anyhow!("{message}")))
+                .map_err(|err| {
+                    anyhow!(
+                        "cannot make Rust types for version `{version}` of `{}`: {}; use the kind \
                  through `kube::api::DynamicObject` instead",
-                self.path,
-                one_line(&err.to_string())
-            )
-        })?;
+                        self.path,
+                        one_line(&err.to_string())
+                    )
+                })?;
         // kopium maps the non-standard schema type `date` to chrono, which projects do not have;
         // the API server refuses that type anyway.
         if generated.contains("chrono::") {
@@ -200,6 +194,37 @@ fn fix_links(line: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+thread_local! {
+    /// Whether a panic on this thread is caught and reported by `without_panic_output`.
+    static PANIC_IS_EXPECTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f`, returning its panic's message instead of unwinding, and without the panic hook
+/// printing that message first (Rust's default hook prints before any `catch_unwind` sees the
+/// panic). The hook is wrapped once, for this thread's expected panics only, so a panic
+/// anywhere else, or in another test running at the same time, is printed as before.
+fn without_panic_output<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    static WRAP_HOOK: Once = Once::new();
+    WRAP_HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !PANIC_IS_EXPECTED.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    PANIC_IS_EXPECTED.with(|expected| expected.set(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    PANIC_IS_EXPECTED.with(|expected| expected.set(false));
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|text| text.to_string()))
+            .unwrap_or_else(|| "kopium panicked".to_string())
+    })
 }
 
 #[cfg(test)]
