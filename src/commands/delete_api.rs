@@ -159,7 +159,8 @@ pub fn plan(
     if project.helm {
         edited_config.extend(chart::plan_chart_removals(&mut plan, project, &updated)?);
     }
-    if !(edited.is_empty() && edited_config.is_empty()) && !args.force {
+    let any_edited = !edited.is_empty() || !edited_config.is_empty();
+    if any_edited && !args.force {
         let more = match edited.len() + edited_config.len() {
             1 => String::new(),
             n => format!(" (and {} more)", n - 1),
