@@ -2338,6 +2338,33 @@ fn deleting_a_converted_kind_takes_its_conversion_and_the_config_no_webhook_need
 }
 
 #[test]
+fn the_last_admission_webhook_takes_its_lines_and_manifests_while_a_conversion_keeps_the_rest() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    runs(
+        &dir,
+        "create api --group tutorial --version v2 --kind Foo --controller=false",
+    );
+    create_webhook(&dir, "--conversion --spoke v2");
+    let never_had_bar = tree(&dir);
+    runs(&dir, "create api --group tutorial --version v1 --kind Bar");
+    runs(
+        &dir,
+        "create webhook --group tutorial --version v1 --kind Bar --programmatic-validation",
+    );
+    write_webhook_manifests(&dir, false);
+    let webhook_kustomization =
+        fs::read_to_string(dir.join("config/webhook/kustomization.yaml")).unwrap();
+    assert!(
+        webhook_kustomization.contains("- manifests.yaml\n"),
+        "{webhook_kustomization}"
+    );
+    runs(&dir, "delete api --group tutorial --version v1 --kind Bar");
+    is_the_tree(&dir, &never_had_bar);
+}
+
+#[test]
 fn deleting_a_built_in_kind_with_webhooks_takes_their_deploy_config_too() {
     let (_tmp, dir) = project_dir();
     init(&dir);
