@@ -161,17 +161,21 @@ if grep -q 'name: certificates.cert-manager.io$' "$variants/fleet-operator/crds.
   echo "error: the project wrote a CRD for cert-manager's Certificate, which it does not own" >&2
   exit 1
 fi
-# Every API added and deleted again: the tree is the one where they were never added, and it
-# builds and passes its tests.
+# Every API added and deleted again, with its webhooks (Foo's conversion goes with its spoke v2,
+# Bar's with its hub v2): the tree is the one where they were never added, and it builds and
+# passes its tests.
 check_variant added-then-deleted \
   "init --domain example.com --project-name scratch" \
   "create api --group infra --version v1 --kind Foo" \
   "create api --group infra --version v1 --kind Bar --skeleton" \
   "create api --group infra --version v2 --kind Foo --controller=false" \
+  "create api --group infra --version v2 --kind Bar --controller=false" \
   "create api --group infra --version v1 --kind Foo --resource=false --controller-name foo-audit" \
   "create api --group apps --version v1 --kind Deployment --resource=false" \
   "create api --kind Certificate --external-api-crd $fixtures/certificates.cert-manager.io.yaml" \
   "create webhook --group infra --version v1 --kind Foo --defaulting" \
+  "create webhook --group infra --version v1 --kind Foo --conversion --spoke v2" \
+  "create webhook --group infra --version v2 --kind Bar --programmatic-validation --conversion --spoke v1" \
   "create webhook --group core --version v1 --kind Pod --defaulting --programmatic-validation" \
   "create webhook --group apps --version v1 --kind Deployment --defaulting" \
   "create webhook --group cert-manager --version v1 --kind Issuer --programmatic-validation --external-api-crd $fixtures/issuers.cert-manager.io.yaml --external-api-domain=io" \
@@ -180,8 +184,9 @@ check_variant added-then-deleted \
   "delete api --group cert-manager.io --version v1 --kind Certificate" \
   "delete api --group apps --version v1 --kind Deployment" \
   "delete api --group infra --version v2 --kind Foo" \
+  "delete api --group infra --version v2 --kind Bar" \
   "delete api --group infra --version v1 --kind Bar"
-# Foo's webhook keeps the webhooks' deploy config (which `delete api` leaves) in both trees.
+# Foo's defaulting webhook keeps the webhooks' deploy config in both trees.
 scaffold_variant never-added \
   "init --domain example.com --project-name scratch" \
   "create api --group infra --version v1 --kind Foo" \
@@ -189,6 +194,26 @@ scaffold_variant never-added \
   "create webhook --group infra --version v1 --kind Foo --defaulting"
 diff -r --exclude=crds.yaml --exclude=Cargo.lock "$variants/never-added" "$variants/added-then-deleted" || {
   echo "error: deleting the APIs did not give back the tree of a project that never had them" >&2
+  exit 1
+}
+# The last webhook deleted takes the deploy config with it: a tree without a trace of webhooks
+# (only scaffolded: the tree it must equal is one the variants above build).
+scaffold_variant webhooks-deleted \
+  "init --domain example.com --project-name scratch" \
+  "create api --group infra --version v1 --kind Foo" \
+  "create api --group infra --version v2 --kind Foo --controller=false" \
+  "create api --group infra --version v1 --kind Bar --skeleton" \
+  "create webhook --group infra --version v1 --kind Foo --defaulting --programmatic-validation" \
+  "create webhook --group infra --version v2 --kind Foo --conversion --spoke v1" \
+  "create webhook --group core --version v1 --kind Pod --defaulting" \
+  "delete api --group core --version v1 --kind Pod" \
+  "delete api --group infra --version v2 --kind Foo" \
+  "delete api --group infra --version v1 --kind Foo"
+scaffold_variant never-had-webhooks \
+  "init --domain example.com --project-name scratch" \
+  "create api --group infra --version v1 --kind Bar --skeleton"
+diff -r --exclude=Cargo.lock "$variants/never-had-webhooks" "$variants/webhooks-deleted" || {
+  echo "error: deleting the last webhooks left some of their deploy config behind" >&2
   exit 1
 }
 # The webhook scaffold as generated, which examples/friends replaces with its user's code: a

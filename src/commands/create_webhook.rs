@@ -21,8 +21,8 @@ use crate::model::project::{PROJECT_FILE, Project, Resource, Source};
 use crate::plugins::PluginCommand;
 use crate::scaffold::context::TemplateContext;
 use crate::scaffold::{
-    IfExists, Plan, chart, insertions, registry, resource_files, rustfmt, templates,
-    templates::TemplateSet,
+    IfExists, Plan, chart, registry, resource_files, rustfmt, templates, templates::TemplateSet,
+    webhook_config,
 };
 use crate::ui;
 use crate::values::{Version, WebhookPath, parse};
@@ -394,17 +394,8 @@ pub fn plan(
         }
     }
 
-    // The deploy config, once per project: kept as they are when they exist.
-    for file in templates::render_set(TemplateSet::WebhookConfig, &context)? {
-        plan.add_file(&file.path, file.content, IfExists::Skip)?;
-    }
-    insertions::insert_all(&mut plan, insertions::WEBHOOK_INSERTIONS, &context)?;
-    if resource.webhooks.admission() {
-        insertions::insert_all(&mut plan, insertions::ADMISSION_INSERTIONS, &context)?;
-    }
-    if resource.webhooks.conversion {
-        insertions::insert_all(&mut plan, insertions::CONVERSION_INSERTIONS, &context)?;
-    }
+    // The deploy config, once per project, and the lines of these webhooks.
+    webhook_config::add(&mut plan, &context, &resource.webhooks)?;
     if updated.helm {
         // The chart follows: its webhook templates the first time, and the manager's flags.
         chart::plan_chart(&mut plan, Some(project), &updated, force)?;

@@ -4,8 +4,12 @@
 //! the editor and viewer roles, the sample, an external CRD's copy, the lines in the
 //! kustomizations (and the image in `config/manager/manager.yaml` and the chart's manager of a
 //! kind made with `--image`), the CRD `make manifests` wrote, the registry entries and the `PROJECT.toml`
-//! entry. A file whose content no longer has the hash `PROJECT.toml` recorded was edited, and
-//! is deleted only with `--force`. Everything is one plan, so a failure leaves the tree as it was.
+//! entry. With its webhooks go what `create webhook` added for them: a converted kind's CA
+//! injection, the admission webhooks' lines once none is left, and the whole deploy config
+//! (`webhook-config`, the chart's `helm-webhook`) once no webhook is. A file whose content no
+//! longer has the hash `PROJECT.toml` recorded (or, for the deploy config, is no longer what it
+//! was rendered as) was edited, and is deleted only with `--force`. Everything is one plan, so a
+//! failure leaves the tree as it was.
 
 use std::path::Path;
 
@@ -18,7 +22,7 @@ use crate::scaffold::context::TemplateContext;
 use crate::scaffold::crdgen::CHART_DIR;
 use crate::scaffold::{
     IfExists, Plan, chart, insertions, registry, resource_files, rustfmt, templates,
-    templates::TemplateSet,
+    templates::TemplateSet, webhook_config,
 };
 use crate::ui;
 
@@ -150,14 +154,27 @@ pub fn plan(
         }
         rewritten.push(hub.clone());
     }
-    if !edited.is_empty() && !args.force {
-        let more = match edited.len() {
+    // What `create webhook` added for webhooks none of which is left, compared with what it
+    // rendered for the project as it was.
+    let mut edited_config = webhook_config::remove(&mut plan, project, &updated)?;
+    if project.helm {
+        edited_config.extend(chart::plan_chart_removals(&mut plan, project, &updated)?);
+    }
+    let any_edited = !edited.is_empty() || !edited_config.is_empty();
+    if any_edited && !args.force {
+        let more = match edited.len() + edited_config.len() {
             1 => String::new(),
             n => format!(" (and {} more)", n - 1),
         };
+        let (first, why) = match edited.first() {
+            Some(first) => (
+                first,
+                format!(", or predates the hashes `{PROJECT_FILE}` keeps"),
+            ),
+            None => (&edited_config[0], String::new()),
+        };
         bail!(
-            "`{}`{more} changed since cargo-operator generated it, or predates the hashes `{PROJECT_FILE}` keeps; move your changes elsewhere, or pass `--force` to delete it anyway",
-            edited[0]
+            "`{first}`{more} changed since cargo-operator generated it{why}; move your changes elsewhere, or pass `--force` to delete it anyway"
         );
     }
 

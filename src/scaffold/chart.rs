@@ -25,14 +25,6 @@ pub fn plan_chart(
     after: &Project,
     force: bool,
 ) -> Result<()> {
-    let render = |project: &Project| -> Result<Vec<templates::Rendered>> {
-        let context = TemplateContext::new(project, None);
-        let mut files = templates::render_set(TemplateSet::Helm, &context)?;
-        if !context.webhooks.is_empty() {
-            files.extend(templates::render_set(TemplateSet::HelmWebhook, &context)?);
-        }
-        Ok(files)
-    };
     let previous: BTreeMap<String, String> = match before {
         Some(before) => render(before)?
             .into_iter()
@@ -59,6 +51,43 @@ pub fn plan_chart(
         plan.add_file(&file.path, file.content, if_exists)?;
     }
     Ok(())
+}
+
+/// The chart's scaffolded templates for `project`: the `helm` set, and `helm-webhook` once the
+/// project has webhooks.
+fn render(project: &Project) -> Result<Vec<templates::Rendered>> {
+    let context = TemplateContext::new(project, None);
+    let mut files = templates::render_set(TemplateSet::Helm, &context)?;
+    if !context.webhooks.is_empty() {
+        files.extend(templates::render_set(TemplateSet::HelmWebhook, &context)?);
+    }
+    Ok(files)
+}
+
+/// Plans the removal of the chart's templates that `before` renders and `after` does not (the
+/// `helm-webhook` set once the last webhook went), and returns those changed since they were
+/// rendered for `before`: they are planned for removal too, which the caller refuses without
+/// `--force`.
+pub fn plan_chart_removals(
+    plan: &mut Plan,
+    before: &Project,
+    after: &Project,
+) -> Result<Vec<String>> {
+    let kept: Vec<String> = render(after)?.into_iter().map(|file| file.path).collect();
+    let mut edited = Vec::new();
+    for file in render(before)? {
+        if kept.contains(&file.path) {
+            continue;
+        }
+        let Some(on_disk) = plan.current(&file.path)? else {
+            continue;
+        };
+        if on_disk != file.content {
+            edited.push(file.path.clone());
+        }
+        plan.remove_file(&file.path)?;
+    }
+    Ok(edited)
 }
 
 /// The chart's settings the webhook templates read.

@@ -89,22 +89,50 @@ fn where_it_goes(marker: &str) -> &'static str {
     }
 }
 
-/// Returns `content` without the lines `insert` added for `fragment` (each line once, matched
-/// trimmed), the undoing of an insertion; lines already gone are not looked for again.
+/// Returns `content` without the lines `insert` added for `fragment`, the undoing of an
+/// insertion. Where the fragment's lines still stand together (matched trimmed), that block goes;
+/// otherwise (the user moved some) each line that occurs exactly once goes. A line of a YAML block
+/// such as `  targets:` occurs in several blocks, and which one is the fragment's can only be told
+/// from its neighbours, so it is never removed on its own.
 pub fn remove(content: &str, fragment: &str) -> String {
-    let mut wanted: Vec<&str> = fragment
+    let wanted: Vec<&str> = fragment
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    let mut out = String::with_capacity(content.len());
-    for line in content.lines() {
-        if let Some(at) = wanted.iter().position(|w| *w == line.trim()) {
-            wanted.remove(at);
-            continue;
+    let lines: Vec<&str> = content.lines().collect();
+    // Indexes of the non-blank lines, so a block matches across nothing but its own lines.
+    let filled: Vec<usize> = (0..lines.len())
+        .filter(|&i| !lines[i].trim().is_empty())
+        .collect();
+    let mut removed = vec![false; lines.len()];
+    let block = (!wanted.is_empty())
+        .then(|| {
+            filled.windows(wanted.len()).find(|window| {
+                window
+                    .iter()
+                    .zip(&wanted)
+                    .all(|(&i, w)| lines[i].trim() == *w)
+            })
+        })
+        .flatten();
+    match block {
+        Some(window) => window.iter().for_each(|&i| removed[i] = true),
+        None => {
+            for w in &wanted {
+                let mut at = (0..lines.len()).filter(|&i| lines[i].trim() == *w);
+                if let (Some(only), None) = (at.next(), at.next()) {
+                    removed[only] = true;
+                }
+            }
         }
-        out.push_str(line);
-        out.push('\n');
+    }
+    let mut out = String::with_capacity(content.len());
+    for (line, removed) in lines.iter().zip(removed) {
+        if !removed {
+            out.push_str(line);
+            out.push('\n');
+        }
     }
     out
 }
@@ -172,6 +200,29 @@ mod tests {
         let inserted = insert(FILE, CRD_KUSTOMIZE, "- bases/b.yaml").unwrap();
         assert_eq!(remove(&inserted, "- bases/b.yaml"), FILE);
         assert_eq!(remove(FILE, "- bases/b.yaml"), FILE);
+    }
+
+    #[test]
+    fn removal_takes_the_block_whose_lines_other_blocks_share() {
+        let file = "replacements:\n# +operator:scaffold:ca-injection\n";
+        let first = "- source: a\n  targets:\n  - select: one";
+        let second = "- source: a\n  targets:\n  - select: two";
+        let both = insert(file, CA_INJECTION, first).unwrap();
+        let both = insert(&both, CA_INJECTION, second).unwrap();
+        assert_eq!(
+            remove(&both, second),
+            insert(file, CA_INJECTION, first).unwrap()
+        );
+        assert_eq!(
+            remove(&both, first),
+            insert(file, CA_INJECTION, second).unwrap()
+        );
+        // Lines the user separated go one by one, but never a line another block has too.
+        let moved = "- source: a\n  targets:\n  - select: one\n- source: a\n- other\n  - select: two\n  targets:\n";
+        assert_eq!(
+            remove(moved, second),
+            "- source: a\n  targets:\n  - select: one\n- source: a\n- other\n  targets:\n"
+        );
     }
 
     #[test]

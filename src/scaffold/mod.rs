@@ -13,5 +13,6 @@ pub mod registry;
 pub mod resource_files;
 pub mod rustfmt;
 pub mod templates;
+pub mod webhook_config;
 
 pub use plan::{Change, IfExists, Plan};

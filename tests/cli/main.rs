@@ -16,6 +16,7 @@ mod common;
 mod create_api;
 mod create_webhook;
 mod delete_api;
+mod delete_webhook;
 mod deploy_image;
 mod dry_run;
 mod edit;
