@@ -10,12 +10,21 @@ use super::names::{ControllerNames, WebhookNames};
 use super::project::{Project, Resource, Source};
 use crate::values::rules;
 
-/// One thing wrong with a project: which `[[resources]]` entry (by index) and what.
+/// One thing wrong with a project: where, and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    pub resource: usize,
+    pub at: Entry,
     /// What is wrong, and what to change, in words that fit both a hand edit and a flag.
     pub message: String,
+}
+
+/// Where in `PROJECT.toml` a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// A top-level key, such as `project-name`.
+    Key(&'static str),
+    /// The `[[resources]]` entry of this index.
+    Resource(usize),
 }
 
 /// A DNS label's limit, which the first part of a webhook's name must keep.
@@ -26,9 +35,29 @@ const MAX_NAME: usize = 253;
 impl Project {
     /// The first problem of the project as a whole, if any.
     pub fn check(&self) -> Result<(), Problem> {
+        let top = |key: &'static str, result: anyhow::Result<()>| {
+            result.map_err(|err| Problem {
+                at: Entry::Key(key),
+                message: err.to_string(),
+            })
+        };
+        top("domain", rules::domain(&self.domain))?;
+        top("project-name", rules::project_name(&self.project_name))?;
+        if self
+            .repo
+            .as_deref()
+            .is_some_and(|repo| repo.trim().is_empty())
+        {
+            top(
+                "repo",
+                Err(anyhow::anyhow!(
+                    "`repo` is empty; remove the line, or name the project's module path, such as `my.domain/tutorial`"
+                )),
+            )?;
+        }
         for (index, resource) in self.resources.iter().enumerate() {
             let problem = |message: String| Problem {
-                resource: index,
+                at: Entry::Resource(index),
                 message,
             };
             if resource.source.is_project() {
@@ -147,7 +176,7 @@ impl Project {
                     && first != index
                 {
                     return Err(Problem {
-                        resource: index,
+                        at: Entry::Resource(index),
                         message: format!(
                             "two controllers are named `{}` (of `{}` and of `{}`), and the manager runs one per name; rename one",
                             controller.name,
@@ -209,7 +238,7 @@ impl Project {
         for (at, hook) in hooks.iter().enumerate() {
             if let Some(other) = hooks[..at].iter().find(|other| other.path == hook.path) {
                 return Err(Problem {
-                    resource: hook.resource,
+                    at: Entry::Resource(hook.resource),
                     message: format!(
                         "{} and {} are both at path `{}`, and the webhook server serves one webhook per path; give one of them another path",
                         what(other),
@@ -235,7 +264,7 @@ impl Project {
             };
             if label.len() > MAX_LABEL || name.len() > MAX_NAME {
                 return Err(Problem {
-                    resource: hook.resource,
+                    at: Entry::Resource(hook.resource),
                     message: format!(
                         "{} would be named `{name}`, longer than the API server allows ({} characters before the first `.`, {MAX_NAME} in all); pick a shorter kind{}",
                         what(hook),
@@ -259,13 +288,19 @@ fn is_controller_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-/// The 1-based line of the `index`-th `[[resources]]` entry of `text`.
-pub fn resource_line(text: &str, index: usize) -> Option<usize> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| line.trim() == "[[resources]]")
-        .nth(index)
-        .map(|(number, _)| number + 1)
+/// The 1-based line of `entry` in `text`.
+pub fn line_of(text: &str, entry: Entry) -> Option<usize> {
+    let mut lines = text.lines().enumerate();
+    let found = match entry {
+        Entry::Key(key) => lines.find(|(_, line)| {
+            line.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        }),
+        Entry::Resource(index) => lines
+            .filter(|(_, line)| line.trim() == "[[resources]]")
+            .nth(index),
+    };
+    found.map(|(number, _)| number + 1)
 }
 
 #[cfg(test)]
@@ -295,14 +330,14 @@ mod tests {
         assert_eq!(project.check(), Ok(()));
         project.resources.push(project.resources[0].clone());
         let problem = project.check().unwrap_err();
-        assert_eq!(problem.resource, 1);
+        assert_eq!(problem.at, Entry::Resource(1));
         assert_eq!(
             problem.message,
             "API `tutorial/v1, Kind=Foo` is listed twice (entry 1 and entry 2); keep one of the two"
         );
         let text = project.to_toml();
         let err = Project::parse(&text).unwrap_err().to_string();
-        let line = resource_line(&text, 1).unwrap();
+        let line = line_of(&text, Entry::Resource(1)).unwrap();
         assert!(
             err.starts_with(&format!("`PROJECT.toml` line {line}: API")),
             "{err}"
@@ -404,6 +439,25 @@ mod tests {
         );
         project.resources[0].kind = format!("A{}", "b".repeat(58)).parse().unwrap();
         assert_eq!(project.check(), Ok(()));
+    }
+
+    #[test]
+    fn the_projects_own_values_are_checked_too() {
+        let mut project = sample();
+        project.project_name = String::new();
+        assert_eq!(project.check().unwrap_err().at, Entry::Key("project-name"));
+        let text = project.to_toml();
+        let err = Project::parse(&text).unwrap_err().to_string();
+        assert!(
+            err.starts_with("`PROJECT.toml` line 6: project name"),
+            "{err}"
+        );
+        let mut project = sample();
+        project.repo = Some(" ".into());
+        assert!(problem(&project).contains("`repo` is empty"));
+        let mut project = sample();
+        project.domain = "My.Domain".into();
+        assert_eq!(project.check().unwrap_err().at, Entry::Key("domain"));
     }
 
     #[test]

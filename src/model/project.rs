@@ -309,7 +309,7 @@ impl Project {
             );
         }
         project.check().map_err(|problem| {
-            let at = super::check::resource_line(text, problem.resource)
+            let at = super::check::line_of(text, problem.at)
                 .map_or(String::new(), |line| format!(" line {line}"));
             anyhow::anyhow!(
                 "`{PROJECT_FILE}`{at}: {}; fix it there, or undo your edit",
