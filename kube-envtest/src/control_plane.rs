@@ -276,7 +276,7 @@ fn supports_flag(bin: &Path, flag: &'static str) -> bool {
     static CACHE: Mutex<BTreeMap<(PathBuf, &'static str), bool>> = Mutex::new(BTreeMap::new());
     let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
     *cache.entry((bin.to_path_buf(), flag)).or_insert_with(|| {
-        // Blocking, but it runs once per binary and takes a few milliseconds.
+        // Blocking, but it runs once per binary and flag, and `--help` only prints.
         std::process::Command::new(bin)
             .arg("--help")
             .output()

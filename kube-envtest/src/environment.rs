@@ -219,8 +219,8 @@ impl TestEnvBuilder {
 }
 
 /// A running etcd + kube-apiserver pair. Dropping it stops both (kube-apiserver first) and
-/// removes its temp dir, blocking the thread for about a second (kube-apiserver's graceful
-/// shutdown); [`TestEnv::stop`] does the same without blocking the async runtime.
+/// removes its temp dir, blocking the thread while kube-apiserver shuts down gracefully;
+/// [`TestEnv::stop`] does the same without blocking the async runtime.
 pub struct TestEnv {
     /// Declared before `dir`, so that the processes stop before their folder is removed.
     control_plane: ControlPlane,

@@ -194,7 +194,7 @@ pub enum LogFormat {
 /// Where a server listens, or that it is turned off.
 ///
 /// ```
-/// use kube_operator_runtime::BindAddress;
+/// use kube_operator_runtime::manager::BindAddress;
 ///
 /// assert_eq!(":8080".parse(), Ok(BindAddress::At(":8080".into())));
 /// assert_eq!("0".parse(), Ok(BindAddress::Disabled));

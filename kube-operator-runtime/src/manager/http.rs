@@ -20,9 +20,11 @@ use tracing::{error, info, warn};
 
 use super::{BindAddress, ManagerArgs, SERVER_STOP_TIMEOUT, listen, metrics_auth};
 use crate::{
-    Error, Readiness, Webhooks,
+    error::Error,
     metrics::Metrics,
+    readiness::Readiness,
     tls::{CertFiles, ServingCert},
+    webhook::Webhooks,
 };
 
 const OPENMETRICS_TEXT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";

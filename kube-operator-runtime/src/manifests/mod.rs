@@ -83,7 +83,7 @@ impl Manifests {
         self
     }
 
-    /// What the manager may do: the union of its controllers' rules (see [`rbac::merge_rules`]).
+    /// What the manager may do: the union of its controllers' rules (see [`rbac::merge_rules`](crate::rbac::merge_rules)).
     pub fn manager_rules(mut self, rules: Vec<PolicyRule>) -> Self {
         self.manager_rules = rules;
         self

@@ -118,7 +118,7 @@ fn operation_name(operation: &Operation) -> &'static str {
 impl Webhooks {
     /// `crds` with a conversion webhook (`spec.conversion`: strategy `Webhook`, Service
     /// [`SERVICE_NAME`] in [`SERVICE_NAMESPACE`], path [`CONVERSION_PATH`], review version `v1`)
-    /// on each kind that has a [`Conversion`]; other CRDs unchanged.
+    /// on each kind that has a [`Conversion`](super::Conversion); other CRDs unchanged.
     pub fn with_conversion(
         &self,
         mut crds: Vec<CustomResourceDefinition>,

@@ -291,7 +291,7 @@ impl Webhooks {
     /// at `path`. A body that cannot be read gets a refusal saying why.
     ///
     /// This is what the manager's webhook server runs, with its client for the
-    /// [`AdmissionContext`]; a project's tests may call it directly.
+    /// [`AdmissionContext`](super::AdmissionContext); a project's tests may call it directly.
     pub async fn handle(&self, path: &str, body: &[u8], client: &Client) -> Option<Vec<u8>> {
         if path == CONVERSION_PATH && !self.conversions.is_empty() {
             return Some(conversion::review(&self.conversions, body));

@@ -82,7 +82,7 @@ impl fmt::Debug for AdmissionContext {
 /// Defaults for `K` from a value of its own: controller-runtime's `CustomDefaulter`. Unlike
 /// [`Defaulter`], it is awaited, gets the [`AdmissionContext`] (with a client), may refuse, and
 /// serves kinds the project does not own, such as Pods (Rust allows no impl of a trait of this
-/// crate on a type of another). Register it with [`Webhooks::custom_defaulting`].
+/// crate on a type of another). Register it with [`Webhooks::custom_defaulting`](super::Webhooks::custom_defaulting).
 ///
 /// ```
 /// use k8s_openapi::api::core::v1::Pod;
@@ -114,7 +114,7 @@ pub trait CustomDefaulter<K: WebhookKind>: Send + Sync + 'static {
 
 /// Checks of `K` from a value of its own: controller-runtime's `CustomValidator`. Unlike
 /// [`Validator`], each check is awaited, gets the [`AdmissionContext`] (with a client), and may
-/// serve kinds the project does not own. Register it with [`Webhooks::custom_validating`].
+/// serve kinds the project does not own. Register it with [`Webhooks::custom_validating`](super::Webhooks::custom_validating).
 ///
 /// ```
 /// use k8s_openapi::api::core::v1::{ConfigMap, Secret};
