@@ -59,7 +59,7 @@ pub(super) async fn serve_metrics(
         metrics_auth::Reviewer::new(client),
         metrics_auth::require_authorized,
     ));
-    let serving = match &args.metrics_cert_path {
+    let serving = match args.metrics_cert_dir() {
         Some(dir) => {
             let files = CertFiles::new(dir, &args.metrics_cert_name, &args.metrics_cert_key);
             let serving = ServingCert::from_files(&files)?;
