@@ -4,7 +4,7 @@ use std::env;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Default text of the "how to fix it" part of [`Error::BinaryNotFound`].
 pub const DEFAULT_MISSING_BINARIES_HINT: &str = "install the envtest binaries with \

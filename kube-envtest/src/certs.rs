@@ -8,7 +8,7 @@ use rcgen::{
     KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, SigningKey,
 };
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 fn cert_err(e: rcgen::Error) -> Error {
     Error::Certificate(e.to_string())

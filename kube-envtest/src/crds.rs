@@ -7,8 +7,11 @@ use std::time::{Duration, Instant};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Client;
 
+use crate::error::{Error, Result};
 use crate::process::POLL_INTERVAL;
-use crate::{Error, Result};
+
+/// Field manager used when installing CRDs with server-side apply.
+pub(crate) const FIELD_MANAGER: &str = "kube-envtest";
 
 /// Reads every `CustomResourceDefinition` from a YAML/JSON file, or from the `.yaml`, `.yml`
 /// and `.json` files of a directory (not recursive, in file-name order).

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// How often readiness is polled.
 pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(100);

@@ -15,9 +15,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::certs::WebhookCerts;
-use crate::crds::read_documents;
+use crate::crds::{FIELD_MANAGER, read_documents};
+use crate::error::{Error, Result};
 use crate::process::{POLL_INTERVAL, free_ports};
-use crate::{Error, FIELD_MANAGER, Result};
 
 /// Host the local webhook server listens on; the serving certificate is valid for it.
 const HOST: &str = "127.0.0.1";

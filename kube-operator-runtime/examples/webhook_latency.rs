@@ -24,8 +24,9 @@ use kube::{
 };
 use kube_envtest::TestEnv;
 use kube_operator_runtime::{
-    Denied, Manager, ManagerArgs, Validation, Validator, Webhooks,
+    Manager, ManagerArgs,
     testing::{webhook_args, webhook_install_options},
+    webhook::{Denied, Validation, Validator, Webhooks},
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

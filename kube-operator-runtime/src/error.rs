@@ -141,15 +141,3 @@ pub enum Error {
         source: kube::Error,
     },
 }
-
-impl crate::metrics::ErrorReason for Error {
-    /// The API server's answer where there was one, else `Runtime`.
-    fn reason(&self) -> &'static str {
-        match self {
-            Self::CannotList { source, .. }
-            | Self::LeaderElection { source, .. }
-            | Self::Apply { source, .. } => source.reason(),
-            _ => "Runtime",
-        }
-    }
-}

@@ -2,15 +2,15 @@
 //!
 //! Publishing an Event is one API request. Awaited inside a reconcile, it holds one of the
 //! controller's reconcile slots for that long: at startup, with thousands of objects changing
-//! state at once, Events made convergence slower by as much again. An [`EventPublisher`] queues
-//! the Event and returns; a task publishes the queue in the background, as client-go's event
-//! broadcaster does for controller-runtime.
+//! state at once, convergence waits on Events (`docs/benchmarks.md`). An [`EventPublisher`]
+//! queues the Event and returns; a task publishes the queue in the background, as client-go's
+//! event broadcaster does for controller-runtime.
 //!
 //! The task publishes by itself rather than through kube's `Recorder`, whose cache keeps every
-//! Event it sent for six minutes, whole, and scans all of them at each new one: 18 MiB and
-//! O(N²) work for 5,000 Events. Here an Event seen again within [`SERIES_WINDOW`] is counted
-//! on the first one (`series`, as the API expects) from a record of a few dozen bytes, and at
-//! most [`SERIES_RECORDS`] records are kept.
+//! Event it sent for six minutes, whole, and scans all of them at each new one: memory that
+//! grows with every Event, and O(N²) work. Here an Event seen again within [`SERIES_WINDOW`] is
+//! counted on the first one (`series`, as the API expects) from a record of a few dozen bytes,
+//! and at most [`SERIES_RECORDS`] records are kept.
 
 use std::{
     collections::{HashMap, VecDeque, hash_map::DefaultHasher},
@@ -42,8 +42,8 @@ use tracing::warn;
 
 /// Events waiting to be published beyond this are dropped (and counted in a warning): a
 /// reconcile must never wait for an Event, and a queue that keeps growing would only move the
-/// problem to memory. Room for the burst of 30,000 Foos turning happy at once (`bench/`: 8,192
-/// dropped a third of them), at about half a KiB per waiting Event.
+/// problem to memory. Sized for the burst of the largest benchmark, every Foo turning happy at
+/// once; `docs/benchmarks.md` has what a smaller queue dropped and what a waiting Event costs.
 pub const QUEUE_CAPACITY: usize = 32_768;
 
 /// An Event repeated within this time of its last occurrence is counted on the first one
@@ -54,10 +54,9 @@ pub const SERIES_WINDOW: Duration = Duration::from_secs(6 * 60);
 /// it, the oldest is forgotten and its next repeat creates a new Event.
 pub const SERIES_RECORDS: usize = 4096;
 
-/// Events published at once by the background task. One: with 10,000 Foos turning happy at
-/// startup (`bench/`), four at once slowed convergence by a fifth, as the API server's CPU went to
-/// Events instead of status writes; one at a time did not, and still published about 600 per
-/// second.
+/// Events published at once by the background task. One: publishing several at once slowed the
+/// controllers' convergence, as the API server's CPU went to Events instead of status writes;
+/// one at a time did not, and keeps up with a startup burst (`docs/benchmarks.md`).
 const PUBLISHING_AT_ONCE: usize = 1;
 
 /// Records Events in the background: [`publish`](Self::publish) returns at once. Clones share

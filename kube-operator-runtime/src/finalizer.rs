@@ -8,7 +8,7 @@
 //!   keeps one error type and its `ErrorReason`;
 //! - after adding the finalizer it applies at once, from the object the API server returned,
 //!   instead of waiting for the watch event of its own write. With a generation predicate
-//!   ([`ControllerBuilder::predicate`](crate::ControllerBuilder::predicate)) that event never
+//!   ([`ControllerBuilder::predicate`](crate::controller::ControllerBuilder::predicate)) that event never
 //!   comes, and the object would wait for the next resync.
 //!
 //! The controller needs `patch` on the kind itself (the finalizer is added and removed by JSON

@@ -23,7 +23,7 @@ type KeysOf<K> = dyn Fn(&K) -> Vec<String> + Send + Sync;
 /// most often). Clones share the same index.
 ///
 /// Made with [`Index::new`], then fed by the watch it belongs to:
-/// [`ControllerBuilder::index`](crate::ControllerBuilder::index) for a controller's
+/// [`ControllerBuilder::index`](crate::controller::ControllerBuilder::index) for a controller's
 /// own kind; [`PresenceWatch::names`](crate::presence::PresenceWatch::names) is one already.
 ///
 /// ```

@@ -9,9 +9,9 @@
 //!   server authorizes, unless told otherwise), `/healthz`, `/readyz` and `/readyz/caches`,
 //!   leader election on a Lease, a bounded graceful shutdown, and values for the controllers
 //!   ([`Manager::state`]);
-//! - [`Shared::controller`] and [`ControllerBuilder`]: one controller, named by its
-//!   registration, with selectors, predicates, concurrency, [`owns`](ControllerBuilder::owns)
-//!   and [`watches`](ControllerBuilder::watches), each watch with its own backoff and readiness,
+//! - [`Shared::controller`] and [`ControllerBuilder`](controller::ControllerBuilder): one controller, named by its
+//!   registration, with selectors, predicates, concurrency, [`owns`](controller::ControllerBuilder::owns)
+//!   and [`watches`](controller::ControllerBuilder::watches), each watch with its own backoff and readiness,
 //!   shared with the manager's other controllers, and no reconcile before every first list;
 //! - [`finalizer`], [`conditions`] and [`owned`]: cleanup before deletion, `status.conditions`,
 //!   and children applied with their controller owner reference;
@@ -19,9 +19,9 @@
 //!   or disappear;
 //! - [`metrics`]: controller-runtime's metric names, so Kubebuilder dashboards keep working;
 //! - [`webhook`]: defaulting, validating and conversion webhooks written as trait impls
-//!   ([`Defaulter`], [`Validator`], [`Conversion`]; [`CustomDefaulter`] and [`CustomValidator`]
+//!   ([`Defaulter`](webhook::Defaulter), [`Validator`](webhook::Validator), [`Conversion`](webhook::Conversion); [`CustomDefaulter`](webhook::CustomDefaulter) and [`CustomValidator`](webhook::CustomValidator)
 //!   when a webhook needs the request, a client, or serves a kind of another crate), served by
-//!   the manager and written into the manifests from one [`Webhooks`] value;
+//!   the manager and written into the manifests from one [`Webhooks`](webhook::Webhooks) value;
 //! - [`rbac`]: typed RBAC rules and their merging;
 //! - [`manifests`]: the CRDs and roles as YAML for kustomize and Helm, behind a project's
 //!   `crdgen` binary;
@@ -88,19 +88,19 @@
 //! | controller-runtime (Go) | here |
 //! |---|---|
 //! | `ctrl.NewControllerManagedBy(mgr).For(&Foo{})` | `shared.controller(api)`, in the `run` registered with `Manager::controller("foo", run)` |
-//! | `.Owns(&appsv1.Deployment{})` | [`ControllerBuilder::owns`] |
-//! | `.Watches(&Pod{}, handler.EnqueueRequestsFromMapFunc(f))` | [`ControllerBuilder::watches`] |
-//! | `.WithEventFilter(predicate.GenerationChangedPredicate{})` | [`ControllerBuilder::predicate`]`(predicates::generation)` |
-//! | `.WithOptions(controller.Options{MaxConcurrentReconciles: 4})` | [`ControllerBuilder::concurrency`]`(4)` |
-//! | label selector on the cache (`cache.Options.ByObject`) | [`ControllerBuilder::with_config`] |
-//! | `mgr.GetFieldIndexer().IndexField(..)` | [`Index`] with [`ControllerBuilder::index`] |
+//! | `.Owns(&appsv1.Deployment{})` | [`ControllerBuilder::owns`](controller::ControllerBuilder::owns) |
+//! | `.Watches(&Pod{}, handler.EnqueueRequestsFromMapFunc(f))` | [`ControllerBuilder::watches`](controller::ControllerBuilder::watches) |
+//! | `.WithEventFilter(predicate.GenerationChangedPredicate{})` | [`ControllerBuilder::predicate`](controller::ControllerBuilder::predicate)`(predicates::generation)` |
+//! | `.WithOptions(controller.Options{MaxConcurrentReconciles: 4})` | [`ControllerBuilder::concurrency`](controller::ControllerBuilder::concurrency)`(4)` |
+//! | label selector on the cache (`cache.Options.ByObject`) | [`ControllerBuilder::with_config`](controller::ControllerBuilder::with_config) |
+//! | `mgr.GetFieldIndexer().IndexField(..)` | [`Index`] with [`ControllerBuilder::index`](controller::ControllerBuilder::index) |
 //! | `ctrl.SetControllerReference` + `r.Patch(.., client.Apply)` | [`owned::apply_owned`] |
 //! | `controllerutil.AddFinalizer` / `RemoveFinalizer` / `DeletionTimestamp` check | [`finalizer::finalizer`] |
 //! | `meta.SetStatusCondition` / `FindStatusCondition` / `IsStatusConditionTrue` | [`conditions::Conditions`] |
 //! | `Conditions []metav1.Condition` with `+listType=map` | [`conditions::schema`] |
 //! | `record.EventRecorder` | [`EventPublisher`] |
 //! | fields of the reconciler struct (a flag, a client) | [`Manager::state`] and [`Shared::state`] |
-//! | `webhook.CustomDefaulter` / `CustomValidator` | [`CustomDefaulter`] / [`CustomValidator`] |
+//! | `webhook.CustomDefaulter` / `CustomValidator` | [`CustomDefaulter`](webhook::CustomDefaulter) / [`CustomValidator`](webhook::CustomValidator) |
 //! | `+kubebuilder:rbac` markers | each controller's `policy_rules()`, with [`rbac::rule_for`], [`rbac::owned_rules`], [`rbac::finalizer_rules`] |
 //! | `mgr.AddReadyzCheck`, the webhook server's `StartedChecker` | `/readyz` (webhook serving), `/readyz/caches` |
 //!
@@ -108,12 +108,13 @@
 //!
 //! A kind gets defaults and checks from trait impls; the manager serves them over HTTPS
 //! (`--webhook-port`, the certificate in `--webhook-cert-path`, reloaded when renewed) on every
-//! replica, and `crdgen` writes the webhook configurations from the same [`Webhooks`]:
+//! replica, and `crdgen` writes the webhook configurations from the same [`Webhooks`](webhook::Webhooks):
 //!
 //! ```no_run
 //! use kube::CustomResource;
 //! use kube_operator_runtime::{
-//!     Defaulter, Denied, Manager, ManagerArgs, Validation, Validator, Webhooks,
+//!     Manager, ManagerArgs,
+//!     webhook::{Defaulter, Denied, Validation, Validator, Webhooks},
 //! };
 //! use schemars::JsonSchema;
 //! use serde::{Deserialize, Serialize};
@@ -162,58 +163,36 @@
 
 #![warn(missing_docs)]
 
+mod concurrency;
 pub mod conditions;
-mod controller;
+pub mod controller;
 mod error;
 pub mod events;
 pub mod finalizer;
 mod index;
 mod initial_list;
+mod kind;
 pub mod manager;
 pub mod manifests;
 pub mod metrics;
 pub mod owned;
 pub mod presence;
 pub mod rbac;
-mod readiness;
+pub mod readiness;
 mod shared_watch;
 mod state;
+#[cfg(test)]
+mod test_support;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tls;
 mod watch_backoff;
 pub mod webhook;
 
-pub use controller::{
-    ControllerBuilder, ErrorBackoff, MAX_CONCURRENT_RECONCILES, ManagedController, Reconciled,
-    Shared, ensure_served, watched_api,
-};
+// What a generated project's `main.rs`, controllers and tests write; everything else is reached
+// through its module.
+pub use controller::{ErrorBackoff, Shared, ensure_served, watched_api};
 pub use error::Error;
 pub use events::EventPublisher;
 pub use index::Index;
-pub use manager::{
-    BindAddress, LogFormat, Manager, ManagerArgs, SHUTDOWN_BUDGET, SHUTDOWN_GRACE,
-    TERMINATION_GRACE_PERIOD,
-};
-pub use readiness::{CacheSync, Readiness, UnsyncedCache, WatchError};
-pub use webhook::{
-    AdmissionContext, Conversion, CustomDefaulter, CustomValidator, Defaulter, Denied, Operation,
-    Validation, Validator, Warnings, WebhookKind, Webhooks,
-};
-
-/// What the crate's own unit tests share.
-#[cfg(test)]
-pub(crate) mod test_support {
-    use kube::client::Body;
-
-    /// The test's end of a mocked API server: it reads each request and answers by hand.
-    pub(crate) type MockHandle =
-        tower_test::mock::Handle<http::Request<Body>, http::Response<Body>>;
-
-    /// A client whose requests go to the returned handle instead of an API server.
-    pub(crate) fn mock_client() -> (kube::Client, MockHandle) {
-        let (service, handle) =
-            tower_test::mock::pair::<http::Request<Body>, http::Response<Body>>();
-        (kube::Client::new(service, "default"), handle)
-    }
-}
+pub use manager::{Manager, ManagerArgs, TERMINATION_GRACE_PERIOD};

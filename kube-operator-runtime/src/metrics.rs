@@ -42,7 +42,7 @@ use prometheus_client::{
     registry::{Metric, Registry},
 };
 
-use crate::{Error, controller::MAX_CONCURRENT_RECONCILES};
+use crate::{concurrency::MAX_CONCURRENT_RECONCILES, error::Error};
 
 /// The crate the metric types come from (`Counter`, `Gauge`, `Histogram`, `Family`), for
 /// [`Metrics::register`], so a project needs no dependency of its own on it.
@@ -376,7 +376,7 @@ impl ReconcileMetrics {
     /// Runs `reconcile`, counting it and timing it. [`ManagedController::run`] does this for
     /// every reconcile.
     ///
-    /// [`ManagedController::run`]: crate::ManagedController::run
+    /// [`ManagedController::run`]: crate::controller::ManagedController::run
     pub async fn measure<E: ErrorReason>(
         self,
         reconcile: impl Future<Output = Result<Action, E>>,
@@ -479,6 +479,18 @@ impl Collector for ProcessCollector {
             gauge.encode(metric)?;
         }
         Ok(())
+    }
+}
+
+impl ErrorReason for Error {
+    /// The API server's answer where there was one, else `Runtime`.
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::CannotList { source, .. }
+            | Self::LeaderElection { source, .. }
+            | Self::Apply { source, .. } => source.reason(),
+            _ => "Runtime",
+        }
     }
 }
 

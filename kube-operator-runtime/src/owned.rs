@@ -9,12 +9,12 @@ use kube::{
 };
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::Error;
+use crate::error::Error;
 
 /// Applies `child` (server-side apply as `field_manager`, taking over conflicting fields) with
 /// a controller owner reference to `owner`, and returns it as the API server stored it. Deleting
 /// the owner then deletes the child (garbage collection), and a controller that
-/// [owns](crate::ControllerBuilder::owns) the child's kind reconciles the owner when the child
+/// [owns](crate::controller::ControllerBuilder::owns) the child's kind reconciles the owner when the child
 /// changes.
 ///
 /// `child` holds only the fields this controller decides: what it leaves out, other managers

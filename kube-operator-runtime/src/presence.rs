@@ -1,25 +1,24 @@
 //! Watching another kind for objects that appear or disappear, through an index of their names.
 //!
 //! A controller whose objects refer to others by name (a Foo looking for a Pod called
-//! `spec.name`) needs to know which exist, not what they hold. [`Shared::watch_presence`] keeps
+//! `spec.name`) needs to know which exist, not what they hold. [`Shared::watch_presence`](crate::Shared::watch_presence) keeps
 //! the names and namespaces alone, from a metadata-only watch, and yields an object only when it
 //! appears or disappears: a Pod that changes a few times per second while it starts triggers
 //! nothing.
 
-use std::{collections::HashSet, fmt::Debug};
+use std::collections::HashSet;
 
 use futures::{Stream, StreamExt, stream, stream::BoxStream};
 use kube::{
-    Api, Resource,
+    Resource,
     core::{ObjectMeta, PartialObjectMeta, PartialObjectMetaExt},
     runtime::{reflector::ObjectRef, watcher},
 };
-use serde::de::DeserializeOwned;
 
-use crate::{CacheSync, Index, Shared, initial_list::watch_objects};
+use crate::{index::Index, readiness::CacheSync};
 
 /// The names of one kind's objects, and the stream of its objects that appeared or
-/// disappeared. Made by [`Shared::watch_presence`].
+/// disappeared. Made by [`Shared::watch_presence`](crate::Shared::watch_presence).
 #[non_exhaustive]
 pub struct PresenceWatch<K: Resource<DynamicType = ()> + 'static> {
     /// Every object of the kind by name, whatever its namespace, kept current: "is there one
@@ -30,38 +29,6 @@ pub struct PresenceWatch<K: Resource<DynamicType = ()> + 'static> {
     /// Each object that appeared or disappeared, once `names` shows the change; feed it to
     /// `Controller::watches_stream`.
     pub changes: BoxStream<'static, watcher::Result<PartialObjectMeta<K>>>,
-}
-
-impl Shared {
-    /// Watches the metadata of `api`'s objects, keeping only their names and namespaces: see
-    /// [`PresenceWatch`]. Its first list counts towards the readiness of the controller this
-    /// handle was given to; hand it to
-    /// [`ControllerBuilder::watches_presence`](crate::ControllerBuilder::watches_presence),
-    /// which holds reconciles until it is in.
-    ///
-    /// ```no_run
-    /// # use k8s_openapi::api::core::v1::Pod;
-    /// # use kube::{Api, core::PartialObjectMeta};
-    /// # fn example(shared: kube_operator_runtime::Shared) {
-    /// let pods = shared.watch_presence(Api::<PartialObjectMeta<Pod>>::all(shared.client.clone()));
-    /// let jack_exists = pods.names.contains_key("jack");
-    /// # }
-    /// ```
-    pub fn watch_presence<K>(&self, api: Api<PartialObjectMeta<K>>) -> PresenceWatch<K>
-    where
-        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
-    {
-        let controller = self.controller_name::<K>();
-        let events = watch_objects(api, watcher::Config::default());
-        let synced = self.readiness.cache_of(controller, K::kind(&()));
-        let names = Index::new(|obj: &PartialObjectMeta<K>| obj.metadata.name.clone());
-        let changes = presence_changes(events, names.clone(), synced.clone()).boxed();
-        PresenceWatch {
-            names,
-            synced,
-            changes,
-        }
-    }
 }
 
 /// Applies watch `events` to `names` (an index by name) and yields each object that appeared
@@ -151,7 +118,7 @@ fn meta_of<K: Resource<DynamicType = ()>>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Readiness;
+    use crate::readiness::Readiness;
     use k8s_openapi::api::core::v1::Pod;
     use kube::ResourceExt;
 

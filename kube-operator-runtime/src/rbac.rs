@@ -47,7 +47,7 @@ pub fn finalizer_rules<K: Resource<DynamicType = ()>>() -> Vec<PolicyRule> {
     ]
 }
 
-/// What a controller that [owns](crate::ControllerBuilder::owns) `C` and
+/// What a controller that [owns](crate::controller::ControllerBuilder::owns) `C` and
 /// [applies](crate::owned::apply_owned) it needs: `list` and `watch` for the watch, `create`
 /// and `patch` for server-side apply (creating by apply needs both).
 pub fn owned_rules<C: Resource<DynamicType = ()>>() -> Vec<PolicyRule> {

@@ -21,7 +21,7 @@ use crate::watch_backoff::api_status;
 /// `/readyz` and `/readyz/caches` report. Cheap to clone; clones share the state.
 ///
 /// ```
-/// use kube_operator_runtime::Readiness;
+/// use kube_operator_runtime::readiness::Readiness;
 ///
 /// let readiness = Readiness::default();
 /// readiness.started();

@@ -30,7 +30,7 @@ use kube::{
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::{CacheSync, Index, Reconciled, initial_list::watch_objects};
+use crate::{index::Index, initial_list::watch_objects, kind::Reconciled, readiness::CacheSync};
 
 /// How many touched objects a controller's stream holds before the watch waits for it.
 const BUFFERED: usize = 256;
@@ -271,7 +271,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Readiness;
+    use crate::readiness::Readiness;
     use k8s_openapi::api::core::v1::ConfigMap;
     use kube::core::ObjectMeta;
     use watcher::Event::{Delete, Init, InitApply, InitDone};

@@ -9,7 +9,7 @@ use std::{
     sync::Arc,
 };
 
-use crate::Error;
+use crate::error::Error;
 
 /// One value of each type, shared by every controller. Cheap to clone.
 #[derive(Clone, Default)]

@@ -17,7 +17,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::Error;
+use crate::error::Error;
 
 #[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
 compile_error!(

@@ -9,7 +9,8 @@
 //! - kube's controller backs off its merged trigger stream too, so one watch's error paused every
 //!   other watch of the controller, on top of that watch's own pause.
 //!
-//! A 30 s outage took over 80 s to recover from (`fault-tests/tests/apiserver_outage.rs`). Here
+//! An outage took several times its own length to recover from (`docs/benchmarks.md`,
+//! `fault-tests/tests/apiserver_outage.rs`). Here
 //! each watch backs off alone, and the controller adds nothing ([`SourcesPauseThemselves`]). The
 //! backoff stops growing at 10 s (so at most 20 s with jitter): a retried watch is one cheap
 //! request. And an expired watch is re-listed at once, as client-go's reflector does.

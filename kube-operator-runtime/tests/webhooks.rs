@@ -23,10 +23,13 @@ use kube::{
 };
 use kube_envtest::TestEnv;
 use kube_operator_runtime::{
-    Conversion, Defaulter, Denied, Manager, ManagerArgs, Shared, Validation, Validator, Webhooks,
+    Manager, ManagerArgs, Shared,
     manifests::merge_versions,
     testing::{eventually, http_get, webhook_args, webhook_install_options},
-    webhook::{AdmissionContext, CustomValidator},
+    webhook::{
+        AdmissionContext, Conversion, CustomValidator, Defaulter, Denied, Validation, Validator,
+        Webhooks,
+    },
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -8,7 +8,7 @@
 //! fields dropped, its first list counted towards readiness, and reconciles held until every
 //! watch of the controller has listed once.
 
-use std::{fmt::Debug, sync::Arc};
+use std::sync::Arc;
 
 use futures::Stream;
 use kube::{
@@ -16,22 +16,13 @@ use kube::{
     core::PartialObjectMeta,
     runtime::{Controller, Predicate, WatchStreamExt, controller, reflector::ObjectRef, watcher},
 };
-use serde::de::DeserializeOwned;
 use tracing::info;
 
-use super::{ErrorBackoff, MAX_CONCURRENT_RECONCILES, ManagedController, Shared};
-use crate::{CacheSync, Index, presence::PresenceWatch, watch_backoff::SourcesPauseThemselves};
-
-/// What every kind a controller reconciles must be.
-pub trait Reconciled:
-    Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static
-{
-}
-
-impl<K> Reconciled for K where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static
-{
-}
+use super::{ErrorBackoff, ManagedController, Shared};
+use crate::{
+    concurrency::MAX_CONCURRENT_RECONCILES, index::Index, kind::Reconciled,
+    presence::PresenceWatch, readiness::CacheSync, watch_backoff::SourcesPauseThemselves,
+};
 
 type BoxPredicate<K> = Box<dyn Fn(&K) -> Option<u64> + Send + Sync>;
 type AddTrigger<K> = Box<dyn FnOnce(Controller<K>) -> Controller<K> + Send>;

@@ -15,7 +15,10 @@ use std::{
 use futures::{StreamExt, future};
 
 mod builder;
-pub use builder::{ControllerBuilder, Reconciled};
+mod watch_presence;
+
+pub use crate::{concurrency::MAX_CONCURRENT_RECONCILES, kind::Reconciled};
+pub use builder::ControllerBuilder;
 use k8s_openapi::NamespaceResourceScope;
 use kube::{
     Api, Client, Resource,
@@ -31,16 +34,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use crate::{
-    CacheSync, Error, Readiness,
+    error::Error,
     metrics::{ErrorReason, Metrics},
+    readiness::{CacheSync, Readiness},
     shared_watch::SharedWatches,
     state::States,
 };
-
-/// At most this many reconciles at once per controller: enough to keep the API server busy, few
-/// enough that a burst (every object at startup) waits here instead of piling up, with its
-/// memory, as requests in flight.
-pub const MAX_CONCURRENT_RECONCILES: u16 = 16;
 
 /// What every controller gets from the manager. Cheap to clone.
 #[derive(Clone)]

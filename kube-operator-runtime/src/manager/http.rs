@@ -20,9 +20,11 @@ use tracing::{error, info, warn};
 
 use super::{BindAddress, ManagerArgs, SERVER_STOP_TIMEOUT, listen, metrics_auth};
 use crate::{
-    Error, Readiness, Webhooks,
+    error::Error,
     metrics::Metrics,
+    readiness::Readiness,
     tls::{CertFiles, ServingCert},
+    webhook::Webhooks,
 };
 
 const OPENMETRICS_TEXT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -57,7 +59,7 @@ pub(super) async fn serve_metrics(
         metrics_auth::Reviewer::new(client),
         metrics_auth::require_authorized,
     ));
-    let serving = match &args.metrics_cert_path {
+    let serving = match args.metrics_cert_dir() {
         Some(dir) => {
             let files = CertFiles::new(dir, &args.metrics_cert_name, &args.metrics_cert_key);
             let serving = ServingCert::from_files(&files)?;

@@ -30,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use super::LEASE_RELEASE_TIMEOUT;
-use crate::Error;
+use crate::error::Error;
 
 /// How long a Lease stays held without renewal: a standby takes over at most this long (plus
 /// one retry) after the leader died.

@@ -24,7 +24,10 @@ pub use shutdown::{
 };
 use supervisor::Controllers;
 
-use crate::{Error, Readiness, Shared, Webhooks, metrics::Metrics, state::States};
+use crate::{
+    controller::Shared, error::Error, metrics::Metrics, readiness::Readiness, state::States,
+    webhook::Webhooks,
+};
 
 /// The error a controller may stop with, whatever its own error type.
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -6,7 +6,7 @@ use tokio::task::{Id, JoinError, JoinSet};
 use tracing::{error, info};
 
 use super::BoxError;
-use crate::{Shared, UnsyncedCache};
+use crate::{controller::Shared, readiness::UnsyncedCache};
 
 /// What a controller task ends with: an error, or a panic/cancellation.
 type Exit = Result<Result<(), BoxError>, JoinError>;
@@ -233,7 +233,7 @@ mod tests {
     fn unsynced(kind: &str, code: Option<u16>) -> UnsyncedCache {
         UnsyncedCache {
             kind: kind.into(),
-            last_error: code.map(|code| crate::WatchError {
+            last_error: code.map(|code| crate::readiness::WatchError {
                 code: Some(code),
                 message: format!("the API server said {code}"),
             }),

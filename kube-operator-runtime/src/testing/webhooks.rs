@@ -9,7 +9,7 @@ use crate::webhook::Webhooks;
 /// [`Webhooks::with_conversion`]) at a loopback server.
 ///
 /// ```no_run
-/// # async fn example(webhooks: kube_operator_runtime::Webhooks, crds: Vec<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>) {
+/// # async fn example(webhooks: kube_operator_runtime::webhook::Webhooks, crds: Vec<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>) {
 /// use kube_operator_runtime::testing::{webhook_args, webhook_install_options};
 ///
 /// let env = kube_envtest::TestEnv::builder()

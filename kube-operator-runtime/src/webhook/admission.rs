@@ -13,8 +13,11 @@ use serde_json::Value;
 use kube::Client;
 
 use super::{
-    AdmissionContext, CustomDefaulter, CustomValidator, Defaulter, Denied, Handler, Validation,
-    Validator, WebhookKind,
+    registry::Handler,
+    traits::{
+        AdmissionContext, CustomDefaulter, CustomValidator, Defaulter, Denied, Validation,
+        Validator, WebhookKind,
+    },
 };
 
 /// Reads an `AdmissionReview` from `body`, answers it with `handler`, and writes the answering

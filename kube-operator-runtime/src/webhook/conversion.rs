@@ -6,6 +6,7 @@ use kube::core::{
     Status,
     conversion::{ConversionRequest, ConversionResponse, ConversionReview},
 };
+use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
 use super::WebhookKind;
@@ -218,4 +219,28 @@ impl<H> std::fmt::Debug for Conversion<H> {
             .field("versions", &versions)
             .finish()
     }
+}
+
+/// `value` as the type of another version with the same field names, through JSON: a
+/// conversion's starting point while two versions' schemas still agree. Once they differ, it
+/// fails naming the field it cannot fill, and the conversion is written field by field.
+///
+/// ```
+/// use kube_operator_runtime::webhook::fields_by_name;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize)]
+/// struct V1 { name: String }
+/// #[derive(Deserialize, Debug, PartialEq)]
+/// struct V2 { name: String }
+/// #[derive(Deserialize, Debug)]
+/// struct V3 { friend: String }
+///
+/// let v2: V2 = fields_by_name(V1 { name: "jack".into() }).unwrap();
+/// assert_eq!(v2, V2 { name: "jack".into() });
+/// let err = fields_by_name::<_, V3>(V1 { name: "jack".into() }).unwrap_err();
+/// assert!(err.to_string().contains("missing field `friend`"));
+/// ```
+pub fn fields_by_name<T: Serialize, U: DeserializeOwned>(value: T) -> Result<U, serde_json::Error> {
+    serde_json::from_value(serde_json::to_value(value)?)
 }

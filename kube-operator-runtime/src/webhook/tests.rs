@@ -1,9 +1,16 @@
+//! The webhooks' unit tests, and the kinds and webhooks the manifests' tests share.
+
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::*;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+
+use super::{
+    configurations::{Target, meta},
+    *,
+};
 
 pub mod v1 {
     use super::*;
