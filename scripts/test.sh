@@ -274,6 +274,11 @@ cp examples/tutorial/Cargo.lock "$variants/project-v4/"
   cargo test --quiet --test pod_v1_webhook --test deployment_v1_webhook --test issuer_v1_webhook
 )
 
+step "update: a project made by the last release's CLI (built from 6d3abf0), edited as a user would, brought to this version"
+# Builds the old CLI with the workspace's target folder (only the workspace crates compile),
+# then this one again; the project builds and tests in the example's target folder.
+scripts/check-update.sh "${cli%/debug/cargo-operator}"
+
 step "install: make build-installer, dist/install.yaml and the Helm chart on a real API server (server-side dry-run)"
 scripts/check-install.sh examples/tutorial examples/friends examples/cronjob "$variants/team-operator" "$variants/cluster-operator" "$variants/fleet-operator"
 # `make build-installer` ran `make manifests` again: the committed manifests and chart must be

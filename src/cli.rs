@@ -36,6 +36,8 @@ pub enum Command {
     Edit(EditArgs),
     /// Write the CRDs and roles (config/, and the Helm chart if any) from the project's Rust code
     Manifests(ManifestsArgs),
+    /// Bring a project made by an older cargo-operator to this version, keeping your edits
+    Update(UpdateArgs),
     /// Print the version of cargo-operator and of the crates it generates for
     Version,
     /// Print a shell completion script
@@ -275,6 +277,20 @@ pub struct EditArgs {
     pub write: WriteArgs,
     #[command(flatten)]
     pub kubebuilder: KubebuilderPluginsFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The cargo-operator that made the project [default: the version `PROJECT.toml` names,
+    /// installed with `cargo install` into a temporary folder]
+    #[arg(long, value_name = "PATH")]
+    pub from_binary: Option<std::path::PathBuf>,
+    /// When files conflict, apply everything else and leave those files as they are (the new
+    /// version's changes to them are dropped)
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,7 @@ pub fn run(cli: Cargo) -> Result<()> {
         Command::Delete(Delete::Api(args)) => commands::delete_api::run(args, &current_dir()?),
         Command::Edit(args) => commands::edit::run(args, &current_dir()?),
         Command::Manifests(args) => commands::manifests::run(args, &current_dir()?),
+        Command::Update(args) => commands::update::run(args, &current_dir()?),
         Command::Version => {
             commands::version::run();
             Ok(())

@@ -5,11 +5,18 @@ use std::io::IsTerminal;
 use anyhow::{Context as _, Result};
 
 use crate::scaffold::rustfmt::Outcome;
-use crate::scaffold::{Change, Plan};
+use crate::scaffold::{Change, Plan, project_file};
 
-/// How every command that writes ends: the diff and nothing written for `--dry-run`; else the
-/// plan applied, one line per file, and what to do next.
-pub fn finish(plan: &Plan, formatting: &Outcome, dry_run: bool, next_steps: &[&str]) -> Result<()> {
+/// How every command that writes ends: `PROJECT.toml` records this version and the hashes of
+/// the files as written; then the diff and nothing written for `--dry-run`; else the plan
+/// applied, one line per file, and what to do next.
+pub fn finish(
+    plan: &mut Plan,
+    formatting: &Outcome,
+    dry_run: bool,
+    next_steps: &[&str],
+) -> Result<()> {
+    record_in_project_file(plan)?;
     if dry_run {
         print_dry_run(plan);
         return Ok(());
@@ -18,6 +25,18 @@ pub fn finish(plan: &Plan, formatting: &Outcome, dry_run: bool, next_steps: &[&s
     print_changes(plan);
     print_formatting(formatting);
     print_next_steps(next_steps);
+    Ok(())
+}
+
+/// `project_file::record`, and a note when the project was made by another version: the files
+/// this command did not write are still that version's.
+pub fn record_in_project_file(plan: &mut Plan) -> Result<()> {
+    if let Some(previous) = project_file::record(plan)? {
+        print_notes(&[format!(
+            "`PROJECT.toml` said cargo-operator {previous} made this project and now says {}; the files this command did not write are still {previous}'s: `cargo operator update --from-binary <cargo-operator {previous}>` brings them up to date",
+            project_file::CLI_VERSION
+        )]);
+    }
     Ok(())
 }
 

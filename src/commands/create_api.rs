@@ -32,7 +32,7 @@ pub fn run(args: CreateApiArgs, dir: &Path) -> Result<()> {
     let formatting = rustfmt::format_plan(&mut plan)?;
     resource_files::record_hashes(&mut plan, &mut updated, &request.resource)?;
     ui::finish(
-        &plan,
+        &mut plan,
         &formatting,
         dry_run,
         &[

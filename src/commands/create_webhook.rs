@@ -48,7 +48,7 @@ pub fn run(args: CreateWebhookArgs, dir: &Path) -> Result<()> {
         None
     };
     ui::finish(
-        &plan,
+        &mut plan,
         &formatting,
         dry_run,
         &[

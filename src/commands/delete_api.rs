@@ -34,7 +34,7 @@ pub fn run(args: DeleteApiArgs, dir: &Path) -> Result<()> {
         resource_files::record_hashes(&mut plan, &mut updated, hub)?;
     }
     ui::finish(
-        &plan,
+        &mut plan,
         &formatting,
         args.write.dry_run,
         &["make manifests   # the manager's role without the deleted API's rules"],

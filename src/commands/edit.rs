@@ -59,6 +59,7 @@ pub fn run(args: EditArgs, dir: &Path) -> Result<()> {
         "then run `cargo operator edit --helm` again",
     )?;
     let note = chart::missing_values_note(&plan, &project)?;
+    ui::record_in_project_file(&mut plan)?;
     if args.write.dry_run {
         ui::print_dry_run(&plan);
         ui::print_notes(note.as_slice());
@@ -101,7 +102,7 @@ fn run_grafana(project: &Project, args: &EditArgs, dir: &Path) -> Result<()> {
     plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
     ui::finish(
-        &plan,
+        &mut plan,
         &formatting,
         args.write.dry_run,
         &[
@@ -135,7 +136,7 @@ fn run_multigroup(project: &Project, multigroup: bool, args: &EditArgs, dir: &Pa
     let formatting = rustfmt::format_plan(&mut plan)?;
     rehash_moved(&mut plan, &mut updated, &untouched)?;
     ui::finish(
-        &plan,
+        &mut plan,
         &formatting,
         args.write.dry_run,
         &[
@@ -326,7 +327,7 @@ fn run_namespaced(project: &Project, namespaced: bool, args: &EditArgs, dir: &Pa
     let mut plan = plan_namespaced(project, namespaced, args.force, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
     ui::finish(
-        &plan,
+        &mut plan,
         &formatting,
         args.write.dry_run,
         &[

@@ -32,7 +32,7 @@ pub fn run(args: InitArgs, dir: &Path) -> Result<()> {
     let mut plan = plan(&project, dir)?;
     let formatting = rustfmt::format_plan(&mut plan)?;
     ui::finish(
-        &plan,
+        &mut plan,
         &formatting,
         dry_run,
         &["cargo operator create api --kind Foo", "make test"],
@@ -65,6 +65,7 @@ fn resolve(args: InitArgs, dir: &Path) -> Result<Project> {
         helm: false,
         grafana: false,
         multigroup: args.multigroup,
+        files: Default::default(),
         resources: Vec::new(),
     })
 }

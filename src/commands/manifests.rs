@@ -28,6 +28,7 @@ pub fn run(args: ManifestsArgs, dir: &Path) -> Result<()> {
         project.helm,
         "then run `cargo operator manifests` again",
     )?;
+    ui::record_in_project_file(&mut plan)?;
     if args.write.dry_run {
         ui::print_dry_run(&plan);
         return Ok(());

@@ -8,4 +8,5 @@ pub mod delete_api;
 pub mod edit;
 pub mod init;
 pub mod manifests;
+pub mod update;
 pub mod version;

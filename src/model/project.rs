@@ -46,6 +46,12 @@ pub struct Project {
     /// `edit --plugins=grafana.kubebuilder.io/v1-alpha`). Written only when true.
     #[serde(default, skip_serializing_if = "is_false")]
     pub grafana: bool,
+    /// The SHA-256 of each project-wide file a command wrote (`init`'s, the webhook deploy
+    /// config, the chart, the dashboards…), as written; the files of one API are in its
+    /// `[resources.files]`. `cargo operator update` replaces a file that still matches without
+    /// asking, and merges one that does not.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
 }
@@ -278,6 +284,15 @@ impl Resource {
 }
 
 impl Project {
+    /// The hash recorded for `path`: in the project-wide table, or in the table of the API the
+    /// file belongs to.
+    pub fn recorded_hash(&self, path: &str) -> Option<&str> {
+        self.files
+            .get(path)
+            .or_else(|| self.resources.iter().find_map(|r| r.files.get(path)))
+            .map(String::as_str)
+    }
+
     pub fn load(dir: &Path) -> Result<Project> {
         let path = dir.join(PROJECT_FILE);
         let Some(text) = read_text(&path, PROJECT_FILE, read::PROJECT_FILE)? else {
@@ -373,6 +388,7 @@ pub(crate) mod tests {
             helm: false,
             grafana: false,
             multigroup: false,
+            files: BTreeMap::new(),
             resources: vec![Resource {
                 group: "tutorial".parse().unwrap(),
                 version: "v1".parse().unwrap(),

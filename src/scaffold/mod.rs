@@ -9,10 +9,13 @@ pub mod grafana;
 pub mod insertions;
 pub mod markers;
 mod plan;
+pub mod project_file;
 pub mod registry;
+pub mod replay;
 pub mod resource_files;
 pub mod rustfmt;
 pub mod templates;
+pub mod three_way;
 pub mod webhook_config;
 
-pub use plan::{Change, IfExists, Plan};
+pub use plan::{Change, IfExists, Plan, PlannedView};

@@ -46,6 +46,22 @@ struct PlannedFile {
     /// What will be there after `apply`.
     content: String,
     change: Change,
+    /// `content` is all the command's own output (rendered whole, maybe with insertions), not
+    /// the user's file with lines added: what `PROJECT.toml`'s hashes may vouch for.
+    generated: bool,
+}
+
+/// One planned file, as [`Plan::files`] lists it.
+#[derive(Debug, Clone, Copy)]
+pub struct PlannedView<'a> {
+    pub path: &'a str,
+    /// What is on disk now; `None` for a new file.
+    pub original: Option<&'a str>,
+    /// What will be there after `apply` (empty for a removal).
+    pub content: &'a str,
+    pub change: Change,
+    /// Whether `content` is all the command's own output; see [`Plan::files`].
+    pub generated: bool,
 }
 
 #[derive(Debug)]
@@ -83,12 +99,13 @@ impl Plan {
                 IfExists::Error => bail!("`{path}` already exists; {}", self.conflict_hint),
             },
         };
-        let content = if change == Change::Skip {
-            original.clone().unwrap_or_default()
-        } else {
+        let generated = change != Change::Skip;
+        let content = if generated {
             content
+        } else {
+            original.clone().unwrap_or_default()
         };
-        self.record(path, original, content, change);
+        self.record(path, original, content, change, generated);
         Ok(())
     }
 
@@ -101,13 +118,28 @@ impl Plan {
         };
         let content = markers::insert(&current, marker, fragment)
             .with_context(|| format!("cannot add to `{path}`"))?;
-        self.record(path, Some(current), content, Change::Update);
+        let generated = self.is_generated(path);
+        self.record(path, Some(current), content, Change::Update, generated);
         Ok(())
+    }
+
+    /// Whether `path` is planned with content that is all the command's own.
+    fn is_generated(&self, path: &str) -> bool {
+        self.files
+            .get(path)
+            .is_some_and(|planned| planned.generated)
     }
 
     /// Plans `content` for `path`. `on_disk` is what is there now unless the path was planned
     /// before, in which case the first plan's record of the disk is kept.
-    fn record(&mut self, path: &str, on_disk: Option<String>, content: String, change: Change) {
+    fn record(
+        &mut self,
+        path: &str,
+        on_disk: Option<String>,
+        content: String,
+        change: Change,
+        generated: bool,
+    ) {
         let original = self
             .files
             .remove(path)
@@ -119,6 +151,7 @@ impl Plan {
                 original,
                 content,
                 change,
+                generated,
             },
         );
     }
@@ -127,7 +160,8 @@ impl Plan {
     pub fn remove_insertion(&mut self, path: &str, fragment: &str) -> Result<()> {
         if let Some(current) = self.current(path)? {
             let content = markers::remove(&current, fragment);
-            self.record(path, Some(current), content, Change::Update);
+            let generated = self.is_generated(path);
+            self.record(path, Some(current), content, Change::Update, generated);
         }
         Ok(())
     }
@@ -145,6 +179,7 @@ impl Plan {
                     original,
                     content: String::new(),
                     change: Change::Delete,
+                    generated: false,
                 },
             );
         }
@@ -233,6 +268,17 @@ impl Plan {
             .iter()
             .filter(|(_, planned)| planned.change == Change::Delete)
             .map(|(path, planned)| (path.as_str(), planned.original.as_deref().unwrap_or("")))
+    }
+
+    /// Every planned file, in path order.
+    pub fn files(&self) -> impl Iterator<Item = PlannedView<'_>> {
+        self.files.iter().map(|(path, planned)| PlannedView {
+            path,
+            original: planned.original.as_deref(),
+            content: &planned.content,
+            change: planned.change,
+            generated: planned.generated,
+        })
     }
 
     /// Every planned path with what applying will do to it, in path order.

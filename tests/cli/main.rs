@@ -26,6 +26,7 @@ mod kinds;
 mod manifests;
 mod project_checks;
 mod safety;
+mod update;
 
 use common::{cargo_operator, tree};
 

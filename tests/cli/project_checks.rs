@@ -85,8 +85,8 @@ fn webhook_names_the_api_server_would_refuse_are_refused_here() {
 }
 
 /// `PROJECT.toml` with `edit` applied, then a command that must refuse it with `message` and
-/// leave every file as it was. In the file before the edit, Foo's entry starts at line 11 and
-/// Bar's at line 33.
+/// leave every file as it was. Line numbers in `message` count from a file where Foo's entry
+/// starts at line 11 and Bar's at line 33; the project-wide hashes before them shift them all.
 fn hand_edit_is_refused(edit: impl Fn(&str) -> String, message: &str) {
     let (_tmp, dir) = project_dir();
     init(&dir);
@@ -98,6 +98,19 @@ fn hand_edit_is_refused(edit: impl Fn(&str) -> String, message: &str) {
     let edited = edit(&text);
     assert_ne!(edited, text, "the edit changed nothing");
     fs::write(&path, edited).unwrap();
+    let foo_line = text
+        .lines()
+        .position(|line| line == "[[resources]]")
+        .unwrap()
+        + 1;
+    let message = match message.strip_prefix("line ") {
+        Some(rest) => {
+            let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap();
+            let line: usize = rest[..digits].parse().unwrap();
+            format!("line {}{}", line + foo_line - 11, &rest[digits..])
+        }
+        None => message.to_string(),
+    };
     fails_cleanly(
         &dir,
         &words("create api --group tutorial --version v1 --kind Baz --skeleton"),
