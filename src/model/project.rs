@@ -46,6 +46,10 @@ pub struct Project {
     /// `edit --plugins=grafana.kubebuilder.io/v1-alpha`). Written only when true.
     #[serde(default, skip_serializing_if = "is_false")]
     pub grafana: bool,
+    /// The project has `.github/workflows/auto_update.yml` (Kubebuilder's autoupdate plugin,
+    /// through `edit --plugins=autoupdate.kubebuilder.io/v1-alpha`). Written only when true.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub autoupdate: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<Resource>,
 }
@@ -372,6 +376,7 @@ pub(crate) mod tests {
             namespaced: false,
             helm: false,
             grafana: false,
+            autoupdate: false,
             multigroup: false,
             resources: vec![Resource {
                 group: "tutorial".parse().unwrap(),
@@ -420,6 +425,14 @@ pub(crate) mod tests {
         let text = with_dashboards.to_toml();
         assert!(text.contains("\ngrafana = true\n"), "{text}");
         assert_eq!(Project::parse(&text).unwrap(), with_dashboards);
+        assert!(!sample().to_toml().contains("autoupdate"));
+        let with_workflow = Project {
+            autoupdate: true,
+            ..sample()
+        };
+        let text = with_workflow.to_toml();
+        assert!(text.contains("\nautoupdate = true\n"), "{text}");
+        assert_eq!(Project::parse(&text).unwrap(), with_workflow);
     }
 
     #[test]
