@@ -76,7 +76,10 @@ fn the_helm_plugin_is_edit_helm() {
     init(&with_flag);
     edit_helm(&with_flag);
     // Both versions Kubebuilder has, as its own scripts spell them.
-    for plugin in ["helm.kubebuilder.io/v1-alpha", "helm.kubebuilder.io/v2-alpha"] {
+    for plugin in [
+        "helm.kubebuilder.io/v1-alpha",
+        "helm.kubebuilder.io/v2-alpha",
+    ] {
         let (_tmp2, with_plugin) = project_dir();
         init(&with_plugin);
         cargo_operator(&with_plugin)
@@ -113,7 +116,10 @@ fn the_autoupdate_plugin_adds_a_scheduled_update_workflow_once() {
         .filter(|path| before.get(*path) != after.get(*path))
         .map(|path| path.display().to_string())
         .collect();
-    assert_eq!(changed, [".github/workflows/auto_update.yml", "PROJECT.toml"]);
+    assert_eq!(
+        changed,
+        [".github/workflows/auto_update.yml", "PROJECT.toml"]
+    );
     let project = fs::read_to_string(dir.join("PROJECT.toml")).unwrap();
     assert!(project.contains("\nautoupdate = true\n"), "{project}");
     let workflow = fs::read_to_string(dir.join(AUTO_UPDATE)).unwrap();
