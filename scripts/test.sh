@@ -283,7 +283,7 @@ step "GitHub workflows: actionlint on every workflow generated above; cargo-deny
 actionlint=$(scripts/actionlint.sh | tail -n 1)
 workflows=(examples/*/.github/workflows/*.yml "$variants"/*/.github/workflows/*.yml)
 [ "${#workflows[@]}" -gt 30 ] || { echo "error: only ${#workflows[@]} generated workflows found" >&2; exit 1; }
-printf '%s\n' "${workflows[@]}" | grep -q '/auto_update\.yml$' || { echo "error: no variant has the autoupdate workflow" >&2; exit 1; }
+[[ " ${workflows[*]} " == *"/auto_update.yml "* ]] || { echo "error: no variant has the autoupdate workflow" >&2; exit 1; }
 "$actionlint" "${workflows[@]}"
 echo "actionlint: ${#workflows[@]} workflows pass"
 # The lint workflow's cargo-deny, with the project's deny.toml. Advisories need the RustSec
