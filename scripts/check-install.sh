@@ -111,6 +111,46 @@ for project in "${projects[@]}"; do
     fi
     grep -q -- '- --enable-webhooks=false$' "$work/chart.yaml" || fail "$name: webhook.enable=false leaves the webhook server on"
   fi
+  # The manager Pod's settings from values.yaml, each set and found in the rendered Deployment,
+  # which the API server then accepts.
+  cat >"$work/pod-values.yaml" <<'VALUES'
+manager:
+  args: ["--cache-sync-timeout=5m"]
+  env:
+  - name: HTTPS_PROXY
+    value: http://proxy.example.com:3128
+  resources:
+    limits: {cpu: 750m, memory: 256Mi}
+    requests: {cpu: 20m, memory: 48Mi}
+  imagePullSecrets:
+  - name: my-registry
+  nodeSelector:
+    kubernetes.io/os: linux
+  tolerations:
+  - {key: dedicated, operator: Equal, value: operators, effect: NoSchedule}
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchExpressions:
+          - {key: kubernetes.io/arch, operator: In, values: [amd64, arm64]}
+  pod:
+    labels: {team: platform, control-plane: not-the-manager}
+    annotations: {example.com/owner: platform}
+VALUES
+  "$helm" template "$name" dist/chart --namespace "$namespace" --show-only templates/manager/manager.yaml \
+    -f "$work/pod-values.yaml" >"$work/manager.yaml"
+  for expected in '- "--cache-sync-timeout=5m"' '- name: HTTPS_PROXY' 'value: http://proxy.example.com:3128' \
+    'cpu: 750m' 'memory: 48Mi' 'imagePullSecrets:' '- name: my-registry' 'kubernetes.io/os: linux' \
+    'key: dedicated' 'effect: NoSchedule' 'nodeAffinity:' '- key: kubernetes.io/arch' \
+    'team: platform' 'example.com/owner: platform' 'control-plane: controller-manager'; do
+    grep -qF -- "$expected" "$work/manager.yaml" || fail "$name: the chart's Deployment lacks \`$expected\` set in values.yaml"
+  done
+  if grep -q 'not-the-manager' "$work/manager.yaml"; then
+    fail "$name: manager.pod.labels replaced a label that selects the manager's Pods"
+  fi
+  "$helm" lint --strict dist/chart -f "$work/pod-values.yaml" >/dev/null
+  dry_run "$work/manager.yaml" "$name: helm template with the Pod's settings"
   "$helm" template "$name" dist/chart --namespace "$namespace" --set metrics.secure=false >"$work/chart.yaml"
   grep -q -- '- --metrics-secure=false$' "$work/chart.yaml" || fail "$name: metrics.secure=false still serves HTTPS"
   if grep -q 'metrics-auth-role$' "$work/chart.yaml"; then

@@ -14,7 +14,8 @@ set -euo pipefail
 [ $# -eq 3 ] || { echo "usage: $0 CLI PROJECT DIR" >&2; exit 2; }
 cli=$(realpath "$1")
 project=$2
-crds="$(cd "$(dirname "$0")/.." && pwd)/tests/fixtures/external-crds"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+crds="$root/tests/fixtures/external-crds"
 case "$project" in
   project-v4 | project-v4-multigroup | project-v4-with-plugins) ;;
   *) echo "error: no reference project \`$project\`; pass project-v4, project-v4-multigroup or project-v4-with-plugins" >&2; exit 2 ;;
@@ -78,6 +79,11 @@ if [ "$project" = project-v4-multigroup ] || [ "$project" = project-v4-with-plug
   kb create api --group example.com --version v2 --kind Wordpress --controller=false --resource=true --make=false
   kb create webhook --group example.com --version v1 --kind Wordpress --conversion --make=false
   kb edit --plugins=grafana.kubebuilder.io/v1-alpha
+  # The chart's CRDs and roles come from the project's crdgen, built with the dependency
+  # versions of this repository's example.
+  cp "$root/examples/tutorial/Cargo.lock" .
+  kb edit --plugins=helm.kubebuilder.io/v2-alpha
+  kb edit --plugins=autoupdate.kubebuilder.io/v1-alpha
 fi
 
 echo "made $project in $(pwd)"

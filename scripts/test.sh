@@ -135,7 +135,8 @@ check_variant team-operator \
   "create api --group apps --version v1alpha1 --kind Gadget --skeleton" \
   "create api --group apps --version v1alpha1 --kind ClusterBackupPolicy --skeleton --force" \
   "create api --group apps --version v1alpha1 --kind Gadget --skeleton --force" \
-  "edit --helm"
+  "edit --helm" \
+  "edit --plugins=autoupdate/v1-alpha"
 # Service's plural shadows the built-in `services`: its generated test must name
 # `services.infra.example.com` for kubectl.
 check_variant cluster-operator \
@@ -246,7 +247,7 @@ fi
 step "Kubebuilder's reference projects: every command of its generate.sh pasted unchanged; one built and tested"
 # project-v4 (webhooks on Pod, Deployment and cert-manager's Issuer, conversion without --spoke,
 # --plural), project-v4-multigroup (the same kind in two groups) and project-v4-with-plugins
-# (deploy-image, grafana). The last is built, linted and tested like the variants above.
+# (deploy-image, grafana, helm, autoupdate). The last is built, linted and tested like the variants above.
 for project in project-v4 project-v4-multigroup project-v4-with-plugins; do
   scripts/kubebuilder-reference.sh "$cli" "$project" "$variants/$project" >/dev/null
 done
@@ -278,6 +279,22 @@ step "update: a project made by the last release's CLI (built from 6d3abf0), edi
 # Builds the old CLI with the workspace's target folder (only the workspace crates compile),
 # then this one again; the project builds and tests in the example's target folder.
 scripts/check-update.sh "${cli%/debug/cargo-operator}"
+
+step "GitHub workflows: actionlint on every workflow generated above; cargo-deny on the example's dependencies"
+# lint.yml, test.yml and test-e2e.yml from init, auto_update.yml from the autoupdate plugin
+# (team-operator, project-v4-with-plugins). Their commands run above: cargo fmt, clippy and
+# cargo test (what `make test` runs) on every example and variant. test-e2e.yml's Kind
+# deployment needs Docker, which CI has not; its tests/e2e.rs builds and is skipped above.
+actionlint=$(scripts/actionlint.sh | tail -n 1)
+workflows=(examples/*/.github/workflows/*.yml "$variants"/*/.github/workflows/*.yml)
+[ "${#workflows[@]}" -gt 30 ] || { echo "error: only ${#workflows[@]} generated workflows found" >&2; exit 1; }
+[[ " ${workflows[*]} " == *"/auto_update.yml "* ]] || { echo "error: no variant has the autoupdate workflow" >&2; exit 1; }
+"$actionlint" "${workflows[@]}"
+echo "actionlint: ${#workflows[@]} workflows pass"
+# The lint workflow's cargo-deny, with the project's deny.toml. Advisories need the RustSec
+# database from GitHub, which CI cannot reach: licenses, bans and sources are checked here.
+cargo_deny=$(scripts/cargo-deny.sh | tail -n 1)
+(cd examples/tutorial && "$cargo_deny" --log-level error check licenses bans sources)
 
 step "install: make build-installer, dist/install.yaml and the Helm chart on a real API server (server-side dry-run)"
 scripts/check-install.sh examples/tutorial examples/friends examples/cronjob "$variants/team-operator" "$variants/cluster-operator" "$variants/fleet-operator"

@@ -32,7 +32,7 @@ pub enum Command {
     /// Take a piece out of the project (`delete api`)
     #[command(subcommand)]
     Delete(Delete),
-    /// Change the project: `--helm` (a Helm chart), `--multigroup` (a layout by API group), `--namespaced[=false]`, `--plugins=grafana/v1-alpha` (Grafana dashboards)
+    /// Change the project: `--helm` (a Helm chart), `--multigroup` (a layout by API group), `--namespaced[=false]`, `--plugins=grafana/v1-alpha` (Grafana dashboards), `--plugins=autoupdate/v1-alpha` (a weekly `cargo operator update` pull request)
     Edit(EditArgs),
     /// Write the CRDs and roles (config/, and the Helm chart if any) from the project's Rust code
     Manifests(ManifestsArgs),

@@ -2,7 +2,7 @@
 //!
 //! Kubebuilder names a plugin `<name>/<version>`, where the name is either the whole one
 //! (`grafana.kubebuilder.io`) or its first label (`grafana`). Here some plugins change what a
-//! command does (`grafana` and `helm` on `edit`), some name the one layout cargo-operator has
+//! command does (`grafana`, `helm` and `autoupdate` on `edit`), some name the one layout cargo-operator has
 //! anyway (`go/v4` and the two plugins it bundles) and are ignored with a note; any other key,
 //! or a plugin on a command where Kubebuilder gives it nothing to do, is refused.
 
@@ -23,6 +23,9 @@ pub enum Plugin {
     Grafana,
     /// `helm.kubebuilder.io/v1-alpha` (and `v2-alpha`): a Helm chart in `dist/chart`.
     Helm,
+    /// `autoupdate.kubebuilder.io/v1-alpha`: a scheduled workflow that runs
+    /// `cargo operator update` and proposes the result as a pull request.
+    AutoUpdate,
 }
 
 /// The commands that take `--plugins`.
@@ -89,6 +92,11 @@ const KEYS: &[Key] = &[
         name: "helm.kubebuilder.io",
         version: "v2-alpha",
     },
+    Key {
+        plugin: Plugin::AutoUpdate,
+        name: "autoupdate.kubebuilder.io",
+        version: "v1-alpha",
+    },
 ];
 
 impl Key {
@@ -117,7 +125,7 @@ impl Plugin {
             }
             Plugin::DeployImage => &[CreateApi],
             Plugin::Grafana => &[Init, Edit],
-            Plugin::Helm => &[Edit],
+            Plugin::Helm | Plugin::AutoUpdate => &[Edit],
         }
     }
 
@@ -234,6 +242,11 @@ mod tests {
                 "helm.kubebuilder.io/v2-alpha",
                 Plugin::Helm,
             ),
+            (
+                "autoupdate/v1-alpha",
+                "autoupdate.kubebuilder.io/v1-alpha",
+                Plugin::AutoUpdate,
+            ),
         ] {
             assert!(parse(short, PluginCommand::Edit).unwrap().contains(plugin));
             assert!(parse(long, PluginCommand::Edit).unwrap().contains(plugin));
@@ -267,6 +280,7 @@ mod tests {
         );
         assert!(parse("grafana/v1-alpha", PluginCommand::CreateWebhook).is_err());
         assert!(parse("deploy-image/v1-alpha", PluginCommand::Edit).is_err());
+        assert!(parse("autoupdate/v1-alpha", PluginCommand::Init).is_err());
     }
 
     #[test]

@@ -180,6 +180,13 @@ fn grafana_dashboards() {
     assert_eq!(variant, at_init);
 }
 
+#[test]
+fn autoupdate_workflow() {
+    let edit = &["edit", "--plugins=autoupdate.kubebuilder.io/v1-alpha"];
+    let variant = scaffold(&[INIT, CREATE_FOO, edit]);
+    insta::assert_snapshot!(diff(&default_project(), &variant));
+}
+
 /// Defaulting and validation webhooks for Foo.
 const CREATE_FOO_WEBHOOK: &[&str] = &[
     "create",

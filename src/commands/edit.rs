@@ -33,20 +33,22 @@ pub fn run(args: EditArgs, dir: &Path) -> Result<()> {
     // Kubebuilder's helm plugin is what `--helm` does.
     let helm = args.helm || plugins.contains(Plugin::Helm);
     let grafana = plugins.contains(Plugin::Grafana);
-    match (helm, grafana, args.multigroup, args.namespaced) {
-        (false, false, None, None) => bail!(
-            "nothing to change; pass `--helm` to add a Helm chart in `{CHART_DIR}`, `--multigroup` to lay the APIs out by group, `--namespaced[=false]` to change the manager's scope, or `--plugins=grafana.kubebuilder.io/v1-alpha` to add Grafana dashboards"
+    let autoupdate = plugins.contains(Plugin::AutoUpdate);
+    match (helm, grafana, autoupdate, args.multigroup, args.namespaced) {
+        (false, false, false, None, None) => bail!(
+            "nothing to change; pass `--helm` to add a Helm chart in `{CHART_DIR}`, `--multigroup` to lay the APIs out by group, `--namespaced[=false]` to change the manager's scope, `--plugins=grafana.kubebuilder.io/v1-alpha` to add Grafana dashboards, or `--plugins=autoupdate.kubebuilder.io/v1-alpha` to add a workflow that proposes `cargo operator update` every week"
         ),
-        (false, true, None, None) => return run_grafana(&project, &args, dir),
-        (false, false, Some(multigroup), None) => {
+        (false, true, false, None, None) => return run_grafana(&project, &args, dir),
+        (false, false, true, None, None) => return run_autoupdate(&project, &args, dir),
+        (false, false, false, Some(multigroup), None) => {
             return run_multigroup(&project, multigroup, &args, dir);
         }
-        (false, false, None, Some(namespaced)) => {
+        (false, false, false, None, Some(namespaced)) => {
             return run_namespaced(&project, namespaced, &args, dir);
         }
-        (true, false, None, None) => {}
+        (true, false, false, None, None) => {}
         _ => bail!(
-            "`--helm`, `--multigroup`, `--namespaced` and the grafana plugin change different things; run `cargo operator edit` once for each"
+            "`--helm`, `--multigroup`, `--namespaced`, the grafana plugin and the autoupdate plugin change different things; run `cargo operator edit` once for each"
         ),
     }
     let mut plan = plan(&project, args.force, dir)?;
@@ -112,6 +114,36 @@ fn run_grafana(project: &Project, args: &EditArgs, dir: &Path) -> Result<()> {
                 grafana::CONFIG_FILE,
                 grafana::CUSTOM_DASHBOARD
             ),
+        ],
+    )
+}
+
+/// Kubebuilder's autoupdate plugin: a scheduled workflow that runs `cargo operator update` and
+/// proposes the result as a pull request, recorded in the project file.
+fn run_autoupdate(project: &Project, args: &EditArgs, dir: &Path) -> Result<()> {
+    let updated = Project {
+        autoupdate: true,
+        ..project.clone()
+    };
+    let mut plan = Plan::new(dir, "move it away, or pass `--force` to overwrite it");
+    let context = TemplateContext::new(&updated, None);
+    for file in templates::render_set(TemplateSet::AutoUpdate, &context)? {
+        let if_exists = match file.if_exists {
+            IfExists::Error if args.force => IfExists::Overwrite,
+            other => other,
+        };
+        plan.add_file(&file.path, file.content, if_exists)?;
+    }
+    registry::plan_project_files(&mut plan, Some(project), &updated, args.force)?;
+    plan.add_file(PROJECT_FILE, updated.to_toml(), IfExists::Overwrite)?;
+    let formatting = rustfmt::format_plan(&mut plan)?;
+    ui::finish(
+        &mut plan,
+        &formatting,
+        args.write.dry_run,
+        &[
+            "allow GitHub Actions to create pull requests: Settings > Actions > General > Workflow permissions",
+            "run it once by hand: Actions > Auto Update > Run workflow",
         ],
     )
 }

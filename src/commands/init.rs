@@ -64,6 +64,7 @@ fn resolve(args: InitArgs, dir: &Path) -> Result<Project> {
         namespaced: args.namespaced,
         helm: false,
         grafana: false,
+        autoupdate: false,
         multigroup: args.multigroup,
         files: Default::default(),
         resources: Vec::new(),

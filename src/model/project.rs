@@ -46,6 +46,10 @@ pub struct Project {
     /// `edit --plugins=grafana.kubebuilder.io/v1-alpha`). Written only when true.
     #[serde(default, skip_serializing_if = "is_false")]
     pub grafana: bool,
+    /// The project has `.github/workflows/auto_update.yml` (Kubebuilder's autoupdate plugin,
+    /// through `edit --plugins=autoupdate.kubebuilder.io/v1-alpha`). Written only when true.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub autoupdate: bool,
     /// The SHA-256 of each project-wide file a command wrote (`init`'s, the webhook deploy
     /// config, the chart, the dashboards…), as written; the files of one API are in its
     /// `[resources.files]`. `cargo operator update` replaces a file that still matches without
@@ -387,6 +391,7 @@ pub(crate) mod tests {
             namespaced: false,
             helm: false,
             grafana: false,
+            autoupdate: false,
             multigroup: false,
             files: BTreeMap::new(),
             resources: vec![Resource {
@@ -436,6 +441,14 @@ pub(crate) mod tests {
         let text = with_dashboards.to_toml();
         assert!(text.contains("\ngrafana = true\n"), "{text}");
         assert_eq!(Project::parse(&text).unwrap(), with_dashboards);
+        assert!(!sample().to_toml().contains("autoupdate"));
+        let with_workflow = Project {
+            autoupdate: true,
+            ..sample()
+        };
+        let text = with_workflow.to_toml();
+        assert!(text.contains("\nautoupdate = true\n"), "{text}");
+        assert_eq!(Project::parse(&text).unwrap(), with_workflow);
     }
 
     #[test]

@@ -136,6 +136,12 @@ pub fn commands(project: &Project, dir: &Path) -> Result<Vec<Vec<String>>> {
     if project.helm {
         commands.push(words(&["edit", "--helm"]));
     }
+    if project.autoupdate {
+        commands.push(words(&[
+            "edit",
+            "--plugins=autoupdate.kubebuilder.io/v1-alpha",
+        ]));
+    }
     Ok(commands)
 }
 
@@ -352,6 +358,7 @@ mod tests {
     fn commands_follow_the_project_file() {
         let mut project = sample();
         project.helm = true;
+        project.autoupdate = true;
         let mut v2 = project.resources[0].clone();
         v2.version = "v2".parse().unwrap();
         v2.controller = false;
@@ -390,6 +397,7 @@ mod tests {
                 "create webhook --group tutorial --version v1 --kind Foo --defaulting --conversion --spoke v2",
                 "create api --group tutorial --version v1 --kind Bar --plural bars --namespaced=true --image memcached:1.6 --image-container-command=memcached,-v --image-container-port=11211",
                 "edit --helm",
+                "edit --plugins=autoupdate.kubebuilder.io/v1-alpha",
             ]
         );
     }

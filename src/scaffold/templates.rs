@@ -58,6 +58,8 @@ pub enum TemplateSet {
     HelmWebhook,
     /// Kubebuilder's grafana plugin's dashboards.
     Grafana,
+    /// Kubebuilder's autoupdate plugin's workflow.
+    AutoUpdate,
 }
 
 impl TemplateSet {
@@ -78,6 +80,7 @@ impl TemplateSet {
         TemplateSet::Helm,
         TemplateSet::HelmWebhook,
         TemplateSet::Grafana,
+        TemplateSet::AutoUpdate,
     ];
 
     /// Its folder under `templates/`.
@@ -99,15 +102,19 @@ impl TemplateSet {
             TemplateSet::Helm => "helm",
             TemplateSet::HelmWebhook => "helm-webhook",
             TemplateSet::Grafana => "grafana",
+            TemplateSet::AutoUpdate => "autoupdate",
         }
     }
 
     /// Rendered with square-bracket delimiters, because its output is full of `{{ … }}`: a Go
-    /// template (Helm), or Grafana's legend placeholders.
+    /// template (Helm), Grafana's legend placeholders, or GitHub Actions' expressions.
     fn square_brackets(self) -> bool {
         matches!(
             self,
-            TemplateSet::Helm | TemplateSet::HelmWebhook | TemplateSet::Grafana
+            TemplateSet::Helm
+                | TemplateSet::HelmWebhook
+                | TemplateSet::Grafana
+                | TemplateSet::AutoUpdate
         )
     }
 }

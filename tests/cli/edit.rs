@@ -24,7 +24,7 @@ fn edit_needs_a_project_and_something_to_change() {
     fails_cleanly(
         &dir,
         &["edit"],
-        "nothing to change; pass `--helm` to add a Helm chart in `dist/chart`, `--multigroup` to lay the APIs out by group, `--namespaced[=false]` to change the manager's scope, or `--plugins=grafana.kubebuilder.io/v1-alpha` to add Grafana dashboards",
+        "nothing to change; pass `--helm` to add a Helm chart in `dist/chart`, `--multigroup` to lay the APIs out by group, `--namespaced[=false]` to change the manager's scope, `--plugins=grafana.kubebuilder.io/v1-alpha` to add Grafana dashboards, or `--plugins=autoupdate.kubebuilder.io/v1-alpha` to add a workflow that proposes `cargo operator update` every week",
     );
     // Kubebuilder's layout plugin alone changes nothing either.
     cargo_operator(&dir)
@@ -32,7 +32,7 @@ fn edit_needs_a_project_and_something_to_change() {
         .assert()
         .code(1)
         .stderr(predicate::str::ends_with(
-            "error: nothing to change; pass `--helm` to add a Helm chart in `dist/chart`, `--multigroup` to lay the APIs out by group, `--namespaced[=false]` to change the manager's scope, or `--plugins=grafana.kubebuilder.io/v1-alpha` to add Grafana dashboards\n",
+            "error: nothing to change; pass `--helm` to add a Helm chart in `dist/chart`, `--multigroup` to lay the APIs out by group, `--namespaced[=false]` to change the manager's scope, `--plugins=grafana.kubebuilder.io/v1-alpha` to add Grafana dashboards, or `--plugins=autoupdate.kubebuilder.io/v1-alpha` to add a workflow that proposes `cargo operator update` every week\n",
         ));
 }
 
@@ -49,7 +49,7 @@ fn plugins_are_refused_where_kubebuilder_has_nothing_for_them() {
     fails_cleanly(
         &dir,
         &words("edit --plugins=go/v3"),
-        "`--plugins`: `go/v3` is not a Kubebuilder plugin cargo-operator knows; `edit` accepts `go/v4` (`go.kubebuilder.io/v4`), `base/v4` (`base.go.kubebuilder.io/v4`), `kustomize/v2` (`kustomize.common.kubebuilder.io/v2`), `grafana/v1-alpha` (`grafana.kubebuilder.io/v1-alpha`), `helm/v1-alpha` (`helm.kubebuilder.io/v1-alpha`), `helm/v2-alpha` (`helm.kubebuilder.io/v2-alpha`)",
+        "`--plugins`: `go/v3` is not a Kubebuilder plugin cargo-operator knows; `edit` accepts `go/v4` (`go.kubebuilder.io/v4`), `base/v4` (`base.go.kubebuilder.io/v4`), `kustomize/v2` (`kustomize.common.kubebuilder.io/v2`), `grafana/v1-alpha` (`grafana.kubebuilder.io/v1-alpha`), `helm/v1-alpha` (`helm.kubebuilder.io/v1-alpha`), `helm/v2-alpha` (`helm.kubebuilder.io/v2-alpha`), `autoupdate/v1-alpha` (`autoupdate.kubebuilder.io/v1-alpha`)",
     );
     fails_cleanly(
         &dir,
@@ -66,7 +66,7 @@ fn plugins_are_refused_where_kubebuilder_has_nothing_for_them() {
     fails_cleanly(
         &dir,
         &words("edit --plugins=grafana/v1-alpha --helm"),
-        "`--helm`, `--multigroup`, `--namespaced` and the grafana plugin change different things; run `cargo operator edit` once for each",
+        "`--helm`, `--multigroup`, `--namespaced`, the grafana plugin and the autoupdate plugin change different things; run `cargo operator edit` once for each",
     );
 }
 
@@ -75,14 +75,88 @@ fn the_helm_plugin_is_edit_helm() {
     let (_tmp, with_flag) = project_dir();
     init(&with_flag);
     edit_helm(&with_flag);
-    let (_tmp2, with_plugin) = project_dir();
-    init(&with_plugin);
-    cargo_operator(&with_plugin)
-        .args(["edit", "--plugins=helm.kubebuilder.io/v1-alpha"])
+    // Both versions Kubebuilder has, as its own scripts spell them.
+    for plugin in [
+        "helm.kubebuilder.io/v1-alpha",
+        "helm.kubebuilder.io/v2-alpha",
+    ] {
+        let (_tmp2, with_plugin) = project_dir();
+        init(&with_plugin);
+        cargo_operator(&with_plugin)
+            .args(["edit", &format!("--plugins={plugin}")])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("created dist/chart/Chart.yaml"));
+        assert_eq!(tree(&with_plugin), tree(&with_flag), "{plugin}");
+    }
+}
+
+const AUTO_UPDATE: &str = ".github/workflows/auto_update.yml";
+
+#[test]
+fn the_autoupdate_plugin_adds_a_scheduled_update_workflow_once() {
+    let (_tmp, dir) = project_dir();
+    init(&dir);
+    create_foo(&dir);
+    let before = tree(&dir);
+    let next = "\nNext:\n  allow GitHub Actions to create pull requests: Settings > Actions > General > Workflow permissions\n  run it once by hand: Actions > Auto Update > Run workflow\n";
+    let registries = " unchanged src/api/mod.rs\n unchanged src/api/v1/mod.rs\n unchanged src/controllers/mod.rs\n unchanged src/webhooks/mod.rs\n unchanged vendor/kube-envtest/ (12 files)\n unchanged vendor/kube-operator-runtime/ (52 files)\n";
+    cargo_operator(&dir)
+        .args(["edit", "--plugins=autoupdate.kubebuilder.io/v1-alpha"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("created dist/chart/Chart.yaml"));
-    assert_eq!(tree(&with_plugin), tree(&with_flag));
+        .stderr("")
+        .stdout(format!(
+            "   created {AUTO_UPDATE}\n   updated PROJECT.toml\n{registries}{next}"
+        ));
+    // What changed: the workflow, and `autoupdate = true` in the project file.
+    let after = tree(&dir);
+    let changed: Vec<_> = after
+        .keys()
+        .filter(|path| before.get(*path) != after.get(*path))
+        .map(|path| path.display().to_string())
+        .collect();
+    assert_eq!(
+        changed,
+        [".github/workflows/auto_update.yml", "PROJECT.toml"]
+    );
+    let project = fs::read_to_string(dir.join("PROJECT.toml")).unwrap();
+    assert!(project.contains("\nautoupdate = true\n"), "{project}");
+    let workflow = fs::read_to_string(dir.join(AUTO_UPDATE)).unwrap();
+    for line in [
+        "    - cron: \"0 0 * * 2\" # Every Tuesday at 00:00 UTC",
+        "          if ! cargo operator update; then",
+        "          gh pr create --base \"$GITHUB_REF_NAME\" --head \"$branch\" \\",
+        "      GH_TOKEN: ${{ secrets.GITHUB_TOKEN }}",
+    ] {
+        assert!(workflow.lines().any(|l| l == line), "{line}\n{workflow}");
+    }
+
+    // Again, by the short key: nothing changes.
+    cargo_operator(&dir)
+        .args(["edit", "--plugins=autoupdate/v1-alpha"])
+        .assert()
+        .success()
+        .stdout(format!(
+            " unchanged {AUTO_UPDATE}\n unchanged PROJECT.toml\n{registries}{next}"
+        ));
+    assert_eq!(tree(&dir), after);
+
+    // An edited workflow is the user's: kept, unless `--force`.
+    fs::write(dir.join(AUTO_UPDATE), format!("{workflow}# mine\n")).unwrap();
+    fails_cleanly(
+        &dir,
+        &words("edit --plugins=autoupdate/v1-alpha"),
+        "`.github/workflows/auto_update.yml` already exists; move it away, or pass `--force` to overwrite it",
+    );
+    cargo_operator(&dir)
+        .args(["edit", "--plugins=autoupdate/v1-alpha", "--force"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(format!(
+            "   updated {AUTO_UPDATE}\n unchanged PROJECT.toml\n"
+        )));
+    assert_eq!(tree(&dir), after);
 }
 
 /// The queries of a Grafana dashboard's panels.
