@@ -5,6 +5,7 @@ use clap::Parser;
 use cargo_operator::cli::{Cargo, normalize_args};
 
 fn main() -> ExitCode {
+    die_quietly_on_a_closed_pipe();
     report_bugs_in_one_line();
     let cli = Cargo::parse_from(normalize_args(std::env::args_os().collect()));
     match cargo_operator::run(cli) {
@@ -14,6 +15,17 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`cargo operator … | head`) would be a
+/// panic; with the default action back, the process ends as any Unix tool's does.
+fn die_quietly_on_a_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: at the start of `main`, before any thread exists, setting a signal's action to
+    // its default touches no Rust state.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
