@@ -89,6 +89,7 @@
 
 #![warn(missing_docs)]
 
+pub mod assets;
 mod binaries;
 mod certs;
 mod control_plane;
