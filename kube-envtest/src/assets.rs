@@ -229,6 +229,26 @@ impl Download {
     /// already holds it, downloads its archive, checks its SHA-512 and unpacks it. Returns the
     /// folder. A line on stderr says what is downloaded from where, and where it goes.
     pub fn fetch(&self) -> Result<PathBuf> {
+        let _lock = self.lock_store()?;
+        self.fetch_locked()
+    }
+
+    /// Waits until no other thread of this process, and no other process, is downloading or
+    /// building into the store: a second test waits, then finds the folder the first made.
+    fn lock_store(&self) -> Result<StoreLock> {
+        let in_process = DOWNLOAD.lock().unwrap_or_else(|e| e.into_inner());
+        fs::create_dir_all(&self.store).map_err(|e| self.io_error("creating", &self.store, e))?;
+        let path = self.store.join(".kube-envtest-download.lock");
+        let file = File::create(&path).map_err(|e| self.io_error("creating", &path, e))?;
+        file.lock()
+            .map_err(|e| self.io_error("locking", &path, e))?;
+        Ok(StoreLock {
+            _file: file,
+            _in_process: in_process,
+        })
+    }
+
+    fn fetch_locked(&self) -> Result<PathBuf> {
         if let VersionSpec::Exact(_) = self.version
             && let Some(found) = self.installed()
         {
@@ -242,23 +262,15 @@ impl Download {
             self.os,
             self.arch
         ));
-        // Serialized here and across processes: a second test waits, then finds the folder.
-        let _in_process = DOWNLOAD.lock().unwrap_or_else(|e| e.into_inner());
-        fs::create_dir_all(&self.store).map_err(|e| self.io_error("creating", &self.store, e))?;
-        let lock_path = self.store.join(".kube-envtest-download.lock");
-        let lock =
-            File::create(&lock_path).map_err(|e| self.io_error("creating", &lock_path, e))?;
-        lock.lock()
-            .map_err(|e| self.io_error("locking", &lock_path, e))?;
         if is_complete(&dest) {
             return Ok(dest);
         }
-        eprintln!(
-            "kube-envtest: downloading {} from {} into {}",
+        note(&format!(
+            "downloading {} from {} into {}",
             archive.name,
             archive.url,
             dest.display()
-        );
+        ));
         let stage = tempfile::Builder::new()
             .prefix(".kube-envtest-download-")
             .tempdir_in(&self.store)
@@ -432,6 +444,12 @@ impl Download {
     }
 }
 
+/// Held while downloading or building; the file lock goes with the file.
+struct StoreLock {
+    _file: File,
+    _in_process: std::sync::MutexGuard<'static, ()>,
+}
+
 #[derive(Debug, Deserialize)]
 struct Index {
     #[serde(default)]
@@ -502,6 +520,12 @@ fn is_complete(dir: &Path) -> bool {
         .all(|binary| binaries::is_executable(&dir.join(binary.file_name())))
 }
 
+/// One line on stderr, written to the handle itself: the test harness captures `eprintln!`, and
+/// a download of tens of MB (or a fallback to Go) must be seen while it happens.
+fn note(line: &str) {
+    let _ = writeln!(io::stderr(), "kube-envtest: {line}");
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -541,20 +565,26 @@ pub fn find_or_fetch() -> Result<PathBuf> {
     fetch_or_build(&download)
 }
 
-/// [`Download::fetch`], and if that is impossible, the build from Go modules (into
+/// The store's folder for the version if there is one, else [`Download::fetch`], and if that
+/// is impossible, the build from Go modules (into
 /// setup-envtest's store, whatever [`Download::store_dir`] says), after one line on stderr
 /// saying why. Needs `bash` and `go` on `PATH` for the build.
 pub fn fetch_or_build(download: &Download) -> Result<PathBuf> {
-    let download_error = match download.fetch() {
+    let _lock = download.lock_store()?;
+    // Another test (or process) may have finished while this one waited.
+    if let Some(found) = download.installed() {
+        return Ok(found);
+    }
+    let download_error = match download.fetch_locked() {
         Ok(dir) => return Ok(dir),
         Err(e) => e.to_string(),
     };
     match which("go") {
         Some(_) => {
-            eprintln!(
-                "kube-envtest: {download_error}; building etcd and kube-apiserver from Go \
-                 modules instead (once; this takes minutes)"
-            );
+            note(&format!(
+                "{download_error}; building etcd and kube-apiserver from Go modules instead \
+                 (once; this takes minutes)"
+            ));
             build_with_go(download).map_err(|go_error| {
                 Error::Assets(format!(
                     "{download_error}; and the build from Go modules failed: {go_error}"
