@@ -21,7 +21,7 @@ cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
 RUSTDOCFLAGS="-D warnings" K8S_OPENAPI_ENABLED_VERSION=1.37 \
   cargo doc --locked --quiet -p kube-operator-runtime --all-features --no-deps
 
-step "envtest binaries (etcd, kube-apiserver, kubectl): built once from Go modules, then cached"
+step "envtest binaries (etcd, kube-apiserver, kubectl): downloaded, or (no index reachable) built once from Go modules, then cached"
 # The generated projects' own script: what a user's `make test` runs.
 KUBEBUILDER_ASSETS=$(scripts/envtest-assets.sh | tail -n 1)
 export KUBEBUILDER_ASSETS
