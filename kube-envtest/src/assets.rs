@@ -544,7 +544,7 @@ fn go_os() -> &'static str {
 
 /// The folder holding etcd, kube-apiserver and kubectl, from the first of:
 ///
-/// 1. `$KUBEBUILDER_ASSETS`, when it holds etcd and kube-apiserver,
+/// 1. `$KUBEBUILDER_ASSETS` (an error if it lacks etcd or kube-apiserver),
 /// 2. the newest matching version in setup-envtest's store (no request made),
 /// 3. a [`Download`] (configured by [`INDEX_URL_VAR`] and [`VERSION_VAR`]),
 /// 4. if the download is impossible, a build from Go modules (`hack/envtest-assets.sh`'s
@@ -554,9 +554,16 @@ fn go_os() -> &'static str {
 pub fn find_or_fetch() -> Result<PathBuf> {
     if let Some(dir) = env::var_os("KUBEBUILDER_ASSETS").filter(|v| !v.is_empty()) {
         let dir = PathBuf::from(dir);
-        if is_complete(&dir) {
-            return Ok(dir);
-        }
+        // A folder the user named is never silently replaced by a download.
+        return if is_complete(&dir) {
+            Ok(dir)
+        } else {
+            Err(Error::Assets(format!(
+                "KUBEBUILDER_ASSETS={} holds no etcd and kube-apiserver; point it at a folder \
+                 that does, or unset it to download them",
+                dir.display()
+            )))
+        };
     }
     let download = Download::from_env()?;
     if let Some(found) = download.installed() {
@@ -566,9 +573,9 @@ pub fn find_or_fetch() -> Result<PathBuf> {
 }
 
 /// The store's folder for the version if there is one, else [`Download::fetch`], and if that
-/// is impossible, the build from Go modules (into
-/// setup-envtest's store, whatever [`Download::store_dir`] says), after one line on stderr
-/// saying why. Needs `bash` and `go` on `PATH` for the build.
+/// is impossible, the build from Go modules (into setup-envtest's store, whatever
+/// [`Download::store_dir`] says), after one line on stderr saying why. The build needs `bash`
+/// and `go` on `PATH`.
 pub fn fetch_or_build(download: &Download) -> Result<PathBuf> {
     let _lock = download.lock_store()?;
     // Another test (or process) may have finished while this one waited.

@@ -79,6 +79,17 @@ async fn start_downloads_missing_binaries_and_honours_kubebuilder_assets() {
         err.starts_with("etcd binary not found; looked in:"),
         "{err}"
     );
+    let err = kube_envtest::assets::find_or_fetch()
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "KUBEBUILDER_ASSETS={} holds no etcd and kube-apiserver; point it at a folder that \
+             does, or unset it to download them",
+            empty.display()
+        )
+    );
     assert_eq!(mirror.requests(), 2);
 
     // Nothing local, the index unreachable and no Go: one line naming both and what to do.
