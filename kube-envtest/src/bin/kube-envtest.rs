@@ -1,6 +1,7 @@
 //! `kube-envtest use [VERSION] [-p path|env] [-i] [--use-env] [--index URL]`: prints the folder
 //! holding etcd, kube-apiserver and kubectl, downloading them first if needed, like
-//! `setup-envtest use`. Install with `cargo install kube-envtest` (or `--path` to a copy).
+//! `setup-envtest use`. Install with `cargo install kube-envtest --features cli` (or `--path` to a
+//! copy).
 
 use std::process::ExitCode;
 
