@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// Default text of the "how to fix it" part of [`Error::BinaryNotFound`].
-pub const DEFAULT_MISSING_BINARIES_HINT: &str = "install the envtest binaries with \
-`setup-envtest use` (go install sigs.k8s.io/controller-runtime/tools/setup-envtest@latest) \
-or build them from the Kubernetes and etcd sources, then set KUBEBUILDER_ASSETS to the folder \
-holding etcd, kube-apiserver and kubectl (or use TestEnvBuilder::binary_assets_dir)";
+pub const DEFAULT_MISSING_BINARIES_HINT: &str = "unset KUBEBUILDER_ASSETS and TEST_ASSET_* to \
+let TestEnv download them (see kube_envtest::assets), or set KUBEBUILDER_ASSETS to a folder \
+holding etcd, kube-apiserver and kubectl (e.g. from `kube-envtest use -p path` or \
+`setup-envtest use -p path`)";
 
 /// One of the binaries a [`TestEnv`](crate::TestEnv) runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -140,7 +140,7 @@ fn non_empty_env(key: &str) -> Option<OsString> {
     env::var_os(key).filter(|v| !v.is_empty())
 }
 
-fn is_executable(path: &Path) -> bool {
+pub(crate) fn is_executable(path: &Path) -> bool {
     let Ok(meta) = path.metadata() else {
         return false;
     };
@@ -156,7 +156,7 @@ fn is_executable(path: &Path) -> bool {
 }
 
 /// The `k8s` folder of the setup-envtest store.
-fn store_dir() -> Option<PathBuf> {
+pub(crate) fn store_dir() -> Option<PathBuf> {
     let home = non_empty_env("HOME").map(PathBuf::from);
     if cfg!(target_os = "macos") {
         return home.map(|h| h.join("Library/Application Support/io.kubebuilder.envtest/k8s"));
@@ -168,7 +168,7 @@ fn store_dir() -> Option<PathBuf> {
 }
 
 /// Go's name for this machine's architecture, as used in setup-envtest folder names.
-fn go_arch() -> &'static str {
+pub(crate) fn go_arch() -> &'static str {
     match env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
@@ -193,7 +193,7 @@ fn newest_store_version(store: &Path, name: &str) -> Option<PathBuf> {
         .map(|(_, path)| path)
 }
 
-fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
+pub(crate) fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
     let mut parts = text.split('.').map(|p| p.parse::<u64>().ok());
     let version = (parts.next()??, parts.next()??, parts.next()??);
     parts.next().is_none().then_some(version)

@@ -11,6 +11,7 @@ use kube::api::{Patch, PatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
 
+use crate::assets;
 use crate::binaries::{Binary, DEFAULT_MISSING_BINARIES_HINT, find_binary_with_hint};
 use crate::control_plane::{ControlPlane, Settings, flag};
 use crate::crds::{self, FIELD_MANAGER, read_crds};
@@ -31,6 +32,7 @@ pub struct TestEnvBuilder {
     crd_paths: Vec<PathBuf>,
     webhooks: Option<WebhookInstallOptions>,
     hint: String,
+    fetch_missing: bool,
 }
 
 impl Default for TestEnvBuilder {
@@ -52,6 +54,7 @@ impl Default for TestEnvBuilder {
             crd_paths: Vec::new(),
             webhooks: None,
             hint: DEFAULT_MISSING_BINARIES_HINT.to_string(),
+            fetch_missing: true,
         }
     }
 }
@@ -149,6 +152,15 @@ impl TestEnvBuilder {
         self
     }
 
+    /// Whether start downloads etcd and kube-apiserver when none are found locally and none
+    /// were pointed at (no explicit path, `TEST_ASSET_*` or `KUBEBUILDER_ASSETS`), and builds
+    /// them from Go modules when the download is impossible; see [`assets::find_or_fetch`].
+    /// Default true.
+    pub fn fetch_missing_binaries(mut self, enabled: bool) -> Self {
+        self.fetch_missing = enabled;
+        self
+    }
+
     /// On Linux, have the kernel SIGKILL etcd and kube-apiserver when the test process dies
     /// without running destructors (e.g. killed by a signal). Default true.
     pub fn kill_on_parent_death(mut self, enabled: bool) -> Self {
@@ -160,18 +172,7 @@ impl TestEnvBuilder {
     /// `default` namespace exists, then installs the configured CRDs.
     pub async fn start(self) -> Result<TestEnv> {
         let started = Instant::now();
-        let etcd_bin = find_binary_with_hint(
-            Binary::Etcd,
-            self.etcd_binary.as_deref(),
-            self.assets_dir.as_deref(),
-            &self.hint,
-        )?;
-        let apiserver_bin = find_binary_with_hint(
-            Binary::KubeApiserver,
-            self.apiserver_binary.as_deref(),
-            self.assets_dir.as_deref(),
-            &self.hint,
-        )?;
+        let (etcd_bin, apiserver_bin, fetched) = self.find_or_fetch_binaries().await?;
         // Read CRD files before starting anything so a typo fails fast.
         let mut crds = self.crds.clone();
         for path in &self.crd_paths {
@@ -202,7 +203,8 @@ impl TestEnvBuilder {
             control_plane,
             crd_timeout: self.crd_timeout,
             kubectl_binary: self.kubectl_binary,
-            assets_dir: self.assets_dir,
+            // kubectl comes from the folder just fetched, unless the test named another.
+            assets_dir: self.assets_dir.or(fetched),
             hint: self.hint,
             webhook_server: webhooks.as_ref().map(|w| w.server.clone()),
             dir: Some(dir),
@@ -215,6 +217,53 @@ impl TestEnvBuilder {
         }
         tracing::debug!(elapsed = ?started.elapsed(), server = %env.control_plane.server_url, "test environment ready");
         Ok(env)
+    }
+}
+
+impl TestEnvBuilder {
+    /// etcd and kube-apiserver, found locally or else fetched (then also the folder fetched).
+    async fn find_or_fetch_binaries(&self) -> Result<(PathBuf, PathBuf, Option<PathBuf>)> {
+        let find = |binary, explicit: &Option<PathBuf>| {
+            find_binary_with_hint(
+                binary,
+                explicit.as_deref(),
+                self.assets_dir.as_deref(),
+                &self.hint,
+            )
+        };
+        let not_found = match find(Binary::Etcd, &self.etcd_binary)
+            .and_then(|etcd| Ok((etcd, find(Binary::KubeApiserver, &self.apiserver_binary)?)))
+        {
+            Ok((etcd, apiserver)) => return Ok((etcd, apiserver, None)),
+            Err(not_found) => not_found,
+        };
+        // Binaries the test or the environment pointed at are never replaced by a download.
+        let pointed_at = self.etcd_binary.is_some()
+            || self.apiserver_binary.is_some()
+            || [
+                "KUBEBUILDER_ASSETS",
+                Binary::Etcd.env_var(),
+                Binary::KubeApiserver.env_var(),
+            ]
+            .iter()
+            .any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()));
+        let Error::BinaryNotFound {
+            binary, searched, ..
+        } = &not_found
+        else {
+            return Err(not_found);
+        };
+        if !self.fetch_missing || pointed_at {
+            return Err(not_found);
+        }
+        let where_ = searched.join("; ");
+        let why = format!("no {binary} binary found locally ({where_})");
+        let download = assets::Download::from_env()?;
+        let dir = tokio::task::spawn_blocking(move || assets::fetch_or_build(&download))
+            .await
+            .map_err(|e| Error::Assets(format!("{why}; the download stopped: {e}")))?
+            .map_err(|e| Error::Assets(format!("{why}; {e}")))?;
+        Ok((dir.join("etcd"), dir.join("kube-apiserver"), Some(dir)))
     }
 }
 

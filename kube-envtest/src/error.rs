@@ -24,6 +24,10 @@ pub enum Error {
         hint: String,
     },
 
+    /// The binaries could not be downloaded (or built): one line saying why and what to do.
+    #[error("{0}")]
+    Assets(String),
+
     /// A file-system or process operation failed.
     #[error("{context}: {source}")]
     Io {

@@ -15,7 +15,10 @@
 //! `TEST_ASSET_ETCD` / `TEST_ASSET_KUBE_APISERVER` / `TEST_ASSET_KUBECTL`, then
 //! `$KUBEBUILDER_ASSETS/<name>`, then [`TestEnvBuilder::binary_assets_dir`], then the newest
 //! version in the `setup-envtest` store (`~/.local/share/kubebuilder-envtest/k8s/<X.Y.Z>-<os>-<arch>`).
-//! See [`find_binary_with_hint`].
+//! See [`find_binary_with_hint`]. When none is found and none was pointed at, start downloads
+//! them into that store from the release index setup-envtest reads, SHA-512 checked, and builds
+//! them from Go modules only if no download is possible: see [`assets`] and
+//! [`TestEnvBuilder::fetch_missing_binaries`].
 //!
 //! # Example
 //!
@@ -89,6 +92,7 @@
 
 #![warn(missing_docs)]
 
+pub mod assets;
 mod binaries;
 mod certs;
 mod control_plane;

@@ -1,59 +1,70 @@
 #!/usr/bin/env bash
-# envtest-assets.sh: build the binaries that envtest needs (etcd, kube-apiserver,
-# kubectl) from Go modules. No release downloads: only the Go module proxy.
-#
-# The binaries go into setup-envtest's store layout:
+# envtest-assets.sh: gets the binaries that envtest needs (etcd, kube-apiserver, kubectl) into
+# setup-envtest's store and prints their folder:
 #   ${XDG_DATA_HOME:-$HOME/.local/share}/kubebuilder-envtest/k8s/<X.Y.Z>-<os>-<arch>/
-# The last line on stdout is that folder (use it as KUBEBUILDER_ASSETS).
-# Progress messages go to stderr.
+#
+# 1. A complete folder of the version already there: nothing to do.
+# 2. Otherwise, the archive the envtest release index lists (the index setup-envtest reads) is
+#    downloaded, checked against its SHA-512 and unpacked (curl, sha512sum or shasum, tar).
+# 3. If that is impossible, they are built from Go modules (Go 1.26+; 10 to 20 minutes, once).
+#
+# The tests do all this by themselves (kube-envtest), so `make test` does not run this script:
+# `make envtest` does, to fetch the binaries ahead of time or to point other tools at them.
+# The last line on stdout is the folder (use it as KUBEBUILDER_ASSETS). Progress goes to stderr.
 #
 # Environment:
-#   ENVTEST_K8S_VERSION   Kubernetes version, default 1.37.2 (k8s-openapi 0.29 `latest`)
-#   ENVTEST_ETCD_VERSION  etcd version, default 3.7.3 for 1.37.x, 3.6.16 for 1.36.x,
-#                         else the ETCD_VERSION in that Kubernetes' hack/lib/etcd.sh
-#   ENVTEST_FORCE=1       rebuild even if the folder already holds the right binaries
+#   ENVTEST_K8S_VERSION     1.Y (its newest patch in the index) or 1.Y.Z; default 1.37. The Go
+#                           build takes 1.37 as 1.37.2, and needs 1.Y.Z for other minors.
+#   KUBE_ENVTEST_INDEX_URL  the index (http://, https:// or file://), default controller-tools'
+#                           envtest-releases.yaml: set it to a mirror in the same format.
+#   ENVTEST_NO_DOWNLOAD=1   skip step 2, build with Go
+#   ENVTEST_ETCD_VERSION    etcd version for the Go build, default 3.7.3 for 1.37.x, 3.6.16
+#                           for 1.36.x, else the ETCD_VERSION in that Kubernetes' hack/lib/etcd.sh
+#   ENVTEST_FORCE=1         fetch or build again even if the folder already holds the binaries
 #
-# Usage: export KUBEBUILDER_ASSETS="$(hack/envtest-assets.sh | tail -n 1)" (`make test` does it)
+# Usage: export KUBEBUILDER_ASSETS="$(hack/envtest-assets.sh | tail -n 1)" (`make envtest`)
 set -euo pipefail
 
 log() { printf 'envtest-assets: %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-if ! command -v go >/dev/null 2>&1; then
-  die "Go is required to build envtest binaries; install Go 1.26+ or set KUBEBUILDER_ASSETS to a folder holding etcd, kube-apiserver and kubectl"
+default_index=https://raw.githubusercontent.com/kubernetes-sigs/controller-tools/HEAD/envtest-releases.yaml
+index_url=${KUBE_ENVTEST_INDEX_URL:-$default_index}
+
+wanted=${ENVTEST_K8S_VERSION:-1.37}
+wanted=${wanted#v}
+wanted=${wanted%.x}
+if [[ $wanted =~ ^1\.([0-9]+)$ ]]; then
+  k8s_minor=${BASH_REMATCH[1]}
+  k8s_patch=
+elif [[ $wanted =~ ^1\.([0-9]+)\.([0-9]+)$ ]]; then
+  k8s_minor=${BASH_REMATCH[1]}
+  k8s_patch=${BASH_REMATCH[2]}
+else
+  die "ENVTEST_K8S_VERSION must look like 1.37, 1.37.x or 1.37.2, got '$wanted'"
 fi
 
-k8s_version=${ENVTEST_K8S_VERSION:-1.37.2}
-k8s_version=${k8s_version#v}
-[[ $k8s_version =~ ^1\.([0-9]+)\.([0-9]+)$ ]] \
-  || die "ENVTEST_K8S_VERSION must look like 1.Y.Z, got '$k8s_version'"
-k8s_minor=${BASH_REMATCH[1]}
-staging_version="v0.${k8s_minor}.${BASH_REMATCH[2]}" # k8s.io/api etc. for v1.Y.Z
+goos=$(uname -s | tr '[:upper:]' '[:lower:]')
+case $(uname -m) in
+  x86_64 | amd64) goarch=amd64 ;;
+  aarch64 | arm64) goarch=arm64 ;;
+  *) goarch=$(uname -m) ;;
+esac
+store=${XDG_DATA_HOME:-$HOME/.local/share}/kubebuilder-envtest
 
 etcd_version=${ENVTEST_ETCD_VERSION:-}
 etcd_version=${etcd_version#v}
 etcd_pinned=${etcd_version:+1}
-if [[ -z $etcd_version ]]; then
-  case $k8s_minor in
-    37) etcd_version=3.7.3 ;;
-    36) etcd_version=3.6.16 ;;
-  esac
-fi
 [[ -z $etcd_version || $etcd_version =~ ^3\.[0-9]+\.[0-9]+$ ]] \
   || die "ENVTEST_ETCD_VERSION must look like 3.Y.Z, got '$etcd_version'"
 
-goos=$(go env GOOS)
-goarch=$(go env GOARCH)
-store=${XDG_DATA_HOME:-$HOME/.local/share}/kubebuilder-envtest
-dest=$store/k8s/${k8s_version}-${goos}-${goarch}
-
 # ---- cache check -----------------------------------------------------------
-is_complete() { # $1: folder
+is_complete() { # $1: folder, $2: Kubernetes version X.Y.Z
   local d=$1 b
   for b in etcd kube-apiserver kubectl; do
     [[ -f $d/$b && -x $d/$b ]] || return 1
   done
-  [[ $("$d/kube-apiserver" --version 2>/dev/null) == "Kubernetes v${k8s_version}" ]] || return 1
+  [[ $("$d/kube-apiserver" --version 2>/dev/null) == "Kubernetes v$2" ]] || return 1
   "$d/kubectl" version --client >/dev/null 2>&1 || return 1
   local ev
   ev=$("$d/etcd" --version 2>/dev/null) || return 1
@@ -64,13 +75,27 @@ is_complete() { # $1: folder
   fi
 }
 
-if [[ ${ENVTEST_FORCE:-} != 1 ]] && is_complete "$dest"; then
-  log "up to date: Kubernetes v${k8s_version} binaries in $dest"
-  printf '%s\n' "$dest"
+# The complete folder of the newest version wanted, if any.
+installed() {
+  local d v best= best_patch=-1
+  for d in "$store/k8s/1.${k8s_minor}".*"-${goos}-${goarch}"; do
+    v=${d##*/}
+    v=${v%"-${goos}-${goarch}"}
+    [[ $v =~ ^1\.[0-9]+\.([0-9]+)$ ]] || continue
+    [[ -z $k8s_patch || ${BASH_REMATCH[1]} == "$k8s_patch" ]] || continue
+    ((BASH_REMATCH[1] > best_patch)) || continue
+    is_complete "$d" "$v" || continue
+    best=$d best_patch=${BASH_REMATCH[1]}
+  done
+  [[ -n $best ]] && printf '%s\n' "$best"
+}
+
+if [[ ${ENVTEST_FORCE:-} != 1 ]] && found=$(installed); then
+  log "up to date: Kubernetes binaries in $found"
+  printf '%s\n' "$found"
   exit 0
 fi
 
-# ---- build -----------------------------------------------------------------
 mkdir -p "$store/k8s"
 # Stage on the same filesystem as the store so the final move is a rename; the
 # dot-name keeps it out of setup-envtest's k8s/ listing.
@@ -81,6 +106,97 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 out=$stage_root/bin
 mkdir -p "$out"
+
+# Swaps the complete folder $out into place as $1: it appears whole or not at all.
+install_folder() {
+  if [[ -e $1 ]]; then
+    mv "$1" "$stage_root/old"
+  fi
+  mv "$out" "$1"
+  log "done: $1"
+  printf '%s\n' "$1"
+}
+
+# ---- download ----------------------------------------------------------------
+# Sets `why` and returns 1 when the download is impossible.
+download() {
+  local index sum_tool pick patch name hash link sum
+  command -v curl >/dev/null 2>&1 || { why="curl is not installed"; return 1; }
+  if command -v sha512sum >/dev/null 2>&1; then
+    sum_tool=(sha512sum)
+  elif command -v shasum >/dev/null 2>&1; then
+    sum_tool=(shasum -a 512)
+  else
+    why="neither sha512sum nor shasum is installed"
+    return 1
+  fi
+  index=$(curl -fsSL --connect-timeout 30 --max-time 120 "$index_url" 2>&1) \
+    || { why="cannot read the envtest release index $index_url (${index##*curl: })"; return 1; }
+  # Lines "patch name hash link" for this minor and platform, from the index's YAML:
+  #   envtest-v1.37.2-linux-amd64.tar.gz:  then  hash: ...  and  selfLink: ...
+  pick=$(awk -v minor="$k8s_minor" -v platform="-${goos}-${goarch}.tar.gz" '
+    $1 ~ /^envtest-v[0-9.]+-.*\.tar\.gz:$/ { name = substr($1, 1, length($1) - 1); hash = ""; link = ""; next }
+    $1 == "hash:" { hash = $2 }
+    $1 == "selfLink:" { link = $2 }
+    name != "" && hash != "" && link != "" {
+      prefix = "envtest-v1." minor "."
+      if (index(name, prefix) == 1 && substr(name, length(name) - length(platform) + 1) == platform) {
+        patch = substr(name, length(prefix) + 1, length(name) - length(prefix) - length(platform))
+        if (patch ~ /^[0-9]+$/) print patch, name, hash, link
+      }
+      name = ""
+    }' <<<"$index" | { [[ -z $k8s_patch ]] && cat || awk -v p="$k8s_patch" '$1 == p'; } | sort -n | tail -n 1)
+  if [[ -z $pick ]]; then
+    why="the envtest release index $index_url has no Kubernetes 1.${k8s_minor}.${k8s_patch:-x} for ${goos}-${goarch}"
+    return 1
+  fi
+  read -r patch name hash link <<<"$pick"
+  dest=$store/k8s/1.${k8s_minor}.${patch}-${goos}-${goarch}
+  log "downloading $name from $link into $dest"
+  curl -fsSL --connect-timeout 30 --max-time 900 -o "$stage_root/$name" "$link" 2>"$stage_root/curl.err" \
+    || { why="cannot download $link ($(tail -n 1 "$stage_root/curl.err"))"; return 1; }
+  sum=$("${sum_tool[@]}" "$stage_root/$name" | cut -d' ' -f1)
+  [[ $sum == "$hash" ]] \
+    || { why="$name from $link does not have the SHA-512 the index $index_url gives"; return 1; }
+  mkdir -p "$stage_root/unpacked"
+  tar -xzf "$stage_root/$name" -C "$stage_root/unpacked" \
+    || { why="cannot unpack $name"; return 1; }
+  # setup-envtest's layout: the files alone, whatever folders the archive has.
+  find "$stage_root/unpacked" -type f -exec mv {} "$out/" \;
+  chmod 0555 "$out"/*
+  is_complete "$out" "1.${k8s_minor}.${patch}" \
+    || { why="$name does not hold Kubernetes 1.${k8s_minor}.${patch}'s etcd, kube-apiserver and kubectl"; return 1; }
+}
+
+if [[ ${ENVTEST_NO_DOWNLOAD:-} != 1 ]]; then
+  if download; then
+    install_folder "$dest"
+    exit 0
+  fi
+  rm -rf "${out:?}"/* "$stage_root/unpacked"
+  if ! command -v go >/dev/null 2>&1; then
+    die "$why; and Go, the other way to get them, is not installed: make the index reachable (KUBE_ENVTEST_INDEX_URL), install Go 1.26+, or set KUBEBUILDER_ASSETS to a folder holding etcd, kube-apiserver and kubectl"
+  fi
+  log "$why; building the binaries from Go modules instead (once; 10 to 20 minutes)"
+fi
+
+# ---- build -----------------------------------------------------------------
+command -v go >/dev/null 2>&1 \
+  || die "Go is required to build envtest binaries; install Go 1.26+ or set KUBEBUILDER_ASSETS to a folder holding etcd, kube-apiserver and kubectl"
+if [[ -z $k8s_patch ]]; then
+  [[ $k8s_minor == 37 ]] \
+    || die "the Go build needs a full version: set ENVTEST_K8S_VERSION to 1.${k8s_minor}.Z"
+  k8s_patch=2
+fi
+k8s_version=1.${k8s_minor}.${k8s_patch}
+staging_version="v0.${k8s_minor}.${k8s_patch}" # k8s.io/api etc. for v1.Y.Z
+if [[ -z $etcd_version ]]; then
+  case $k8s_minor in
+    37) etcd_version=3.7.3 ;;
+    36) etcd_version=3.6.16 ;;
+  esac
+fi
+dest=$store/k8s/${k8s_version}-${goos}-${goarch}
 
 export CGO_ENABLED=0
 # Builds share the default module and build caches on purpose.
@@ -171,12 +287,5 @@ build "$stage_root/kube" kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$l
 build "$stage_root/kube" kubectl k8s.io/kubernetes/cmd/kubectl "$ld"
 
 etcd_pinned=1
-is_complete "$out" || die "the new binaries do not report Kubernetes v${k8s_version} / etcd ${etcd_version}"
-
-# Swap into place: the folder appears complete or not at all.
-if [[ -e $dest ]]; then
-  mv "$dest" "$stage_root/old"
-fi
-mv "$out" "$dest"
-log "done: $dest"
-printf '%s\n' "$dest"
+is_complete "$out" "$k8s_version" || die "the new binaries do not report Kubernetes v${k8s_version} / etcd ${etcd_version}"
+install_folder "$dest"

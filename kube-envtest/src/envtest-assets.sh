@@ -1,0 +1,1 @@
+../../templates/init/hack/envtest-assets.sh.jinja
