@@ -287,6 +287,18 @@ mod tests {
     }
 
     #[test]
+    fn the_envtest_script_renders_to_itself() {
+        // kube-envtest embeds `hack/envtest-assets.sh` as its Go fallback, unrendered: the
+        // template must hold no placeholder.
+        let path = "init/hack/envtest-assets.sh.jinja";
+        let body = TEMPLATES.get_file(path).unwrap().contents_utf8().unwrap();
+        let rendered = environment(false)
+            .render_named_str(path, body, Value::from(Serde(&serde_json_free_context())))
+            .unwrap();
+        assert_eq!(rendered, body, "`templates/{path}` must render to itself");
+    }
+
+    #[test]
     fn no_template_spells_a_marker_itself() {
         for path in all_template_paths() {
             let body = TEMPLATES.get_file(&path).unwrap().contents_utf8().unwrap();
