@@ -63,7 +63,7 @@ step "examples/tutorial: format, lint, unit tests, the walkthrough on a real API
   kubectl kustomize config/prometheus >/dev/null
 )
 
-step "examples/tutorial's tests as a user without Go runs them: etcd and kube-apiserver downloaded from a mirror of the envtest release index, then the fallback to Go"
+step "examples/tutorial's make test as a user without Go runs it: etcd and kube-apiserver downloaded from a mirror of the envtest release index, then the fallback to Go"
 # The mirror: an index in controller-tools' format listing one archive made of the binaries
 # built above, served on loopback; this machine cannot reach the real index.
 mirror=$(mktemp -d)
@@ -92,7 +92,7 @@ no_go_path=$(tr ':' '\n' <<<"$PATH" | while read -r dir; do [ -x "$dir/go" ] || 
   ! command -v go >/dev/null || { echo "error: go is still on PATH" >&2; exit 1; }
   export KUBE_ENVTEST_INDEX_URL="http://127.0.0.1:$port/envtest-releases.yaml"
   started=$SECONDS
-  cargo test --locked 2>&1 | tee "$mirror/test.log"
+  make test 2>&1 | tee "$mirror/test.log"
   grep -q "^kube-envtest: downloading $archive from http://127.0.0.1:$port/$archive into $XDG_DATA_HOME/kubebuilder-envtest/k8s/$platform_dir$" "$mirror/test.log"
   echo "tests without Go, download included: $((SECONDS - started)) s"
   # `make envtest` (hack/envtest-assets.sh) finds what the tests downloaded.
