@@ -76,16 +76,9 @@ pub fn plan_chart_removals(
     let kept: Vec<String> = render(after)?.into_iter().map(|file| file.path).collect();
     let mut edited = Vec::new();
     for file in render(before)? {
-        if kept.contains(&file.path) {
-            continue;
+        if !kept.contains(&file.path) && file.remove_from(plan)? {
+            edited.push(file.path);
         }
-        let Some(on_disk) = plan.current(&file.path)? else {
-            continue;
-        };
-        if on_disk != file.content {
-            edited.push(file.path.clone());
-        }
-        plan.remove_file(&file.path)?;
     }
     Ok(edited)
 }

@@ -141,6 +141,18 @@ pub struct Rendered {
     pub if_exists: IfExists,
 }
 
+impl Rendered {
+    /// Plans this file's removal, if it exists; true when it was edited since rendered, which
+    /// the caller refuses without `--force`.
+    pub fn remove_from(&self, plan: &mut super::Plan) -> Result<bool> {
+        let Some(on_disk) = plan.current(&self.path)? else {
+            return Ok(false);
+        };
+        plan.remove_file(&self.path)?;
+        Ok(on_disk != self.content)
+    }
+}
+
 /// Renders every template of `set` with `context`.
 pub fn render_set(set: TemplateSet, context: &impl Serialize) -> Result<Vec<Rendered>> {
     let folder = set.folder();

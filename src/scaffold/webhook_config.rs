@@ -73,13 +73,9 @@ pub fn remove(plan: &mut Plan, before: &Project, after: &Project) -> Result<Vec<
         insertions::remove_all(plan, WEBHOOK_INSERTIONS, &context)?;
         // After the insertions above are out, so a kustomization of the set compares whole.
         for file in templates::render_set(TemplateSet::WebhookConfig, &context)? {
-            let Some(on_disk) = plan.current(&file.path)? else {
-                continue;
-            };
-            if on_disk != file.content {
-                edited.push(file.path.clone());
+            if file.remove_from(plan)? {
+                edited.push(file.path);
             }
-            plan.remove_file(&file.path)?;
         }
     }
     Ok(edited)
