@@ -100,7 +100,20 @@ fn the_autoupdate_plugin_adds_a_scheduled_update_workflow_once() {
     create_foo(&dir);
     let before = tree(&dir);
     let next = "\nNext:\n  allow GitHub Actions to create pull requests: Settings > Actions > General > Workflow permissions\n  run it once by hand: Actions > Auto Update > Run workflow\n";
-    let registries = " unchanged src/api/mod.rs\n unchanged src/api/v1/mod.rs\n unchanged src/controllers/mod.rs\n unchanged src/webhooks/mod.rs\n unchanged vendor/kube-envtest/ (12 files)\n unchanged vendor/kube-operator-runtime/ (52 files)\n";
+    // The vendored crates are listed a line per crate, with their file count.
+    let vendored = |krate: &str| {
+        let prefix = format!("vendor/{krate}/");
+        let count = cargo_operator::vendor::files()
+            .iter()
+            .filter(|(path, _)| path.starts_with(&prefix))
+            .count();
+        format!(" unchanged {prefix} ({count} files)\n")
+    };
+    let registries = format!(
+        " unchanged src/api/mod.rs\n unchanged src/api/v1/mod.rs\n unchanged src/controllers/mod.rs\n unchanged src/webhooks/mod.rs\n{}{}",
+        vendored("kube-envtest"),
+        vendored("kube-operator-runtime")
+    );
     cargo_operator(&dir)
         .args(["edit", "--plugins=autoupdate.kubebuilder.io/v1-alpha"])
         .assert()
