@@ -44,6 +44,8 @@ K8S_OPENAPI_ENABLED_VERSION=1.37 cargo package --locked --allow-dirty --target-d
 # builds. Never with the variable: kopium gives its k8s-openapi 0.28 the `latest` feature (1.36),
 # and a second version chosen by the variable stops that build.
 cargo package --locked --allow-dirty --target-dir target/packaged -p cargo-operator
+# Nothing later reuses these builds; a few GiB back for the generated projects.
+rm -rf target/packaged
 
 step "examples: regenerate tutorial, friends and cronjob, and compare with the committed copies"
 scripts/regenerate-example.sh

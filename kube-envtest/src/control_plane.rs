@@ -15,7 +15,8 @@ use kube::{Api, Client, Config};
 use crate::certs::Pki;
 use crate::error::{Error, Result};
 use crate::kubeconfig::{make_kubeconfig, write_kubeconfig_file};
-use crate::process::{Proc, free_ports, http_get_ok, is_address_in_use};
+use crate::ports::free_ports;
+use crate::process::{Proc, http_get_ok, is_address_in_use};
 
 /// Name of the admin user of [`TestEnv::client`](crate::TestEnv::client).
 pub const ADMIN_USER: &str = "admin";

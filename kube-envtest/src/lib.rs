@@ -100,6 +100,7 @@ mod crds;
 mod environment;
 mod error;
 mod kubeconfig;
+mod ports;
 mod process;
 mod webhooks;
 
@@ -108,6 +109,7 @@ pub use control_plane::{ADMIN_GROUP, ADMIN_USER};
 pub use crds::read_crds;
 pub use environment::{TestEnv, TestEnvBuilder};
 pub use error::{Error, Result};
+pub use ports::free_loopback_port;
 pub use webhooks::{LocalWebhookServer, WebhookInstallOptions};
 
 #[cfg(test)]

@@ -272,22 +272,6 @@ mod spawner {
     }
 }
 
-/// `N` distinct free loopback ports (all listeners are held until every port is chosen).
-pub(crate) fn free_ports<const N: usize>() -> Result<[u16; N]> {
-    let listeners: Vec<std::net::TcpListener> = (0..N)
-        .map(|_| std::net::TcpListener::bind(("127.0.0.1", 0)))
-        .collect::<io::Result<_>>()
-        .map_err(|e| Error::io("binding 127.0.0.1:0 to find a free port", e))?;
-    let mut ports = [0u16; N];
-    for (port, listener) in ports.iter_mut().zip(&listeners) {
-        *port = listener
-            .local_addr()
-            .map_err(|e| Error::io("reading a bound port", e))?
-            .port();
-    }
-    Ok(ports)
-}
-
 /// True if an error is a bind race: a free port taken between our probe and the child's bind.
 pub(crate) fn is_address_in_use(err: &Error) -> bool {
     match err {

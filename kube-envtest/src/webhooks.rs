@@ -17,7 +17,8 @@ use serde::de::DeserializeOwned;
 use crate::certs::WebhookCerts;
 use crate::crds::{FIELD_MANAGER, read_documents};
 use crate::error::{Error, Result};
-use crate::process::{POLL_INTERVAL, free_ports};
+use crate::ports::free_ports;
+use crate::process::POLL_INTERVAL;
 
 /// Host the local webhook server listens on; the serving certificate is valid for it.
 const HOST: &str = "127.0.0.1";

@@ -231,6 +231,5 @@ fn write_serving_cert(dir: &std::path::Path) -> String {
 }
 
 fn free_loopback_address() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().to_string()
+    format!("127.0.0.1:{}", kube_envtest::free_loopback_port().unwrap())
 }

@@ -386,11 +386,7 @@ async fn service_in_front(listen: u16, target: u16, probes: String) -> Arc<Atomi
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    kube_envtest::free_loopback_port().unwrap()
 }
 
 /// The "move to v2" migration: Foos stored as v1, a new controller that watches v2. Its first

@@ -7,10 +7,7 @@ use std::{
 };
 
 use kube_envtest::TestEnv;
-use tokio::{
-    net::TcpListener,
-    process::{Child, Command},
-};
+use tokio::process::{Child, Command};
 
 use super::{
     STEP_TIMEOUT,
@@ -59,8 +56,8 @@ impl ManagerProcess {
             .expect("writable temporary folder");
         let log = env.temp_dir().join(format!("{name}.log"));
 
-        let metrics_address = free_loopback_address().await;
-        let probe_address = free_loopback_address().await;
+        let metrics_address = free_loopback_address();
+        let probe_address = free_loopback_address();
         // Plain HTTP on loopback unless the test asks for secure metrics.
         let metrics_secure = args
             .iter()
@@ -228,10 +225,8 @@ impl Drop for ManagerProcess {
     }
 }
 
-/// A loopback address nothing listens on right now.
-async fn free_loopback_address() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free loopback port");
-    listener.local_addr().expect("a bound address").to_string()
+/// A loopback address nothing listens on right now, chosen as kube-envtest chooses its own.
+fn free_loopback_address() -> String {
+    let port = kube_envtest::free_loopback_port().expect("a free loopback port");
+    format!("127.0.0.1:{port}")
 }
