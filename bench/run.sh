@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The cargo-operator benchmark: the generated Rust operator (examples/tutorial) against the
 # article's Kubebuilder operator (bench/go-article) and a best-practice Go variant
-# (bench/go-best), on the same workload, each on a fresh envtest API server.
+# (bench/go-best, 16 workers as the Rust operator has; go-best-1: the same with one worker),
+# on the same workload, each on a fresh envtest API server; and the floor: the driver making
+# the operator's writes itself.
 #
 # Usage: bench/run.sh [--quick] [--sizes "100 1000 10000 30000"] [--reps "5 3 1 1"]
-#                     [--operators "rust go-article go-best"] [--no-build-times]
+#                     [--operators "rust go-best go-best-1 go-article floor"] [--no-build-times]
 #                     [--timeout 1200] [--docs | --no-docs]
 #   --quick    100 Foos/100 Pods only, 3 runs each, no build timings; the report stays in the
 #              results folder unless --docs is given.
 #   --sizes    N (= M) values to run; --reps: runs per size, in the same order.
-#   --operators  which operators to run (all three by default), e.g. "rust" while tuning it.
+#   --operators  which operators to run (all by default), e.g. "rust" while tuning it.
 #   --no-build-times   skip the cold and incremental builds (several minutes, a few GiB).
 #   --timeout  longest wait, in seconds, for an operator to converge in one phase (1200): the
 #              article's operator needs about 600 at 10,000 (see docs/benchmarks.md).
@@ -27,7 +29,8 @@ build_times=true
 phase_timeout=1200
 sizes="100 1000 10000 30000"
 reps="5 3 1 1"
-operators="rust go-article go-best"
+all_operators="rust go-best go-best-1 go-article floor"
+operators=$all_operators
 docs=""
 while (($#)); do
   case "$1" in
@@ -39,20 +42,20 @@ while (($#)); do
     --timeout) phase_timeout="$2"; shift ;;
     --docs) docs=true ;;
     --no-docs) docs=false ;;
-    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 for label in $operators; do
   case "$label" in
-    rust | go-article | go-best) ;;
-    *) echo "unknown operator: $label (rust, go-article, go-best)" >&2; exit 2 ;;
+    rust | go-best | go-best-1 | go-article | floor) ;;
+    *) echo "unknown operator: $label (one of: $all_operators)" >&2; exit 2 ;;
   esac
 done
-# By default only a full run of all three replaces the committed report.
+# By default only a full run of all of them replaces the committed report.
 if [[ -z "$docs" ]]; then
-  if $quick || [[ "$operators" != "rust go-article go-best" ]]; then docs=false; else docs=true; fi
+  if $quick || [[ "$operators" != "$all_operators" ]]; then docs=false; else docs=true; fi
 fi
 read -ra size_list <<<"$sizes"
 read -ra rep_list <<<"$reps"
@@ -208,18 +211,21 @@ fi
 # One driver run of one operator; the driver appends the metrics and probe addresses.
 run_operator() {
   local label=$1 size=$2 rep=$3
-  local command=()
+  local command=() crd=$label
   case "$label" in
     # Both scaffolds serve metrics over HTTPS with authn/authz by default; plain HTTP on
     # loopback for both, so that neither pays for TokenReviews while the driver samples.
-    rust) command=("$rust_manager" --metrics-secure=false) ;;
-    go-*) command=("$CACHE_DIR/$label/manager" --metrics-secure=false) ;;
+    rust) command=(-- "$rust_manager" --metrics-secure=false) ;;
+    go-best-1) command=(-- env FOO_MAX_CONCURRENT_RECONCILES=1 "$CACHE_DIR/go-best/manager" --metrics-secure=false)
+      crd=go-best ;;
+    go-*) command=(-- "$CACHE_DIR/$label/manager" --metrics-secure=false) ;;
+    floor) command=(--floor) crd=rust ;;
   esac
   local workdir="$RESULTS/runs/$label-$size-$rep"
   log "run $rep: $label with $size Foos and $size Pods"
   mkdir -p "$workdir"
-  if ! "$driver" --label "$label" --crd "$RESULTS/crds/$label" --foos "$size" --pods "$size" \
-    --timeout "$phase_timeout" --workdir "$workdir" --assets "$assets" -- "${command[@]}" \
+  if ! "$driver" --label "$label" --crd "$RESULTS/crds/$crd" --foos "$size" --pods "$size" \
+    --timeout "$phase_timeout" --workdir "$workdir" --assets "$assets" "${command[@]}" \
     2> >(tee "$workdir/driver.log" >&2) >&2; then
     log "FAILED: $label $size run $rep; logs in $workdir"
     echo "{\"label\": \"$label\", \"foos\": $size, \"pods\": $size, \"failed\": true}" >"$workdir/result.json"
@@ -228,7 +234,7 @@ run_operator() {
 
 for i in "${!size_list[@]}"; do
   size=${size_list[$i]}
-  # Interleaved, so that noise from the shared machine spreads over all three operators.
+  # Interleaved, so that noise from the shared machine spreads over all the operators.
   for rep in $(seq "${rep_list[$i]}"); do
     for label in $operators; do
       run_operator "$label" "$size" "$rep"

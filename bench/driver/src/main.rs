@@ -3,9 +3,11 @@
 //! One invocation is one run: a fresh etcd + kube-apiserver (kube-envtest) with an audit log,
 //! the operator's CRD, N Foos and M Pods; then the operator is started and timed until every
 //! Foo's status is right, a churn is applied and timed the same way, and the operator's memory,
-//! CPU and API requests are recorded. The result is one JSON document.
+//! CPU and API requests are recorded. The result is one JSON document. With `--floor`, the
+//! driver makes the operator's writes itself instead (see `floor`).
 
 mod audit;
+mod floor;
 mod metrics;
 mod procfs;
 mod tracker;
@@ -66,8 +68,14 @@ struct Args {
     /// Longest wait for statuses to be right, per phase, in seconds.
     #[arg(long, default_value_t = 1800)]
     timeout: u64,
+    /// Make the operator's writes from the driver instead of running an operator.
+    #[arg(long, conflicts_with = "operator")]
+    floor: bool,
+    /// Foos written at once by `--floor`.
+    #[arg(long, default_value_t = 64, requires = "floor")]
+    floor_concurrency: usize,
     /// The operator binary and its arguments; metrics and probe addresses are appended.
-    #[arg(last = true, required = true)]
+    #[arg(last = true, required_unless_present = "floor")]
     operator: Vec<String>,
 }
 
@@ -89,8 +97,9 @@ struct Phase {
     converge_seconds: f64,
     /// From the same start to the operator's last request that is not a watch.
     last_request_seconds: Option<f64>,
-    /// Operator memory and CPU once it went quiet (CPU is cumulative since start).
-    usage: Usage,
+    /// Operator memory and CPU once it went quiet (CPU is cumulative since start); none for
+    /// the floor, which has no process of its own.
+    usage: Option<Usage>,
     /// What the phase cost the API server: its CPU over the phase and its memory at the end.
     /// The driver's own requests are in it too, the same for every operator.
     apiserver: ApiserverCost,
@@ -133,15 +142,21 @@ async fn main() -> Result<()> {
     let result = run(&args).await?;
     let path = args.workdir.join("result.json");
     std::fs::write(&path, serde_json::to_string_pretty(&result)?)?;
+    let usage = match &result.churn.usage {
+        Some(usage) => format!(
+            ", peak RSS {:.1} MiB, CPU {:.2}s",
+            usage.peak_rss_kib as f64 / 1024.0,
+            usage.cpu_seconds
+        ),
+        None => String::new(),
+    };
     println!(
-        "{} N={} M={}: converge {:.2}s, churn {:.2}s, peak RSS {:.1} MiB, CPU {:.2}s -> {}",
+        "{} N={} M={}: converge {:.2}s, churn {:.2}s{usage} -> {}",
         result.label,
         result.foos,
         result.pods,
         result.initial.converge_seconds,
         result.churn.converge_seconds,
-        result.churn.usage.peak_rss_kib as f64 / 1024.0,
-        result.churn.usage.cpu_seconds,
         path.display()
     );
     Ok(())
@@ -185,12 +200,28 @@ async fn run(args: &Args) -> Result<RunResult> {
     let apiserver_pid = env.apiserver_pid().context("no kube-apiserver process")?;
     let before = metrics::request_totals(&client).await?;
     let apiserver_before = procfs::usage(apiserver_pid)?;
-    let mut operator = spawn_operator(&args.operator, &kubeconfig, &args.workdir)?;
-    let pid = operator.id().context("operator exited at once")?;
+    // Either an operator process finds and makes the writes, or the floor makes them.
+    let floor = match args.floor {
+        true => Some(
+            env.client_for_user(OPERATOR_USER, &["system:masters"])
+                .await?,
+        ),
+        false => None,
+    };
+    let mut operator = match args.floor {
+        true => None,
+        false => Some(spawn_operator(&args.operator, &kubeconfig, &args.workdir)?),
+    };
+    let pid = operator
+        .as_ref()
+        .map(|child| child.id().context("operator exited at once"))
+        .transpose()?;
     let (start, start_wall) = (Instant::now(), jiff::Timestamp::now());
 
     let expected = workload.expected_initial();
-    let converged = wait_converged(&mut tracker, &expected, timeout, &mut operator).await?;
+    let writes = floor_writes(floor.as_ref(), floor::changes(None, &expected), args);
+    let converged = wait_converged(&mut tracker, &expected, timeout, operator.as_mut());
+    let (converged, ()) = tokio::try_join!(converged, writes)?;
     wait_quiet(&audit).await;
     let after_initial = metrics::request_totals(&client).await?;
     let initial = Phase::measure(
@@ -206,8 +237,14 @@ async fn run(args: &Args) -> Result<RunResult> {
     let expected_after = workload.expected_after_churn();
     let apiserver_before = procfs::usage(apiserver_pid)?;
     let (churn_start, churn_wall) = (Instant::now(), jiff::Timestamp::now());
-    churn(&client, &workload).await?;
-    let converged = wait_converged(&mut tracker, &expected_after, timeout, &mut operator).await?;
+    // The floor writes while the churn is applied: it knows the outcome already.
+    let changes = floor::changes(Some(&expected), &expected_after);
+    let writes = floor_writes(floor.as_ref(), changes, args);
+    let converged = async {
+        churn(&client, &workload).await?;
+        wait_converged(&mut tracker, &expected_after, timeout, operator.as_mut()).await
+    };
+    let (converged, ()) = tokio::try_join!(converged, writes)?;
     wait_quiet(&audit).await;
     let after_churn = metrics::request_totals(&client).await?;
     let churn = Phase::measure(
@@ -220,7 +257,9 @@ async fn run(args: &Args) -> Result<RunResult> {
         &churn_changes(&expected, &expected_after),
     )?;
 
-    stop(&mut operator).await;
+    if let Some(operator) = &mut operator {
+        stop(operator).await;
+    }
     drop(tracker);
     env.stop().await?;
     Ok(RunResult {
@@ -233,9 +272,21 @@ async fn run(args: &Args) -> Result<RunResult> {
     })
 }
 
+/// The floor's writes of a phase, when the driver is the floor; an operator finds its own.
+async fn floor_writes(
+    client: Option<&Client>,
+    changes: Vec<floor::Change>,
+    args: &Args,
+) -> Result<()> {
+    match client {
+        Some(client) => floor::write(client, changes, args.floor_concurrency).await,
+        None => Ok(()),
+    }
+}
+
 impl Phase {
     fn measure(
-        (pid, apiserver_pid): (u32, u32),
+        (pid, apiserver_pid): (Option<u32>, u32),
         apiserver_before: Usage,
         converge: Duration,
         start: jiff::Timestamp,
@@ -243,7 +294,7 @@ impl Phase {
         apiserver_requests: RequestCounts,
         to_change: &BTreeSet<Key>,
     ) -> Result<Phase> {
-        let usage = procfs::usage(pid)?;
+        let usage = pid.map(procfs::usage).transpose()?;
         let apiserver_after = procfs::usage(apiserver_pid)?;
         let apiserver = ApiserverCost {
             cpu_seconds: apiserver_after.cpu_seconds - apiserver_before.cpu_seconds,
@@ -430,15 +481,19 @@ fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
+/// Waits until every Foo is as `expected`; fails early if the operator process is gone.
 async fn wait_converged(
     tracker: &mut Tracker,
     expected: &BTreeMap<Key, Expected>,
     timeout: Duration,
-    operator: &mut Child,
+    mut operator: Option<&mut Child>,
 ) -> Result<Instant> {
     tracker
-        .wait_for(expected, timeout, || match operator.try_wait()? {
-            Some(status) => bail!("the operator exited early: {status}; see operator.log"),
+        .wait_for(expected, timeout, || match operator.as_mut() {
+            Some(child) => match child.try_wait()? {
+                Some(status) => bail!("the operator exited early: {status}; see operator.log"),
+                None => Ok(()),
+            },
             None => Ok(()),
         })
         .await

@@ -1,0 +1,115 @@
+//! The floor: the driver itself makes the writes an operator must make in a phase (the status
+//! patches and the Events), knowing the answer in advance, with no watch, cache or queue. No
+//! operator can finish a phase's work sooner on the same API server, so every operator's time
+//! is also shown as a ratio to this one.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use futures::{StreamExt, TryStreamExt, stream};
+use k8s_openapi::api::core::v1::ObjectReference;
+use k8s_openapi::api::events::v1::Event;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+use kube::api::{ObjectMeta, Patch, PatchParams, PostParams};
+use kube::{Api, Client};
+use serde_json::json;
+
+use crate::tracker::Foo;
+use crate::workload::{Expected, Key};
+
+/// The field manager and the Events' reporting controller.
+const MANAGER: &str = "bench-floor";
+
+/// One Foo whose `status.happy` must change: to `happy`, from `was_happy`.
+pub struct Change {
+    pub key: Key,
+    pub friend: String,
+    pub happy: bool,
+    pub was_happy: bool,
+}
+
+/// The changes that turn `before` (absent: no status yet, which reads false) into `after`.
+pub fn changes(
+    before: Option<&BTreeMap<Key, Expected>>,
+    after: &BTreeMap<Key, Expected>,
+) -> Vec<Change> {
+    after
+        .iter()
+        .filter_map(|(key, expected)| {
+            let was_happy = before.and_then(|b| b.get(key)).is_some_and(|e| e.happy);
+            (was_happy != expected.happy).then(|| Change {
+                key: key.clone(),
+                friend: expected.friend.clone(),
+                happy: expected.happy,
+                was_happy,
+            })
+        })
+        .collect()
+}
+
+/// Writes every change as the operators do: a merge patch of the status, then the Event the
+/// Rust operator and go-best record (a Foo that becomes happy, or a happy one that becomes sad),
+/// `concurrency` Foos at a time.
+pub async fn write(client: &Client, changes: Vec<Change>, concurrency: usize) -> Result<()> {
+    stream::iter(changes)
+        .map(|change| write_one(client, change))
+        .buffer_unordered(concurrency)
+        .try_collect::<()>()
+        .await
+}
+
+async fn write_one(client: &Client, change: Change) -> Result<()> {
+    let Key { namespace, name } = &change.key;
+    let foos = Api::<Foo>::namespaced(client.clone(), namespace);
+    let params = PatchParams {
+        field_manager: Some(MANAGER.into()),
+        ..PatchParams::default()
+    };
+    let patch = json!({ "status": { "happy": change.happy } });
+    let patched = foos
+        .patch_status(name, &params, &Patch::Merge(&patch))
+        .await
+        .with_context(|| format!("patching the status of Foo {namespace}/{name}"))?;
+    let (reason, note) = match (change.was_happy, change.happy) {
+        (_, true) => (
+            "FriendFound",
+            format!("Found Pod {}, Foo is happy", change.friend),
+        ),
+        (true, false) => (
+            "FriendLost",
+            format!("Pod {} is gone, Foo is sad", change.friend),
+        ),
+        // A Foo that was never happy announces nothing.
+        (false, false) => return Ok(()),
+    };
+    let now = jiff::Timestamp::now();
+    let event = Event {
+        metadata: ObjectMeta {
+            // As client-go and kube name them: the object's name and a timestamp.
+            name: Some(format!("{name}.{:x}", now.as_nanosecond())),
+            namespace: Some(namespace.clone()),
+            ..ObjectMeta::default()
+        },
+        event_time: Some(MicroTime(now)),
+        type_: Some("Normal".into()),
+        reason: Some(reason.into()),
+        note: Some(note),
+        action: Some("Reconcile".into()),
+        reporting_controller: Some(MANAGER.into()),
+        reporting_instance: Some(MANAGER.into()),
+        regarding: Some(ObjectReference {
+            api_version: Some("tutorial.my.domain/v1".into()),
+            kind: Some("Foo".into()),
+            name: Some(name.clone()),
+            namespace: Some(namespace.clone()),
+            uid: patched.metadata.uid,
+            ..ObjectReference::default()
+        }),
+        ..Event::default()
+    };
+    Api::<Event>::namespaced(client.clone(), namespace)
+        .create(&PostParams::default(), &event)
+        .await
+        .with_context(|| format!("recording an Event for Foo {namespace}/{name}"))?;
+    Ok(())
+}
