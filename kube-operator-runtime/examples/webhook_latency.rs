@@ -201,7 +201,7 @@ async fn measure(go_webhook: Option<&Path>) {
     );
     println!("{ROUNDS} dry-run creates each, with and without the webhook, interleaved (ms):");
     println!(
-        "{:<30}{:>10}{:>10}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}{:>10}",
+        "{:<30}{:>11}{:>12}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}{:>11}",
         "server",
         "listening",
         "1st answer",
@@ -220,7 +220,7 @@ async fn measure(go_webhook: Option<&Path>) {
         without.sort();
         let at = |sorted: &[Duration], p| millis(percentile(sorted, p));
         println!(
-            "{:<30}{:>10.1}{:>10.1}{:>8.2}{:>8.2}{:>8.2}{:>8.2}{:>8.2}{:>8.2}{:>7.1} MiB",
+            "{:<30}{:>11.1}{:>12.1}{:>8.2}{:>8.2}{:>8.2}{:>8.2}{:>8.2}{:>8.2}{:>7.1} MiB",
             m.label,
             millis(m.listening),
             millis(m.first_answer),

@@ -47,29 +47,41 @@ pub fn changes(
         .collect()
 }
 
-/// Writes every change as the operators do: a merge patch of the status, then the Event the
-/// Rust operator and go-best record (a Foo that becomes happy, or a happy one that becomes sad),
-/// `concurrency` Foos at a time.
+/// Writes every change as the operators do: a merge patch of each status, then the Events the
+/// Rust operator and go-best record (a Foo that became happy, or a happy one that became sad),
+/// `concurrency` requests at a time. All statuses go first, as both operators put Events off
+/// the reconcile: the phase converges when the last status is written and its work ends with
+/// the last Event.
 pub async fn write(client: &Client, changes: Vec<Change>, concurrency: usize) -> Result<()> {
-    stream::iter(changes)
-        .map(|change| write_one(client, change))
+    let uids: Vec<Option<String>> = stream::iter(&changes)
+        .map(|change| patch_status(client, change))
+        .buffered(concurrency)
+        .try_collect()
+        .await?;
+    stream::iter(changes.iter().zip(uids))
+        .map(|(change, uid)| record_event(client, change, uid))
         .buffer_unordered(concurrency)
         .try_collect::<()>()
         .await
 }
 
-async fn write_one(client: &Client, change: Change) -> Result<()> {
+/// Patches the status; returns the Foo's uid, which its Event refers to.
+async fn patch_status(client: &Client, change: &Change) -> Result<Option<String>> {
     let Key { namespace, name } = &change.key;
-    let foos = Api::<Foo>::namespaced(client.clone(), namespace);
     let params = PatchParams {
         field_manager: Some(MANAGER.into()),
         ..PatchParams::default()
     };
     let patch = json!({ "status": { "happy": change.happy } });
-    let patched = foos
+    let patched = Api::<Foo>::namespaced(client.clone(), namespace)
         .patch_status(name, &params, &Patch::Merge(&patch))
         .await
         .with_context(|| format!("patching the status of Foo {namespace}/{name}"))?;
+    Ok(patched.metadata.uid)
+}
+
+async fn record_event(client: &Client, change: &Change, uid: Option<String>) -> Result<()> {
+    let Key { namespace, name } = &change.key;
     let (reason, note) = match (change.was_happy, change.happy) {
         (_, true) => (
             "FriendFound",
@@ -102,7 +114,7 @@ async fn write_one(client: &Client, change: Change) -> Result<()> {
             kind: Some("Foo".into()),
             name: Some(name.clone()),
             namespace: Some(namespace.clone()),
-            uid: patched.metadata.uid,
+            uid,
             ..ObjectReference::default()
         }),
         ..Event::default()

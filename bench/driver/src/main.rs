@@ -72,7 +72,7 @@ struct Args {
     #[arg(long, conflicts_with = "operator")]
     floor: bool,
     /// Foos written at once by `--floor`.
-    #[arg(long, default_value_t = 64, requires = "floor")]
+    #[arg(long, default_value_t = 256, requires = "floor")]
     floor_concurrency: usize,
     /// The operator binary and its arguments; metrics and probe addresses are appended.
     #[arg(last = true, required_unless_present = "floor")]
