@@ -23,7 +23,11 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-invocation="bench/run.sh${*:+ $*}"
+# As typed: an argument with spaces (--sizes "1000 10000") is quoted, so the report's line pastes.
+invocation="bench/run.sh"
+for arg in "$@"; do
+  if [[ "$arg" == *" "* ]]; then invocation+=" \"$arg\""; else invocation+=" $arg"; fi
+done
 quick=false
 build_times=true
 phase_timeout=1200
@@ -112,7 +116,7 @@ cat >"$RESULTS/machine.json" <<EOF
   "rustc": "$(rustc --version)",
   "kubebuilder": "$KUBEBUILDER_VERSION",
   "envtest": "$(basename "$assets")",
-  "command": "$invocation",
+  "command": $(python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$invocation"),
   "quick": $quick
 }
 EOF
