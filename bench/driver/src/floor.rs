@@ -3,8 +3,6 @@
 //! operator can finish a phase's work sooner on the same API server, so every operator's time
 //! is also shown as a ratio to this one.
 
-use std::collections::BTreeMap;
-
 use anyhow::{Context, Result};
 use futures::{StreamExt, TryStreamExt, stream};
 use k8s_openapi::api::core::v1::ObjectReference;
@@ -15,37 +13,10 @@ use kube::{Api, Client};
 use serde_json::json;
 
 use crate::tracker::Foo;
-use crate::workload::{Expected, Key};
+use crate::workload::{Change, Key};
 
 /// The field manager and the Events' reporting controller.
 const MANAGER: &str = "bench-floor";
-
-/// One Foo whose `status.happy` must change: to `happy`, from `was_happy`.
-pub struct Change {
-    pub key: Key,
-    pub friend: String,
-    pub happy: bool,
-    pub was_happy: bool,
-}
-
-/// The changes that turn `before` (absent: no status yet, which reads false) into `after`.
-pub fn changes(
-    before: Option<&BTreeMap<Key, Expected>>,
-    after: &BTreeMap<Key, Expected>,
-) -> Vec<Change> {
-    after
-        .iter()
-        .filter_map(|(key, expected)| {
-            let was_happy = before.and_then(|b| b.get(key)).is_some_and(|e| e.happy);
-            (was_happy != expected.happy).then(|| Change {
-                key: key.clone(),
-                friend: expected.friend.clone(),
-                happy: expected.happy,
-                was_happy,
-            })
-        })
-        .collect()
-}
 
 /// Writes every change as the operators do: a merge patch of each status, then the Events the
 /// Rust operator and go-best record (a Foo that became happy, or a happy one that became sad),

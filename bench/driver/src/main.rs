@@ -15,7 +15,6 @@ mod workload;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -35,7 +34,7 @@ use audit::AuditLog;
 use metrics::RequestCounts;
 use procfs::Usage;
 use tracker::{Foo, FooSpec, Tracker};
-use workload::{Expected, Key, Workload};
+use workload::{Change, Expected, Key, Workload};
 
 /// The user the operator authenticates as; the audit policy logs only this user.
 const OPERATOR_USER: &str = "bench-operator";
@@ -216,10 +215,12 @@ async fn run(args: &Args) -> Result<RunResult> {
         .as_ref()
         .map(|child| child.id().context("operator exited at once"))
         .transpose()?;
+    let expected = workload.expected_initial();
+    let initial_changes = workload::status_changes(None, &expected);
+    let initial_keys = keys(&initial_changes);
     let (start, start_wall) = (Instant::now(), jiff::Timestamp::now());
 
-    let expected = workload.expected_initial();
-    let writes = floor_writes(floor.as_ref(), floor::changes(None, &expected), args);
+    let writes = floor_writes(floor.as_ref(), initial_changes, args);
     let converged = wait_converged(&mut tracker, &expected, timeout, operator.as_mut());
     let (converged, ()) = tokio::try_join!(converged, writes)?;
     wait_quiet(&audit).await;
@@ -231,15 +232,16 @@ async fn run(args: &Args) -> Result<RunResult> {
         start_wall,
         &mut audit,
         metrics::delta(&before, &after_initial),
-        &initial_changes(&expected),
+        &initial_keys,
     )?;
 
     let expected_after = workload.expected_after_churn();
+    let churn_changes = workload::status_changes(Some(&expected), &expected_after);
+    let churn_keys = keys(&churn_changes);
     let apiserver_before = procfs::usage(apiserver_pid)?;
     let (churn_start, churn_wall) = (Instant::now(), jiff::Timestamp::now());
     // The floor writes while the churn is applied: it knows the outcome already.
-    let changes = floor::changes(Some(&expected), &expected_after);
-    let writes = floor_writes(floor.as_ref(), changes, args);
+    let writes = floor_writes(floor.as_ref(), churn_changes, args);
     let converged = async {
         churn(&client, &workload).await?;
         wait_converged(&mut tracker, &expected_after, timeout, operator.as_mut()).await
@@ -254,7 +256,7 @@ async fn run(args: &Args) -> Result<RunResult> {
         churn_wall,
         &mut audit,
         metrics::delta(&after_initial, &after_churn),
-        &churn_changes(&expected, &expected_after),
+        &churn_keys,
     )?;
 
     if let Some(operator) = &mut operator {
@@ -273,11 +275,7 @@ async fn run(args: &Args) -> Result<RunResult> {
 }
 
 /// The floor's writes of a phase, when the driver is the floor; an operator finds its own.
-async fn floor_writes(
-    client: Option<&Client>,
-    changes: Vec<floor::Change>,
-    args: &Args,
-) -> Result<()> {
+async fn floor_writes(client: Option<&Client>, changes: Vec<Change>, args: &Args) -> Result<()> {
     match client {
         Some(client) => floor::write(client, changes, args.floor_concurrency).await,
         None => Ok(()),
@@ -329,24 +327,9 @@ impl Phase {
     }
 }
 
-/// Foos whose status must become happy; the others start without status, which reads false.
-fn initial_changes(expected: &BTreeMap<Key, Expected>) -> BTreeSet<Key> {
-    expected
-        .iter()
-        .filter(|(_, e)| e.happy)
-        .map(|(key, _)| key.clone())
-        .collect()
-}
-
-fn churn_changes(
-    before: &BTreeMap<Key, Expected>,
-    after: &BTreeMap<Key, Expected>,
-) -> BTreeSet<Key> {
-    after
-        .iter()
-        .filter(|(key, e)| before.get(*key).map(|b| b.happy) != Some(e.happy))
-        .map(|(key, _)| key.clone())
-        .collect()
+/// The Foos whose status a phase must change.
+fn keys(changes: &[Change]) -> BTreeSet<Key> {
+    changes.iter().map(|change| change.key.clone()).collect()
 }
 
 async fn create_objects(client: &Client, workload: &Workload) -> Result<()> {
@@ -446,7 +429,10 @@ async fn run_concurrently(tasks: Vec<futures::future::BoxFuture<'_, Result<()>>>
 }
 
 fn spawn_operator(command: &[String], kubeconfig: &Path, workdir: &Path) -> Result<Child> {
-    let [metrics_port, probe_port] = [free_port()?, free_port()?];
+    let [metrics_port, probe_port] = [
+        kube_envtest::free_loopback_port()?,
+        kube_envtest::free_loopback_port()?,
+    ];
     let log = File::create(workdir.join("operator.log"))?;
     let (program, args) = command.split_first().context("no operator command")?;
     let mut command = Command::new(program);
@@ -476,12 +462,6 @@ fn spawn_operator(command: &[String], kubeconfig: &Path, workdir: &Path) -> Resu
         .with_context(|| format!("starting {program}"))
 }
 
-/// A loopback port nobody listens on right now.
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-/// Waits until every Foo is as `expected`; fails early if the operator process is gone.
 async fn wait_converged(
     tracker: &mut Tracker,
     expected: &BTreeMap<Key, Expected>,

@@ -152,6 +152,34 @@ fn expected(
         .collect()
 }
 
+/// One Foo whose `status.happy` must change: to `happy`, from `was_happy`.
+pub struct Change {
+    pub key: Key,
+    pub friend: String,
+    pub happy: bool,
+    pub was_happy: bool,
+}
+
+/// The status changes that turn `before` (absent: no status yet, which reads false) into
+/// `after`: what an operator must write in a phase, and what the floor writes.
+pub fn status_changes(
+    before: Option<&BTreeMap<Key, Expected>>,
+    after: &BTreeMap<Key, Expected>,
+) -> Vec<Change> {
+    after
+        .iter()
+        .filter_map(|(key, expected)| {
+            let was_happy = before.and_then(|b| b.get(key)).is_some_and(|e| e.happy);
+            (was_happy != expected.happy).then(|| Change {
+                key: key.clone(),
+                friend: expected.friend.clone(),
+                happy: expected.happy,
+                was_happy,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
