@@ -192,12 +192,8 @@ async fn a_server_that_never_answers_fails_in_bounded_time() {
 
 #[tokio::test]
 async fn an_unreachable_index_and_a_file_url() {
-    // Nothing listens on a port just released.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Nothing listens on a port just found free.
+    let port = kube_envtest::free_loopback_port().unwrap();
     let index = format!("http://127.0.0.1:{port}/index.yaml");
     let store = tempfile::tempdir().unwrap();
     let err = fetch(download(&index, store.path()))

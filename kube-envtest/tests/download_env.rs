@@ -93,11 +93,7 @@ async fn start_downloads_missing_binaries_and_honours_kubebuilder_assets() {
     assert_eq!(mirror.requests(), 2);
 
     // Nothing local, the index unreachable and no Go: one line naming both and what to do.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = kube_envtest::free_loopback_port().unwrap();
     let unreachable = format!("http://127.0.0.1:{port}/index.yaml");
     let no_tools = data.path().join("no-tools");
     std::fs::create_dir(&no_tools).unwrap();
