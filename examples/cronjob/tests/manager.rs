@@ -22,11 +22,12 @@ use kube::{
 use kube_envtest::TestEnv;
 use kube_operator_runtime::TERMINATION_GRACE_PERIOD;
 use kube_operator_runtime::testing::{eventually, eventually_within};
-use support::{NAMESPACE, grant_manager_permissions, start_env, start_manager};
+use support::{LEADER_ELECT, NAMESPACE, grant_manager_permissions, start_env, start_manager};
 
 /// How long a manager may take to exit after SIGTERM: Kubernetes kills it after that.
 const EXIT_BOUND: Duration = TERMINATION_GRACE_PERIOD;
-/// How long a standby may take to lead once the leader died: the Lease must expire first.
+/// How long a standby may take to lead once the leader died: the Lease must expire
+/// first (`LEADER_ELECT`'s 5 s), on a machine that may be busy.
 const TAKEOVER_TIMEOUT: Duration = Duration::from_secs(45);
 
 #[tokio::test]
@@ -68,13 +69,12 @@ async fn a_standby_manager_takes_over_when_the_leader_dies() {
     let env = start_env().await;
     grant_manager_permissions(&env).await;
     let leases = Api::<Lease>::namespaced(env.client(), NAMESPACE);
-    let args = ["--leader-elect", "--leader-election-namespace", NAMESPACE];
-    let mut first = start_manager(&env, "first", &args).await;
+    let mut first = start_manager(&env, "first", &LEADER_ELECT).await;
     first.wait_until_ready().await;
     eventually("the first manager leads", || first.is_leader(LEASE_NAME)).await;
 
     // The second one stands by, ready (a rolling update waits for it) but not leading.
-    let mut second = start_manager(&env, "second", &args).await;
+    let mut second = start_manager(&env, "second", &LEADER_ELECT).await;
     second.wait_until_ready().await;
     let holder = lease_holder(&leases).await;
     assert!(holder.is_some(), "the Lease has no holder");

@@ -18,7 +18,9 @@ use kube::{Api, ResourceExt};
 use kube_operator_runtime::Shared;
 use kube_operator_runtime::testing::{eventually, eventually_within};
 use serde_json::json;
-use support::{NAMESPACE, grant_manager_permissions, manager_client, start_env, start_manager};
+use support::{
+    LEADER_ELECT, NAMESPACE, grant_manager_permissions, manager_client, start_env, start_manager,
+};
 use tutorial::api::v1::{Foo, FooSpec};
 use tutorial::controllers;
 use tutorial::{FIELD_MANAGER, LEASE_NAME};
@@ -26,7 +28,8 @@ use tutorial::{FIELD_MANAGER, LEASE_NAME};
 /// How long the controller may take to notice a change after the API server restarts: each of
 /// its watches retries with the runtime's backoff, at most 20 s apart (10 s and as much jitter).
 const RECOVERY_TIMEOUT: Duration = Duration::from_secs(90);
-/// How long a standby manager may take to lead once the leader died: the Lease must expire.
+/// How long a standby manager may take to lead once the leader died: the Lease must expire
+/// (`LEADER_ELECT`'s 5 s), on a machine that may be busy.
 const TAKEOVER_TIMEOUT: Duration = Duration::from_secs(45);
 
 fn new_object(name: &str, friend: &str) -> Foo {
@@ -196,11 +199,10 @@ async fn foos_are_reconciled_by_the_leader_then_by_its_successor() {
     let objects = Api::<Foo>::namespaced(env.client(), NAMESPACE);
     let pods = Api::<Pod>::namespaced(env.client(), NAMESPACE);
     let pp = PostParams::default();
-    let args = ["--leader-elect", "--leader-election-namespace", NAMESPACE];
 
-    let mut first = start_manager(&env, "first", &args).await;
+    let mut first = start_manager(&env, "first", &LEADER_ELECT).await;
     eventually("the first manager leads", || first.is_leader(LEASE_NAME)).await;
-    let second = start_manager(&env, "second", &args).await;
+    let second = start_manager(&env, "second", &LEADER_ELECT).await;
     second.wait_until_ready().await;
 
     pods.create(&pp, &pod("jack")).await.unwrap();

@@ -146,6 +146,20 @@ pub struct ManagerArgs {
     #[arg(long, value_name = "NAMESPACE")]
     pub leader_election_namespace: Option<String>,
 
+    /// How long a leader's Lease lasts without renewal, in whole seconds: a standby takes over
+    /// this long after the leader died. The name and default of Kubernetes' own controllers.
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_lease_duration)]
+    pub leader_elect_lease_duration: std::time::Duration,
+
+    /// How long a leader keeps trying to renew its Lease before it stops leading; shorter than
+    /// `--leader-elect-lease-duration`.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration)]
+    pub leader_elect_renew_deadline: std::time::Duration,
+
+    /// How often a leader renews its Lease and a standby tries to take it.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_positive_duration)]
+    pub leader_elect_retry_period: std::time::Duration,
+
     /// Which logs to write, as a `RUST_LOG` filter such as `info,my_operator=debug`
     /// [default: `RUST_LOG`, else `info`].
     // `RUST_LOG` is read as the default rather than with clap's `env`, which would count it as
@@ -244,6 +258,17 @@ impl ManagerArgs {
             .filter(|dir| !dir.as_os_str().is_empty())
     }
 
+    /// The leader election's timings from the `--leader-elect-*` flags, or why they cannot work
+    /// together.
+    pub(super) fn leader_election_timings(&self) -> Result<super::leader::Timings, String> {
+        super::leader::Timings {
+            lease_duration: self.leader_elect_lease_duration,
+            renew_deadline: self.leader_elect_renew_deadline,
+            retry_period: self.leader_elect_retry_period,
+        }
+        .check()
+    }
+
     /// Sends logs to stderr, filtered by [`log_filter`](Self::log_filter) and written as
     /// [`log_output`](Self::log_output) says. Does nothing if the program set a global tracing
     /// subscriber already.
@@ -263,6 +288,25 @@ impl ManagerArgs {
             LogFormat::Json => logs.json().try_init(),
         };
     }
+}
+
+/// A duration above zero.
+fn parse_positive_duration(text: &str) -> Result<std::time::Duration, String> {
+    match super::duration::parse_go_duration(text)? {
+        std::time::Duration::ZERO => Err("expected a duration above zero, such as 2s".into()),
+        duration => Ok(duration),
+    }
+}
+
+/// A Lease's duration: whole seconds, since the Lease records seconds and standbys go by it.
+fn parse_lease_duration(text: &str) -> Result<std::time::Duration, String> {
+    let duration = parse_positive_duration(text)?;
+    if duration.subsec_nanos() != 0 {
+        return Err(format!(
+            "expected whole seconds, such as 15s: the Lease records seconds, got {text:?}"
+        ));
+    }
+    Ok(duration)
 }
 
 /// zap's `--zap-log-level` as the `RUST_LOG` filter that logs the same: zap's verbosity N is
@@ -422,6 +466,10 @@ mod tests {
         );
         assert!(!options.leader_elect);
         assert_eq!(options.leader_election_namespace, None);
+        assert_eq!(
+            options.leader_election_timings(),
+            Ok(super::super::leader::Timings::default())
+        );
         assert_eq!(options.log_format, LogFormat::Text);
         assert_eq!(
             options.webhook_bind_address(),
@@ -502,6 +550,33 @@ mod tests {
         // Go's boolean flag syntax works too.
         assert!(!parse(&["--leader-elect=false"]).unwrap().leader_elect);
         assert!(parse(&["--leader-elect=true"]).unwrap().leader_elect);
+    }
+
+    #[test]
+    fn leader_election_timings_are_kubernetes_flags() {
+        let seconds = std::time::Duration::from_secs;
+        let options = parse(&[
+            "--leader-elect-lease-duration=4s",
+            "--leader-elect-renew-deadline=3s",
+            "--leader-elect-retry-period=500ms",
+        ])
+        .unwrap();
+        let timings = options.leader_election_timings().unwrap();
+        assert_eq!(
+            (timings.lease_duration, timings.renew_deadline),
+            (seconds(4), seconds(3))
+        );
+        assert_eq!(timings.retry_period, std::time::Duration::from_millis(500));
+
+        assert!(refusal(&["--leader-elect-lease-duration=1500ms"]).contains("whole seconds"));
+        assert!(refusal(&["--leader-elect-retry-period=0"]).contains("above zero"));
+        let clash = parse(&["--leader-elect-lease-duration=5s"]).unwrap();
+        assert!(
+            clash
+                .leader_election_timings()
+                .unwrap_err()
+                .contains("--leader-elect-renew-deadline (10s) must be shorter")
+        );
     }
 
     #[test]

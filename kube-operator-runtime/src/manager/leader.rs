@@ -1,14 +1,14 @@
 //! Leader election on a Lease, so that one replica reconciles while the others stand by.
 //!
 //! The timings and rules are client-go's, which controller-runtime uses: a standby tries every
-//! [`RETRY_PERIOD`] and takes a Lease that is free, or whose holder has not renewed it for the
+//! retry period and takes a Lease that is free, or whose holder has not renewed it for the
 //! Lease's duration *as this process observed it* (so that clocks need not agree). Every write
 //! carries the `resourceVersion` it was decided on, so two candidates never both win.
 //!
 //! Unlike client-go, a leader that finds its Lease deleted gives up rather than recreating it:
 //! someone removed it on purpose, and a standby may already be creating its own. A leader also
-//! gives up at once when another identity holds the Lease, and when it could not renew for
-//! [`RENEW_DEADLINE`]; the manager then exits so that Kubernetes restarts it as a standby.
+//! gives up at once when another identity holds the Lease, and when it could not renew within its
+//! renew deadline; the manager then exits so that Kubernetes restarts it as a standby.
 
 use std::{
     hash::{BuildHasher, RandomState},
@@ -32,15 +32,55 @@ use tracing::{debug, warn};
 use super::LEASE_RELEASE_TIMEOUT;
 use crate::error::Error;
 
-/// How long a Lease stays held without renewal: a standby takes over at most this long (plus
-/// one retry) after the leader died.
-const LEASE_DURATION: Duration = Duration::from_secs(15);
-/// A leader that could not renew for this long stops leading, before its Lease can expire.
-const RENEW_DEADLINE: Duration = Duration::from_secs(10);
-/// How often a leader renews and a standby tries to acquire.
-const RETRY_PERIOD: Duration = Duration::from_secs(2);
+/// How long a Lease lasts and how often it is renewed: client-go's defaults (15 s, 10 s, 2 s)
+/// unless the manager's `--leader-elect-*` flags say otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Timings {
+    /// How long a Lease stays held without renewal: a standby takes over at most this long
+    /// (plus one retry) after the leader died. Whole seconds, as the Lease records it.
+    pub lease_duration: Duration,
+    /// A leader that could not renew for this long stops leading, before its Lease can expire.
+    pub renew_deadline: Duration,
+    /// How often a leader renews and a standby tries to acquire.
+    pub retry_period: Duration,
+}
 
-const _: () = assert!(RENEW_DEADLINE.as_millis() < LEASE_DURATION.as_millis());
+/// Retries wait up to this much longer than the period, so that standbys do not try in step.
+const JITTER: f64 = 1.2;
+
+impl Default for Timings {
+    fn default() -> Self {
+        Self {
+            lease_duration: Duration::from_secs(15),
+            renew_deadline: Duration::from_secs(10),
+            retry_period: Duration::from_secs(2),
+        }
+    }
+}
+
+impl Timings {
+    /// Refuses timings under which a leader could lose its Lease to a standby while it still
+    /// believes it leads, with what to change.
+    pub fn check(self) -> Result<Self, String> {
+        if self.renew_deadline >= self.lease_duration {
+            return Err(format!(
+                "--leader-elect-renew-deadline ({:?}) must be shorter than \
+                 --leader-elect-lease-duration ({:?}): a leader must give up before a standby \
+                 may take its Lease",
+                self.renew_deadline, self.lease_duration
+            ));
+        }
+        if self.retry_period.mul_f64(JITTER) >= self.renew_deadline {
+            return Err(format!(
+                "--leader-elect-retry-period ({:?}) must be under --leader-elect-renew-deadline \
+                 ({:?}) divided by {JITTER}: a leader must have a chance to renew before its \
+                 deadline",
+                self.retry_period, self.renew_deadline
+            ));
+        }
+        Ok(self)
+    }
+}
 
 /// Where this process stands in the election.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,8 +100,9 @@ pub(super) struct Candidate {
 
 impl Candidate {
     /// Starts competing for the Lease `name` in `namespace`, creating it if needed.
-    pub fn start(client: Client, name: &str, namespace: &str) -> Self {
+    pub fn start(client: Client, name: &str, namespace: &str, timings: Timings) -> Self {
         let lock = LeaseLock {
+            timings,
             api: Api::namespaced(client, namespace),
             name: name.to_owned(),
             lease: format!("{namespace}/{name}"),
@@ -123,6 +164,7 @@ struct LeaseLock {
     /// `namespace/name`, for messages.
     lease: String,
     identity: String,
+    timings: Timings,
     /// The last holder record seen, and when it was first seen.
     observed: Option<Observed>,
 }
@@ -139,6 +181,11 @@ impl LeaseLock {
     /// Stands by until the Lease is acquired, then leads until it is lost or `stop` is
     /// cancelled; `standing` follows along.
     async fn elect(mut self, standing: watch::Sender<Standing>, stop: CancellationToken) {
+        let Timings {
+            renew_deadline,
+            retry_period,
+            ..
+        } = self.timings;
         loop {
             match self.try_acquire().await {
                 Ok(true) => break,
@@ -146,7 +193,7 @@ impl LeaseLock {
                 Err(err) => self.warn("cannot acquire the leader lease, retrying", err),
             }
             tokio::select! {
-                () = tokio::time::sleep(jittered(RETRY_PERIOD)) => {}
+                () = tokio::time::sleep(jittered(retry_period)) => {}
                 () = stop.cancelled() => return,
             }
         }
@@ -155,11 +202,11 @@ impl LeaseLock {
         let mut renewed = Instant::now();
         loop {
             tokio::select! {
-                () = tokio::time::sleep(RETRY_PERIOD) => {}
+                () = tokio::time::sleep(retry_period) => {}
                 () = stop.cancelled() => return self.release().await,
             }
             // A request that hangs must not carry the leader past its deadline.
-            let left = RENEW_DEADLINE.saturating_sub(renewed.elapsed());
+            let left = renew_deadline.saturating_sub(renewed.elapsed());
             let outcome = tokio::time::timeout(left, self.renew()).await;
             match outcome {
                 Ok(Ok(Renewal::Renewed)) => renewed = Instant::now(),
@@ -171,8 +218,8 @@ impl LeaseLock {
                 Ok(Err(err)) => self.warn("cannot renew the leader lease, retrying", err),
                 Err(_) => {}
             }
-            if renewed.elapsed() >= RENEW_DEADLINE {
-                let reason = format!("could not renew it for {RENEW_DEADLINE:?}");
+            if renewed.elapsed() >= renew_deadline {
+                let reason = format!("could not renew it for {renew_deadline:?}");
                 standing.send_replace(Standing::Lost(reason));
                 return;
             }
@@ -197,7 +244,12 @@ impl LeaseLock {
         };
         let spec = lease.spec.unwrap_or_default();
         if holder(&spec).is_some_and(|holder| holder != self.identity) {
-            let observed = Observed::update(self.observed.take(), &spec, Instant::now());
+            let observed = Observed::update(
+                self.observed.take(),
+                &spec,
+                self.timings.lease_duration,
+                Instant::now(),
+            );
             let expired = observed.expired(Instant::now());
             self.observed = Some(observed);
             if !expired {
@@ -289,7 +341,9 @@ impl LeaseLock {
         let now = MicroTime(Timestamp::now());
         LeaseSpec {
             holder_identity: Some(self.identity.clone()),
-            lease_duration_seconds: Some(LEASE_DURATION.as_secs() as i32),
+            lease_duration_seconds: Some(
+                i32::try_from(self.timings.lease_duration.as_secs()).unwrap_or(i32::MAX),
+            ),
             acquire_time: Some(now.clone()),
             renew_time: Some(now),
             lease_transitions: Some(transitions),
@@ -317,12 +371,17 @@ struct Observed {
 
 impl Observed {
     /// What was observed after reading `spec` at `now`: the record's age restarts whenever the
-    /// holder renews or changes.
-    fn update(previous: Option<Self>, spec: &LeaseSpec, now: Instant) -> Self {
+    /// holder renews or changes. A record without a duration lasts `default_duration`.
+    fn update(
+        previous: Option<Self>,
+        spec: &LeaseSpec,
+        default_duration: Duration,
+        now: Instant,
+    ) -> Self {
         let duration = spec
             .lease_duration_seconds
             .and_then(|seconds| u64::try_from(seconds).ok())
-            .map_or(LEASE_DURATION, Duration::from_secs);
+            .map_or(default_duration, Duration::from_secs);
         match previous {
             Some(previous)
                 if previous.holder == spec.holder_identity
@@ -360,7 +419,7 @@ fn is_conflict(err: &kube::Error) -> bool {
 /// `period` stretched by up to a fifth, so that standbys started together do not try in step.
 fn jittered(period: Duration) -> Duration {
     let spread = RandomState::new().hash_one(Instant::now()) % 1000;
-    period + period.mul_f64(0.2 * spread as f64 / 1000.0)
+    period + period.mul_f64((JITTER - 1.0) * spread as f64 / 1000.0)
 }
 
 /// Names this process in the Lease: the Pod name (`HOSTNAME`) when there is one, and a random
@@ -374,6 +433,9 @@ fn identity() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const LEASE_DURATION: Duration = Duration::from_secs(15);
+    const RETRY_PERIOD: Duration = Duration::from_secs(2);
 
     fn spec(holder: &str, renewed_at_second: i64) -> LeaseSpec {
         LeaseSpec {
@@ -389,11 +451,15 @@ mod tests {
     #[test]
     fn a_holder_that_keeps_renewing_never_expires() {
         let start = Instant::now();
-        let mut observed = Observed::update(None, &spec("a", 100), start);
+        let mut observed = Observed::update(None, &spec("a", 100), LEASE_DURATION, start);
         for round in 1..20 {
             let now = start + RETRY_PERIOD * round;
-            observed =
-                Observed::update(Some(observed), &spec("a", 100 + 2 * i64::from(round)), now);
+            observed = Observed::update(
+                Some(observed),
+                &spec("a", 100 + 2 * i64::from(round)),
+                LEASE_DURATION,
+                now,
+            );
             assert!(!observed.expired(now));
         }
     }
@@ -401,11 +467,12 @@ mod tests {
     #[test]
     fn a_silent_holder_expires_a_lease_duration_after_it_was_first_seen() {
         let start = Instant::now();
-        let mut observed = Observed::update(None, &spec("a", 100), start);
+        let mut observed = Observed::update(None, &spec("a", 100), LEASE_DURATION, start);
         // The renew time is in the past by any clock: only what this process saw counts.
         observed = Observed::update(
             Some(observed),
             &spec("a", 100),
+            LEASE_DURATION,
             start + Duration::from_secs(14),
         );
         assert!(!observed.expired(start + Duration::from_secs(14)));
@@ -415,9 +482,9 @@ mod tests {
     #[test]
     fn a_new_holder_restarts_the_clock() {
         let start = Instant::now();
-        let observed = Observed::update(None, &spec("a", 100), start);
+        let observed = Observed::update(None, &spec("a", 100), LEASE_DURATION, start);
         let later = start + Duration::from_secs(14);
-        let observed = Observed::update(Some(observed), &spec("thief", 100), later);
+        let observed = Observed::update(Some(observed), &spec("thief", 100), LEASE_DURATION, later);
         assert!(!observed.expired(start + LEASE_DURATION));
         assert!(observed.expired(later + LEASE_DURATION));
     }
@@ -427,6 +494,25 @@ mod tests {
         assert_eq!(holder(&spec("", 1)), None);
         assert_eq!(holder(&LeaseSpec::default()), None);
         assert_eq!(holder(&spec("a", 1)), Some("a"));
+    }
+
+    #[test]
+    fn timings_that_let_two_leaders_overlap_are_refused() {
+        let seconds = Duration::from_secs;
+        let timings = |lease, renew, retry| Timings {
+            lease_duration: seconds(lease),
+            renew_deadline: seconds(renew),
+            retry_period: seconds(retry),
+        };
+        assert_eq!(Timings::default().check(), Ok(Timings::default()));
+        assert!(timings(4, 3, 1).check().is_ok());
+        let error = timings(15, 15, 2).check().unwrap_err();
+        assert!(error.starts_with("--leader-elect-renew-deadline (15s) must be shorter than --leader-elect-lease-duration (15s)"), "{error}");
+        let error = timings(15, 10, 9).check().unwrap_err();
+        assert!(
+            error.starts_with("--leader-elect-retry-period (9s) must be under"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -136,6 +136,11 @@ impl Manager {
     /// shutdown. The exit code tells Kubernetes whether to restart the Pod.
     pub async fn run(self) -> ExitCode {
         self.args.init_tracing();
+        // A mistake in the flags is reported before anything else can go wrong.
+        if let Err(err) = self.args.leader_election_timings() {
+            error!(error = %err, "cannot start the manager");
+            return ExitCode::FAILURE;
+        }
         let client = match Client::try_default().await {
             Ok(client) => client,
             Err(err) => {
@@ -149,6 +154,13 @@ impl Manager {
     /// Like [`run`](Self::run) with a client of the caller's, and leaving logging as it is.
     pub async fn run_with_client(self, client: Client) -> ExitCode {
         info!(version = env!("CARGO_PKG_VERSION"), "starting manager");
+        let timings = match self.args.leader_election_timings() {
+            Ok(timings) => timings,
+            Err(err) => {
+                error!(error = %err, "cannot start the manager");
+                return ExitCode::FAILURE;
+            }
+        };
         let Self {
             args,
             lease_name,
@@ -210,6 +222,7 @@ impl Manager {
                 controllers,
                 &lease_name,
                 &namespace,
+                timings,
                 args.cache_sync_timeout,
             )
             .await
@@ -239,13 +252,15 @@ async fn run_when_leading(
     controllers: Vec<(&'static str, StartController)>,
     lease_name: &str,
     namespace: &str,
+    timings: leader::Timings,
     cache_sync_timeout: Duration,
 ) -> ExitCode {
     // A standby is ready: it is doing its job, waiting.
     shared.readiness.started();
     shared.metrics.set_leader(lease_name, false);
     let lease = format!("{namespace}/{lease_name}");
-    let mut candidate = leader::Candidate::start(shared.client.clone(), lease_name, namespace);
+    let mut candidate =
+        leader::Candidate::start(shared.client.clone(), lease_name, namespace, timings);
     info!(%lease, "waiting to acquire the leader lease");
     tokio::select! {
         acquired = candidate.acquired() => {
