@@ -163,6 +163,7 @@
 
 #![warn(missing_docs)]
 
+mod client;
 mod concurrency;
 pub mod conditions;
 pub mod controller;
