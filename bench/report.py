@@ -20,8 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 RUST, BEST, FLOOR = "rust", "go-best", "floor"
 # Every label a run may carry, in the order the report shows them: the operator under test, the
 # Go operators strongest first, then the floor, which is the driver making the writes itself.
-LABELS = [RUST, "rust-http1", BEST, "go-best-1", "go-article", FLOOR]
-COLORS = {RUST: "tab:orange", "rust-http1": "tab:brown", BEST: "tab:blue", "go-best-1": "tab:cyan", "go-article": "tab:gray", FLOOR: "black"}
+LABELS = [RUST, BEST, "go-best-1", "go-article", FLOOR]
+COLORS = {RUST: "tab:orange", BEST: "tab:blue", "go-best-1": "tab:cyan", "go-article": "tab:gray", FLOOR: "black"}
 DESCRIPTIONS = {
     RUST: "`examples/tutorial`, the project `cargo operator init` + `create api` generate, built "
     "at run time with the profile its Dockerfile uses (`cargo build --profile image`). "
@@ -30,10 +30,7 @@ DESCRIPTIONS = {
     "an index of Pod names that the reconcile reads, Pod events mapped to Foos through an index "
     "on `spec.name`, status written by JSON merge patch only when it differs (the CRD's schema "
     "defaults a missing status to `happy: false`, so a new Foo without a friend needs no write), "
-    "an Event queued when a Foo becomes happy or sad and published in the background. Its client "
-    "speaks HTTP/2 to the API server, every request on one connection, as client-go does.",
-    "rust-http1": "the same Rust binary with `DISABLE_HTTP2=1`: its client speaks HTTP/1.1, as "
-    "kube's own does, one connection per request in flight: what HTTP/2 buys.",
+    "an Event queued when a Foo becomes happy or sad and published in the background.",
     BEST: "`bench/go-best`, Kubebuilder's scaffold with controller-runtime's usual remedies: field "
     "indexes on Foo `spec.name` and Pod name, metadata-only Pod watch, Pod updates ignored, "
     "`GenerationChangedPredicate` on Foos, status patched only when it changes. 16 reconcile "

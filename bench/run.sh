@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # The cargo-operator benchmark: the generated Rust operator (examples/tutorial) against the
 # article's Kubebuilder operator (bench/go-article) and a best-practice Go variant
-# (bench/go-best, 16 workers as the Rust operator has; go-best-1: the same with one worker;
-# rust-http1: the Rust operator with its client held to HTTP/1.1, as kube's own is),
+# (bench/go-best, 16 workers as the Rust operator has; go-best-1: the same with one worker),
 # on the same workload, each on a fresh envtest API server; and the floor: the driver making
 # the operator's writes itself.
 #
 # Usage: bench/run.sh [--quick] [--sizes "100 1000 10000 30000"] [--reps "5 3 1 1"]
-#                     [--operators "rust rust-http1 go-best go-best-1 go-article floor"]
-#                     [--no-build-times]
+#                     [--operators "rust go-best go-best-1 go-article floor"] [--no-build-times]
 #                     [--timeout 1200] [--docs | --no-docs]
 #   --quick    100 Foos/100 Pods only, 3 runs each, no build timings; the report stays in the
 #              results folder unless --docs is given.
@@ -35,7 +33,7 @@ build_times=true
 phase_timeout=1200
 sizes="100 1000 10000 30000"
 reps="5 3 1 1"
-all_operators="rust rust-http1 go-best go-best-1 go-article floor"
+all_operators="rust go-best go-best-1 go-article floor"
 operators=$all_operators
 docs=""
 while (($#)); do
@@ -48,14 +46,14 @@ while (($#)); do
     --timeout) phase_timeout="$2"; shift ;;
     --docs) docs=true ;;
     --no-docs) docs=false ;;
-    -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 for label in $operators; do
   case "$label" in
-    rust | rust-http1 | go-best | go-best-1 | go-article | floor) ;;
+    rust | go-best | go-best-1 | go-article | floor) ;;
     *) echo "unknown operator: $label (one of: $all_operators)" >&2; exit 2 ;;
   esac
 done
@@ -260,8 +258,6 @@ run_operator() {
     # Both scaffolds serve metrics over HTTPS with authn/authz by default; plain HTTP on
     # loopback for both, so that neither pays for TokenReviews while the driver samples.
     rust) command=(-- "$rust_manager" --metrics-secure=false) ;;
-    # client-go's switch, which the runtime's client reads too.
-    rust-http1) command=(-- env DISABLE_HTTP2=1 "$rust_manager" --metrics-secure=false) crd=rust ;;
     go-best-1) command=(-- env FOO_MAX_CONCURRENT_RECONCILES=1 "$CACHE_DIR/go-best/manager" --metrics-secure=false)
       crd=go-best ;;
     go-*) command=(-- "$CACHE_DIR/$label/manager" --metrics-secure=false) ;;

@@ -163,7 +163,6 @@
 
 #![warn(missing_docs)]
 
-mod client;
 mod concurrency;
 pub mod conditions;
 pub mod controller;

@@ -141,7 +141,7 @@ impl Manager {
             error!(error = %err, "cannot start the manager");
             return ExitCode::FAILURE;
         }
-        let client = match crate::client::infer().await {
+        let client = match Client::try_default().await {
             Ok(client) => client,
             Err(err) => {
                 error!(error = %Error::Client(err), "cannot start the manager");
