@@ -719,7 +719,7 @@ class Report:
             "## Tests",
             "",
             "What a developer waits for after changing the controller: the generated project's `make test` "
-            "(`cargo test`: unit tests and the tests under tests/ against kube-envtest) against the test step "
+            "(`cargo test`: unit tests and the one integration test binary, tests/integration/, against kube-envtest) against the test step "
             "of Kubebuilder's `make test` (`go test $(go list ./... | grep -v /e2e) -coverprofile cover.out`, "
             "its scaffolded envtest suite; `make test` also runs controller-gen, `go fmt` and `go vet` "
             "first), on the same envtest binaries. Cold: empty target folder or GOCACHE; edited: median of "

@@ -210,7 +210,7 @@ if $build_times; then
   rm -rf "$scratch/gocache"
 
   # Where users wait most: their own tests. The generated project's `make test` (cargo test:
-  # unit tests and the tests/ against kube-envtest) against the test step of Kubebuilder's
+  # unit tests and tests/integration/ against kube-envtest) against the test step of Kubebuilder's
   # `make test` (go test with envtest, its scaffolded suite), on the same envtest binaries.
   # Cold: empty target folder / GOCACHE. Edited: after a one-line change in the controller,
   # the loop a developer repeats (Go's test cache cannot answer it either).

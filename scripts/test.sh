@@ -108,7 +108,7 @@ no_go_path=$(tr ':' '\n' <<<"$PATH" | while read -r dir; do [ -x "$dir/go" ] || 
   unset KUBEBUILDER_ASSETS
   export KUBE_ENVTEST_INDEX_URL="http://127.0.0.1:1/envtest-releases.yaml"
   started=$SECONDS
-  cargo test --locked --test foo_controller 2>&1 | tee "$mirror/fallback.log"
+  cargo test --locked --test integration foo_controller::foo_is_happy 2>&1 | tee "$mirror/fallback.log"
   grep -q "^kube-envtest: cannot download the envtest release index from $KUBE_ENVTEST_INDEX_URL: .*; building etcd and kube-apiserver from Go modules instead (once; this takes minutes)$" "$mirror/fallback.log"
   echo "the fallback to Go, with warm caches: $((SECONDS - started)) s"
 )
@@ -282,7 +282,7 @@ scaffold_variant webhook-scaffold \
   cd "$variants/webhook-scaffold"
   cargo fmt --check
   cargo clippy --quiet --all-targets -- -D warnings
-  cargo test --quiet --test ship_frigate_v1_webhook --test ship_frigate_conversion
+  cargo test --quiet --test integration -- ship_frigate_v1_webhook:: ship_frigate_conversion::
 )
 # The manager's own role is a Role in the namespaced project, a ClusterRole otherwise.
 manager_role_kind() { grep -B2 '^  name: manager-role$' "$variants/$1/crds.yaml" | sed -n 's/^kind: //p'; }
@@ -324,7 +324,7 @@ cp examples/tutorial/Cargo.lock "$variants/project-v4/"
 (
   cd "$variants/project-v4"
   cargo clippy --quiet --all-targets -- -D warnings
-  cargo test --quiet --test pod_v1_webhook --test deployment_v1_webhook --test issuer_v1_webhook
+  cargo test --quiet --test integration -- pod_v1_webhook:: deployment_v1_webhook:: issuer_v1_webhook::
 )
 
 step "update: a project made by the last release's CLI (built from 6d3abf0), edited as a user would, brought to this version"

@@ -74,6 +74,8 @@ pub fn run(args: UpdateArgs, dir: &Path) -> Result<()> {
 
     let mut plan = Plan::new(dir, "pass `--force` to overwrite it");
     let mut outcomes: Vec<(String, Action)> = Vec::new();
+    // Files you edited that the new version no longer writes (it may have moved them).
+    let mut left_behind: Vec<String> = Vec::new();
     let paths: BTreeSet<&String> = base
         .keys()
         .chain(new.keys())
@@ -92,6 +94,9 @@ pub fn run(args: UpdateArgs, dir: &Path) -> Result<()> {
                 plan.add_file(path, content.clone(), IfExists::Overwrite)?;
             }
             Action::Delete => plan.remove_file(path)?,
+            Action::Keep if yours.is_some() && !new.contains_key(path.as_str()) => {
+                left_behind.push(format!("`{path}`"));
+            }
             Action::Same | Action::Keep | Action::Conflict(_) => {}
         }
         outcomes.push((path.clone(), action));
@@ -131,6 +136,12 @@ pub fn run(args: UpdateArgs, dir: &Path) -> Result<()> {
     }
     plan.apply()?;
     println!("{}", report(&outcomes, &old.version, &running));
+    if !left_behind.is_empty() {
+        ui::warn(&format!(
+            "kept {}: you edited them, and cargo-operator {running} no longer writes them; move your edits into the files it writes now (docs/upgrading.md says where each went), then delete them",
+            left_behind.join(", ")
+        ));
+    }
     if !conflicts.is_empty() {
         ui::warn(&format!(
             "left as they were (`--force`): {}; the new version's changes to them, shown above, are not in the project",

@@ -58,6 +58,15 @@ impl ProjectNames {
     }
 }
 
+/// The folder of the project's integration test binary, `cargo test --test integration`: the
+/// tests against a real API server, one module each, linked once and run side by side.
+pub const INTEGRATION_TESTS: &str = "tests/integration";
+
+/// The file of the integration test module `module`.
+fn integration_test_file(module: &str) -> String {
+    format!("{INTEGRATION_TESTS}/{module}.rs")
+}
+
 /// The year for copyright headers: from `SOURCE_DATE_EPOCH` when set (reproducible output, as
 /// reproducible-builds.org defines it), else from the clock.
 pub fn copyright_year() -> i64 {
@@ -296,7 +305,10 @@ pub struct ControllerNames {
     pub path: String,
     /// `src/controllers/foo.rs`, `src/controllers/tutorial/foo.rs`.
     pub file: String,
-    /// Its envtest test: `tests/foo_controller.rs`, `tests/tutorial_foo_controller.rs`.
+    /// Its envtest test, a module of the integration test binary: `foo_controller`,
+    /// `tutorial_foo_controller`.
+    pub test_module: String,
+    /// `tests/integration/foo_controller.rs`.
     pub test_file: String,
     /// What its code starts from.
     pub code: ControllerCode,
@@ -350,9 +362,11 @@ impl ControllerNames {
                 } else {
                     (module.clone(), module.clone())
                 };
+                let test_module = format!("{prefix}_controller");
                 ControllerNames {
                     file: format!("src/controllers/{}.rs", path.replace("::", "/")),
-                    test_file: format!("tests/{prefix}_controller.rs"),
+                    test_file: integration_test_file(&test_module),
+                    test_module,
                     name,
                     module,
                     path,
@@ -381,7 +395,9 @@ pub struct WebhookNames {
     /// `CustomValidator` (Kubebuilder's names): `PodCustomDefaulter`, `PodCustomValidator`.
     pub custom_defaulter: String,
     pub custom_validator: String,
-    /// `tests/foo_v1_webhook.rs`: the admission webhooks against a real API server.
+    /// `foo_v1_webhook`, in `tests/integration/foo_v1_webhook.rs`: the admission webhooks
+    /// against a real API server.
+    pub test_module: String,
     pub test_file: String,
     pub defaulting: bool,
     pub validation: bool,
@@ -395,7 +411,9 @@ pub struct WebhookNames {
     pub custom_validation_path: bool,
     /// The versions that convert through this one.
     pub spokes: Vec<SpokeNames>,
-    /// `tests/foo_conversion.rs`: conversion through every version against a real API server.
+    /// `foo_conversion`, in `tests/integration/foo_conversion.rs`: conversion through every
+    /// version against a real API server.
+    pub conversion_test_module: String,
     pub conversion_test_file: String,
 }
 
@@ -453,6 +471,8 @@ impl WebhookNames {
                 })
             })
             .collect();
+        let test_module = format!("{}_{}_webhook", names.role_prefix, names.version);
+        let conversion_test_module = format!("{}_conversion", names.role_prefix);
         Some(WebhookNames {
             path: format!("{module}::{}", names.kind_snake),
             file: format!(
@@ -462,8 +482,10 @@ impl WebhookNames {
             ),
             custom_defaulter: format!("{}CustomDefaulter", names.kind),
             custom_validator: format!("{}CustomValidator", names.kind),
-            test_file: format!("tests/{}_{}_webhook.rs", names.role_prefix, names.version),
-            conversion_test_file: format!("tests/{}_conversion.rs", names.role_prefix),
+            test_module: test_module.clone(),
+            test_file: integration_test_file(&test_module),
+            conversion_test_file: integration_test_file(&conversion_test_module),
+            conversion_test_module,
             defaulting: hooks.defaulting,
             validation: hooks.validation,
             conversion: hooks.conversion,
@@ -614,12 +636,12 @@ mod tests {
         let names = WebhookNames::of(&pod, &project(false)).unwrap();
         assert_eq!(names.path, "v1::pod");
         assert_eq!(names.file, "src/webhooks/v1/pod.rs");
-        assert_eq!(names.test_file, "tests/pod_v1_webhook.rs");
+        assert_eq!(names.test_file, "tests/integration/pod_v1_webhook.rs");
         assert_eq!(names.defaulting_path, "/mutate--v1-pod");
         assert_eq!(names.custom_defaulter, "PodCustomDefaulter");
         let names = WebhookNames::of(&pod, &project(true)).unwrap();
         assert_eq!(names.file, "src/webhooks/core/v1/pod.rs");
-        assert_eq!(names.test_file, "tests/core_pod_v1_webhook.rs");
+        assert_eq!(names.test_file, "tests/integration/core_pod_v1_webhook.rs");
 
         let deployment = with_webhooks("apps", "Deployment", Source::Core);
         let names = WebhookNames::of(&deployment, &project(false)).unwrap();
@@ -653,13 +675,13 @@ mod tests {
                     "cron_job",
                     "batch::cron_job",
                     "src/controllers/batch/cron_job.rs",
-                    "tests/batch_cron_job_controller.rs"
+                    "tests/integration/batch_cron_job_controller.rs"
                 ),
                 (
                     "cron-job-audit",
                     "batch::cron_job_audit",
                     "src/controllers/batch/cron_job_audit.rs",
-                    "tests/batch_cron_job_audit_controller.rs"
+                    "tests/integration/batch_cron_job_audit_controller.rs"
                 ),
             ]
         );

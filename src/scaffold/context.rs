@@ -35,6 +35,10 @@ pub struct TemplateContext {
     pub webhooks: Vec<WebhookNames>,
     /// The modules directly under `crate::webhooks`: a version each, or a group each.
     pub webhook_modules: Vec<String>,
+    /// The modules of the integration test binary (`tests/integration/main.rs`) besides
+    /// `support`: the manager's tests, each controller's, each version's webhooks', each
+    /// conversion's.
+    pub test_modules: Vec<String>,
     /// The webhooks a `create webhook` is adding.
     pub webhook: Option<WebhookNames>,
     /// The spoke whose conversion a `create webhook` is adding.
@@ -97,6 +101,17 @@ impl TemplateContext {
             .collect();
         webhook_modules.sort();
         webhook_modules.dedup();
+        let mut test_modules: Vec<String> = std::iter::once("manager".to_string())
+            .chain(controllers.iter().map(|c| c.test_module.clone()))
+            .chain(webhooks.iter().flat_map(|w| {
+                let admission = w.admission().then(|| w.test_module.clone());
+                let conversion = w.conversion.then(|| w.conversion_test_module.clone());
+                admission.into_iter().chain(conversion)
+            }))
+            .collect();
+        // In rustfmt's order, so a formatted registry still reads as unedited.
+        test_modules.sort();
+        test_modules.dedup();
         TemplateContext {
             project: ProjectNames::new(project, copyright_year()),
             resource: resource.map(|r| ResourceNames::new(r, project)),
@@ -110,6 +125,7 @@ impl TemplateContext {
             module: None,
             webhooks,
             webhook_modules,
+            test_modules,
             webhook: None,
             spoke: None,
             markers: super::markers::ALL.iter().copied().collect(),

@@ -1,7 +1,8 @@
 //! The files that only list what `PROJECT.toml` holds: `src/api/mod.rs`, `src/controllers/mod.rs`,
 //! `src/webhooks/mod.rs` and the `mod.rs` of each folder between them and the types,
 //! controllers or webhooks (per version, per group in the layout by group, and under
-//! `src/api/external/`).
+//! `src/api/external/`), and `tests/integration/main.rs`, the modules of the integration test
+//! binary.
 //!
 //! Every command renders them whole from the project file instead of inserting lines above
 //! markers: rustfmt may rewrap any line (a long `pub use` breaks across lines), and an insertion

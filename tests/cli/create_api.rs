@@ -395,7 +395,7 @@ fn the_same_kind_in_two_groups_gets_two_controllers() {
     ] {
         assert!(registry.contains(registration), "{registry}");
     }
-    let test = fs::read_to_string(dir.join("tests/fiz_bar_controller.rs")).unwrap();
+    let test = fs::read_to_string(dir.join("tests/integration/fiz_bar_controller.rs")).unwrap();
     assert!(test.contains(r#"{controller="fiz-bar",result="success"}"#));
     // The name is recorded: it stays when the kind that had the plain name goes.
     cargo_operator(&dir)

@@ -201,8 +201,8 @@ fn create_webhook_records_the_webhooks_and_delete_api_takes_a_spoke_out_of_the_c
     for file in [
         "src/webhooks/v1/foo.rs",
         "src/webhooks/v2/foo_conversion.rs",
-        "tests/foo_v1_webhook.rs",
-        "tests/foo_conversion.rs",
+        "tests/integration/foo_v1_webhook.rs",
+        "tests/integration/foo_conversion.rs",
         "config/webhook/service.yaml",
         "config/certmanager/certificate.yaml",
         "config/default/manager_webhook_patch.yaml",
@@ -232,7 +232,7 @@ fn create_webhook_records_the_webhooks_and_delete_api_takes_a_spoke_out_of_the_c
     assert!(!project.contains("conversion"), "{project}");
     assert!(!project.contains("foo_conversion"), "{project}");
     assert!(!dir.join("src/webhooks/v2").exists());
-    assert!(!dir.join("tests/foo_conversion.rs").exists());
+    assert!(!dir.join("tests/integration/foo_conversion.rs").exists());
     assert!(dir.join("src/webhooks/v1/foo.rs").is_file());
 }
 
@@ -329,7 +329,9 @@ fn webhooks_for_built_in_and_external_kinds_add_the_kind_and_go_with_it() {
         .assert()
         .success()
         .stdout(predicate::str::contains("created src/webhooks/v1/pod.rs"))
-        .stdout(predicate::str::contains("created tests/pod_v1_webhook.rs"));
+        .stdout(predicate::str::contains(
+            "created tests/integration/pod_v1_webhook.rs",
+        ));
     // Kubebuilder's second command on the same kind adds the validator to the same file.
     cargo_operator(&dir)
         .args(words(

@@ -37,7 +37,7 @@ fn dry_run_prints_the_diff_of_what_the_command_would_write_and_writes_nothing() 
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "dry run: 7 files would be created and 6 updated; nothing was written",
+            "dry run: 7 files would be created and 7 updated; nothing was written",
         ));
     assert_eq!(tree(&dir), before, "--dry-run changed files");
     let diff = String::from_utf8(dry.get_output().stdout.clone()).unwrap();

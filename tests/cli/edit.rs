@@ -110,7 +110,7 @@ fn the_autoupdate_plugin_adds_a_scheduled_update_workflow_once() {
         format!(" unchanged {prefix} ({count} files)\n")
     };
     let registries = format!(
-        " unchanged src/api/mod.rs\n unchanged src/api/v1/mod.rs\n unchanged src/controllers/mod.rs\n unchanged src/webhooks/mod.rs\n{}{}",
+        " unchanged src/api/mod.rs\n unchanged src/api/v1/mod.rs\n unchanged src/controllers/mod.rs\n unchanged src/webhooks/mod.rs\n unchanged tests/integration/main.rs\n{}{}",
         vendored("kube-envtest"),
         vendored("kube-operator-runtime")
     );

@@ -26,7 +26,7 @@ fn a_core_kind_has_no_resource_to_create() {
             "created src/controllers/deployment.rs",
         ))
         .stdout(predicate::str::contains(
-            "created tests/deployment_controller.rs",
+            "created tests/integration/deployment_controller.rs",
         ));
     fails_cleanly(
         &dir,

@@ -9,13 +9,12 @@
 //! CronJobs so that they are reconciled at the new time. No Job controller runs in envtest,
 //! so a Job stays active until the test writes its `Complete` or `Failed` condition.
 
-mod support;
-
 use std::{
     sync::{Arc, Mutex},
     time::Duration,
 };
 
+use crate::support::{self, grant_manager_permissions, manager_client, start_env};
 use cronjob::api::v1::{CronJob, CronJobStatus, cron_job::ConcurrencyPolicy};
 use cronjob::controllers::{
     self,
@@ -30,7 +29,6 @@ use kube_envtest::TestEnv;
 use kube_operator_runtime::Shared;
 use kube_operator_runtime::testing::eventually;
 use serde_json::json;
-use support::{grant_manager_permissions, manager_client, start_env};
 use tokio::task::JoinHandle;
 
 /// A clock that stands still until the test moves it.

@@ -5,10 +5,11 @@
 //! API server's reviews), shutdown and leader election, as Kubernetes would see them; and its
 //! Pod spec against the "restricted" Pod Security Standard.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{
+    LEADER_ELECT, NAMESPACE, grant_manager_permissions, start_env, start_manager,
+};
 use friends::LEASE_NAME;
 use k8s_openapi::api::{
     apps::v1::Deployment,
@@ -22,7 +23,6 @@ use kube::{
 use kube_envtest::TestEnv;
 use kube_operator_runtime::TERMINATION_GRACE_PERIOD;
 use kube_operator_runtime::testing::{eventually, eventually_within};
-use support::{LEADER_ELECT, NAMESPACE, grant_manager_permissions, start_env, start_manager};
 
 /// How long a manager may take to exit after SIGTERM: Kubernetes kills it after that.
 const EXIT_BOUND: Duration = TERMINATION_GRACE_PERIOD;

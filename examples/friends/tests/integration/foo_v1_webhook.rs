@@ -5,15 +5,15 @@
 //! started by kube-envtest), which calls them in the manager binary over HTTPS as a cluster
 //! would.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{
+    self, grant_manager_permissions, start_env_with_webhooks, start_manager_with_webhooks,
+};
 use friends::api::v1::Foo;
 use kube::Api;
 use kube::api::PostParams;
 use serde_json::json;
-use support::{grant_manager_permissions, start_env_with_webhooks, start_manager_with_webhooks};
 
 /// How long the manager may take to exit after SIGTERM.
 const EXIT_BOUND: Duration = kube_operator_runtime::TERMINATION_GRACE_PERIOD;

@@ -5,8 +5,9 @@
 //! an object written in one version reads back in every other, through the manager's
 //! conversion webhook and the hub `v1`.
 
-mod support;
-
+use crate::support::{
+    self, grant_manager_permissions, start_env_with_webhooks, start_manager_with_webhooks,
+};
 use cronjob::api::v2::cron_job::CronSchedule;
 use cronjob::api::{v1, v2};
 use cronjob::controllers::cron_job::CRON_JOB_LABEL;
@@ -15,7 +16,6 @@ use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, Resource};
 use kube_operator_runtime::testing::eventually;
 use serde_json::{Value, json};
-use support::{grant_manager_permissions, start_env_with_webhooks, start_manager_with_webhooks};
 
 const V1: &str = "batch.tutorial.kubebuilder.io/v1";
 const V2: &str = "batch.tutorial.kubebuilder.io/v2";

@@ -7,10 +7,11 @@
 //! The controller runs in-process as a user bound only to the role `make manifests` writes, so a
 //! permission missing from `policy_rules()` fails this test.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{
+    LEADER_ELECT, NAMESPACE, grant_manager_permissions, manager_client, start_env, start_manager,
+};
 use friends::api::v1::{Foo, FooSpec};
 use friends::controllers;
 use friends::{FIELD_MANAGER, LEASE_NAME};
@@ -21,9 +22,6 @@ use kube::{Api, ResourceExt};
 use kube_operator_runtime::Shared;
 use kube_operator_runtime::testing::{eventually, eventually_within};
 use serde_json::json;
-use support::{
-    LEADER_ELECT, NAMESPACE, grant_manager_permissions, manager_client, start_env, start_manager,
-};
 
 /// How long the controller may take to notice a change after the API server restarts: each of
 /// its watches retries with the runtime's backoff, at most 20 s apart (10 s and as much jitter).

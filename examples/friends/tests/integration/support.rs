@@ -1,20 +1,23 @@
-{{ project.rust_header }}//! What the tests under tests/ share: a real API server with this operator's CRDs, a user
+// Copyright 2026 The friends Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+//! What the integration tests share: a real API server with this operator's CRDs, a user
 //! holding exactly the manager's permissions, and the manager binary run as a process.
 
-#![allow(dead_code)] // Each test file uses its own part of this module.
+#![allow(dead_code)] // Each test module uses its own part of this one.
 
 use std::path::Path;
 
+use friends::{api, controllers, webhooks};
 use kube::Client;
 use kube_envtest::TestEnv;
 use kube_envtest::TestEnvBuilder;
 use kube_operator_runtime::testing::{
     ManagerProcess, Permissions, grant_permissions, webhook_args, webhook_install_options,
 };
-use {{ project.crate_name }}::{api, controllers, webhooks};
 
 /// The user the controllers and the manager run as.
-pub const MANAGER_USER: &str = "{{ project.project_name }}-manager";
+pub const MANAGER_USER: &str = "friends-manager";
 /// The namespace the tests work in, and where the manager keeps its Lease.
 pub const NAMESPACE: &str = "default";
 /// The manager's flags for leader election in `NAMESPACE`, with a Lease that expires 5 s after
@@ -83,15 +86,31 @@ pub async fn start_manager(env: &TestEnv, name: &str, args: &[&str]) -> ManagerP
 
 /// The manager binary serving its webhooks where `start_env_with_webhooks` told the API server
 /// to call them.
-pub async fn start_manager_with_webhooks(env: &TestEnv, name: &str, args: &[&str]) -> ManagerProcess {
+pub async fn start_manager_with_webhooks(
+    env: &TestEnv,
+    name: &str,
+    args: &[&str],
+) -> ManagerProcess {
     let server = env
         .webhook_server()
         .expect("start the API server with `start_env_with_webhooks`");
     run_manager(env, name, webhook_args(server), args).await
 }
 
-async fn run_manager(env: &TestEnv, name: &str, mut flags: Vec<String>, args: &[&str]) -> ManagerProcess {
+async fn run_manager(
+    env: &TestEnv,
+    name: &str,
+    mut flags: Vec<String>,
+    args: &[&str],
+) -> ManagerProcess {
     flags.extend(args.iter().map(|arg| arg.to_string()));
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    ManagerProcess::start(env, env!("CARGO_BIN_EXE_manager"), name, MANAGER_USER, &flags).await
+    ManagerProcess::start(
+        env,
+        env!("CARGO_BIN_EXE_manager"),
+        name,
+        MANAGER_USER,
+        &flags,
+    )
+    .await
 }

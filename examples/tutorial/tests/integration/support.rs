@@ -1,23 +1,23 @@
-// Copyright 2026 The friends Authors.
+// Copyright 2026 The tutorial Authors.
 // SPDX-License-Identifier: Apache-2.0
 
-//! What the tests under tests/ share: a real API server with this operator's CRDs, a user
+//! What the integration tests share: a real API server with this operator's CRDs, a user
 //! holding exactly the manager's permissions, and the manager binary run as a process.
 
-#![allow(dead_code)] // Each test file uses its own part of this module.
+#![allow(dead_code)] // Each test module uses its own part of this one.
 
 use std::path::Path;
 
-use friends::{api, controllers, webhooks};
 use kube::Client;
 use kube_envtest::TestEnv;
 use kube_envtest::TestEnvBuilder;
 use kube_operator_runtime::testing::{
     ManagerProcess, Permissions, grant_permissions, webhook_args, webhook_install_options,
 };
+use tutorial::{api, controllers, webhooks};
 
 /// The user the controllers and the manager run as.
-pub const MANAGER_USER: &str = "friends-manager";
+pub const MANAGER_USER: &str = "tutorial-manager";
 /// The namespace the tests work in, and where the manager keeps its Lease.
 pub const NAMESPACE: &str = "default";
 /// The manager's flags for leader election in `NAMESPACE`, with a Lease that expires 5 s after

@@ -5,12 +5,12 @@
 //! an object written in one version reads back in every other, through the manager's
 //! conversion webhook and the hub `v1`.
 
-mod support;
-
+use crate::support::{
+    self, grant_manager_permissions, start_env_with_webhooks, start_manager_with_webhooks,
+};
 use friends::api::{v1, v2};
 use kube::Api;
 use kube::api::{ListParams, PostParams};
-use support::{grant_manager_permissions, start_env_with_webhooks, start_manager_with_webhooks};
 
 /// An object's spec as JSON, to compare what was written with what is read.
 fn spec_of(object: &impl serde::Serialize) -> serde_json::Value {

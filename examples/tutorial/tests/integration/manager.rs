@@ -1,15 +1,15 @@
-// Copyright 2026 The cronjob Authors.
+// Copyright 2026 The tutorial Authors.
 // SPDX-License-Identifier: Apache-2.0
 
 //! The manager binary against a real API server: probes, metrics (plain, and secure behind the
 //! API server's reviews), shutdown and leader election, as Kubernetes would see them; and its
 //! Pod spec against the "restricted" Pod Security Standard.
 
-mod support;
-
 use std::time::Duration;
 
-use cronjob::LEASE_NAME;
+use crate::support::{
+    LEADER_ELECT, NAMESPACE, grant_manager_permissions, start_env, start_manager,
+};
 use k8s_openapi::api::{
     apps::v1::Deployment,
     coordination::v1::Lease,
@@ -22,7 +22,7 @@ use kube::{
 use kube_envtest::TestEnv;
 use kube_operator_runtime::TERMINATION_GRACE_PERIOD;
 use kube_operator_runtime::testing::{eventually, eventually_within};
-use support::{LEADER_ELECT, NAMESPACE, grant_manager_permissions, start_env, start_manager};
+use tutorial::LEASE_NAME;
 
 /// How long a manager may take to exit after SIGTERM: Kubernetes kills it after that.
 const EXIT_BOUND: Duration = TERMINATION_GRACE_PERIOD;

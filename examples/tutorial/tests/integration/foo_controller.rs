@@ -7,10 +7,11 @@
 //! The controller runs in-process as a user bound only to the role `make manifests` writes, so a
 //! permission missing from `policy_rules()` fails this test.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{
+    LEADER_ELECT, NAMESPACE, grant_manager_permissions, manager_client, start_env, start_manager,
+};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
@@ -18,9 +19,6 @@ use kube::{Api, ResourceExt};
 use kube_operator_runtime::Shared;
 use kube_operator_runtime::testing::{eventually, eventually_within};
 use serde_json::json;
-use support::{
-    LEADER_ELECT, NAMESPACE, grant_manager_permissions, manager_client, start_env, start_manager,
-};
 use tutorial::api::v1::{Foo, FooSpec};
 use tutorial::controllers;
 use tutorial::{FIELD_MANAGER, LEASE_NAME};
