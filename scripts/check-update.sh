@@ -51,8 +51,14 @@ diff -q "$project/README.md" "$fresh/README.md" >/dev/null && fail "README.md is
 diff -q "$project/Makefile" "$fresh/Makefile" >/dev/null && fail "the Makefile is the same in both versions: pick another file to conflict"
 
 # The user's edits: one file the new version does not change (kept), one it changes in other
-# lines (merged), one it changes in the same lines (a conflict).
+# lines (merged), one it changes in the same lines (a conflict), and a test in a file the new
+# version moved (kept where it is, with a warning).
 echo '# Built by our own CI too.' >>"$project/Dockerfile"
+own_test() {
+  printf '\n#[test]\nfn the_tests_work_in_the_default_namespace() {\n    assert_eq!(%s::NAMESPACE, "default");\n}\n' "$1"
+}
+[ -f "$project/tests/foo_controller.rs" ] || fail "the old version has no tests/foo_controller.rs: pick another moved file"
+own_test support >>"$project/tests/foo_controller.rs"
 sed -i '1s/.*/# demo: the operator of our demo/' "$project/README.md"
 sed -i '1s/.*/# Our own targets for the demo operator./' "$project/Makefile"
 cp -r "$project" "$work/edited"
@@ -75,7 +81,13 @@ grep -q 'nothing was written' "$work/update.err" || fail "update with a conflict
 # Resolved as the message says: the new version's lines, and the user's own beside them.
 header=$(awk 'NF == 0 { print NR - 1; exit }' "$fresh/Makefile")
 { sed -n "1,${header}p" "$fresh/Makefile"; echo '# Our own targets for the demo operator.'; sed -n '2,$p' "$work/edited/Makefile"; } >"$project/Makefile"
-(cd "$project" && "$new" operator update --from-binary "$old") | tee "$work/update.out"
+(cd "$project" && "$new" operator update --from-binary "$old" 2>"$work/update.err") | tee "$work/update.out"
+grep -q '^warning: kept `tests/foo_controller.rs`: you edited them, and cargo-operator .* no longer writes them' "$work/update.err" ||
+  fail "update did not warn about the edited test file it moved: $(cat "$work/update.err")"
+# Moved as the warning says.
+[ -f "$project/tests/integration/foo_controller.rs" ] || fail "the moved test file was not created"
+own_test crate::support >>"$project/tests/integration/foo_controller.rs"
+rm "$project/tests/foo_controller.rs"
 grep -q '^ *kept Dockerfile$' "$work/update.out" || fail "the edited Dockerfile was not kept"
 grep -q '^ *merged README.md$' "$work/update.out" || fail "README.md was not merged"
 # The resolved header stays; the new version's changes below it are merged in.
@@ -83,7 +95,7 @@ grep -q '^ *merged Makefile$' "$work/update.out" || fail "the resolved Makefile 
 grep -q '^ *updated vendor/kube-operator-runtime/' "$work/update.out" || fail "the vendored runtime was not replaced"
 
 # Untouched files are the new version's; edited ones hold both.
-diff -r --exclude=PROJECT.toml --exclude=Dockerfile --exclude=README.md --exclude=Makefile "$fresh" "$project" ||
+diff -r --exclude=PROJECT.toml --exclude=Dockerfile --exclude=README.md --exclude=Makefile --exclude=foo_controller.rs "$fresh" "$project" ||
   fail "after update, the files nobody edited are not the new version's"
 { sed -n "1,${header}p" "$fresh/Makefile"; echo '# Our own targets for the demo operator.'; sed -n "$((header + 1)),\$p" "$fresh/Makefile"; } >"$work/expected-Makefile"
 cmp -s "$project/Makefile" "$work/expected-Makefile" ||
