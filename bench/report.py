@@ -537,6 +537,7 @@ class Report:
         to the floor. The columns stay the same whatever ran, as the README quotes them."""
         columns = [  # (heading, metric, digits, ratios against)
             ("initial convergence, Rust (s)", CONVERGE, 2, [BEST, FLOOR]),
+            ("last request, Rust (s)", phase_last_request("initial"), 2, [BEST]),
             ("CPU, Rust (s)", CPU_WHOLE_RUN, 2, [BEST]),
             ("peak RSS, Rust (MiB)", PEAK_RSS_MIB, 1, [BEST]),
             ("API server CPU, Rust (s)", APISERVER_CPU_WHOLE_RUN, 2, [BEST, FLOOR]),
@@ -560,8 +561,9 @@ class Report:
             f"Medians of one interleaved `{self.machine['command']}` run{when} on "
             f"{self.machine['nproc']} CPUs. go-best: controller-runtime with field indexes, 16 workers "
             "and the same Events; floor: the benchmark's driver making the same writes itself, no "
-            "operator. CPU, peak RSS and API server CPU cover the whole run; n/a where one did not run "
-            "or finish (see the report).",
+            "operator. Last request: the operator's last write of the initial phase (its Events "
+            "included). CPU, peak RSS and API server CPU cover the whole run; n/a where one did not "
+            "run or finish (see the report).",
         ]
         return lines
 

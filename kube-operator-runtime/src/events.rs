@@ -63,7 +63,7 @@ pub const SERIES_RECORDS: usize = 4096;
 /// (`docs/benchmarks.md`).
 const PUBLISHING_AT_ONCE: usize = 4;
 
-/// Events published at once once none was queued for [`QUIET_AFTER`]: the reconciles that
+/// Events published at once after none was queued for [`QUIET_AFTER`]: the reconciles that
 /// queue them are done, so what is left of a burst goes out without holding up their status
 /// writes.
 const PUBLISHING_AT_ONCE_WHEN_QUIET: usize = 32;

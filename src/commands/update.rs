@@ -138,7 +138,7 @@ pub fn run(args: UpdateArgs, dir: &Path) -> Result<()> {
     println!("{}", report(&outcomes, &old.version, &running));
     if !left_behind.is_empty() {
         ui::warn(&format!(
-            "kept {}: you edited them, and cargo-operator {running} no longer writes them; move your edits into the files it writes now (docs/upgrading.md says where each went), then delete them",
+            "kept {}: you edited them, and cargo-operator {running} no longer writes them; move your edits into the files it writes now (its docs/upgrading.md says where each went), then delete them",
             left_behind.join(", ")
         ));
     }

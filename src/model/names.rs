@@ -60,7 +60,7 @@ impl ProjectNames {
 
 /// The folder of the project's integration test binary, `cargo test --test integration`: the
 /// tests against a real API server, one module each, linked once and run side by side.
-pub const INTEGRATION_TESTS: &str = "tests/integration";
+const INTEGRATION_TESTS: &str = "tests/integration";
 
 /// The file of the integration test module `module`.
 fn integration_test_file(module: &str) -> String {
