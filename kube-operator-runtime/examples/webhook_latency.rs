@@ -9,8 +9,9 @@
 //! prints the time from its first start to listening and to the first request it admitted, the
 //! latency of `ROUNDS` server-side dry-run creates of a kind with the webhook and of as many of a
 //! kind without one (the API server alone), interleaved so that both meet the same machine, what
-//! the webhook adds at p50/p90/p99, and the server's largest peak memory. Before any server runs, it prints what the API server takes to refuse a request
-//! (its first call to a new webhook waits for the configuration to be ready).
+//! the webhook adds at p50/p90/p99, and the server's largest peak memory. Before any server
+//! runs, it prints what the API server takes to refuse a request (its first call to a new
+//! webhook waits for the configuration to be ready).
 //!
 //! ```sh
 //! export KUBEBUILDER_ASSETS=$(scripts/envtest-assets.sh | tail -n 1)

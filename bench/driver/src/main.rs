@@ -462,6 +462,7 @@ fn spawn_operator(command: &[String], kubeconfig: &Path, workdir: &Path) -> Resu
         .with_context(|| format!("starting {program}"))
 }
 
+/// Waits until every Foo is as `expected`; fails early if the operator process is gone.
 async fn wait_converged(
     tracker: &mut Tracker,
     expected: &BTreeMap<Key, Expected>,

@@ -466,9 +466,14 @@ mod tests {
         );
         assert!(!options.leader_elect);
         assert_eq!(options.leader_election_namespace, None);
+        // client-go's, as Kubernetes' own controllers take them.
         assert_eq!(
             options.leader_election_timings(),
-            Ok(super::super::leader::Timings::default())
+            Ok(super::super::leader::Timings {
+                lease_duration: std::time::Duration::from_secs(15),
+                renew_deadline: std::time::Duration::from_secs(10),
+                retry_period: std::time::Duration::from_secs(2),
+            })
         );
         assert_eq!(options.log_format, LogFormat::Text);
         assert_eq!(

@@ -32,8 +32,8 @@ use tracing::{debug, warn};
 use super::LEASE_RELEASE_TIMEOUT;
 use crate::error::Error;
 
-/// How long a Lease lasts and how often it is renewed: client-go's defaults (15 s, 10 s, 2 s)
-/// unless the manager's `--leader-elect-*` flags say otherwise.
+/// How long a Lease lasts and how often it is renewed, from the manager's `--leader-elect-*`
+/// flags (whose defaults are client-go's: 15 s, 10 s, 2 s).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Timings {
     /// How long a Lease stays held without renewal: a standby takes over at most this long
@@ -47,16 +47,6 @@ pub(super) struct Timings {
 
 /// Retries wait up to this much longer than the period, so that standbys do not try in step.
 const JITTER: f64 = 1.2;
-
-impl Default for Timings {
-    fn default() -> Self {
-        Self {
-            lease_duration: Duration::from_secs(15),
-            renew_deadline: Duration::from_secs(10),
-            retry_period: Duration::from_secs(2),
-        }
-    }
-}
 
 impl Timings {
     /// Refuses timings under which a leader could lose its Lease to a standby while it still
@@ -504,7 +494,7 @@ mod tests {
             renew_deadline: seconds(renew),
             retry_period: seconds(retry),
         };
-        assert_eq!(Timings::default().check(), Ok(Timings::default()));
+        assert_eq!(timings(15, 10, 2).check(), Ok(timings(15, 10, 2)));
         assert!(timings(4, 3, 1).check().is_ok());
         let error = timings(15, 15, 2).check().unwrap_err();
         assert!(error.starts_with("--leader-elect-renew-deadline (15s) must be shorter than --leader-elect-lease-duration (15s)"), "{error}");

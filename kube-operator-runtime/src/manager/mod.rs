@@ -137,10 +137,10 @@ impl Manager {
     pub async fn run(self) -> ExitCode {
         self.args.init_tracing();
         // A mistake in the flags is reported before anything else can go wrong.
-        if let Err(err) = self.args.leader_election_timings() {
-            error!(error = %err, "cannot start the manager");
-            return ExitCode::FAILURE;
-        }
+        let timings = match self.leader_election_timings() {
+            Ok(timings) => timings,
+            Err(exit) => return exit,
+        };
         let client = match Client::try_default().await {
             Ok(client) => client,
             Err(err) => {
@@ -148,19 +148,28 @@ impl Manager {
                 return ExitCode::FAILURE;
             }
         };
-        self.run_with_client(client).await
+        self.run_checked(client, timings).await
     }
 
     /// Like [`run`](Self::run) with a client of the caller's, and leaving logging as it is.
     pub async fn run_with_client(self, client: Client) -> ExitCode {
+        match self.leader_election_timings() {
+            Ok(timings) => self.run_checked(client, timings).await,
+            Err(exit) => exit,
+        }
+    }
+
+    /// The `--leader-elect-*` timings, or the exit code of a manager that refuses them.
+    fn leader_election_timings(&self) -> Result<leader::Timings, ExitCode> {
+        self.args.leader_election_timings().map_err(|err| {
+            error!(error = %err, "cannot start the manager");
+            ExitCode::FAILURE
+        })
+    }
+
+    /// Runs until shutdown, once the flags were checked.
+    async fn run_checked(self, client: Client, timings: leader::Timings) -> ExitCode {
         info!(version = env!("CARGO_PKG_VERSION"), "starting manager");
-        let timings = match self.args.leader_election_timings() {
-            Ok(timings) => timings,
-            Err(err) => {
-                error!(error = %err, "cannot start the manager");
-                return ExitCode::FAILURE;
-            }
-        };
         let Self {
             args,
             lease_name,
